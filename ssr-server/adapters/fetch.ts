@@ -1,0 +1,77 @@
+/**
+ * The Web adapter: `fetch(Request) => Response`, for runtimes and frameworks
+ * built on the Fetch API. The body is a byte stream pulled by the consumer,
+ * so backpressure and cancellation work as with the Node adapter.
+ */
+import { drainTo, type Sink } from '../render/chunks.ts';
+import { handle, type Engine } from '../handle.ts';
+import { errorFields } from '../log.ts';
+
+/** Builds a `fetch`-style handler. */
+export function fetchHandler(engine: Engine): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    const controller = new AbortController();
+    request.signal.addEventListener('abort', () => controller.abort(request.signal.reason), { once: true });
+    const response = handle(engine, {
+      method: request.method,
+      target: url.pathname + url.search,
+      headers: request.headers,
+      signal: controller.signal,
+    });
+    const body = response.body;
+    if (request.method === 'HEAD' || body.kind === 'none') {
+      controller.abort(new Error('no body'));
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
+    if (body.kind === 'text') return new Response(body.text, { status: response.status, headers: response.headers });
+    const encoder = new TextEncoder();
+    let wake: (() => void) | undefined;
+    let closed = false;
+    let streamController!: ReadableStreamDefaultController<Uint8Array>;
+    const sink: Sink = {
+      write(chunk) {
+        streamController.enqueue(encoder.encode(chunk));
+        return (streamController.desiredSize ?? 0) > 0;
+      },
+      drain() {
+        return new Promise((resolve) => {
+          wake = resolve;
+        });
+      },
+      get closed() {
+        return closed;
+      },
+    };
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(c) {
+          streamController = c;
+          drainTo(body.result, sink).then(
+            () => {
+              if (!closed) c.close();
+            },
+            (e: unknown) => {
+              engine.logger.error({ requestId: response.requestId, ...errorFields(e) }, 'rendering failed mid-stream');
+              if (!closed) c.error(e);
+            },
+          );
+        },
+        pull() {
+          const w = wake;
+          wake = undefined;
+          w?.();
+        },
+        cancel(reason) {
+          closed = true;
+          controller.abort(reason ?? new Error('the client went away'));
+          const w = wake;
+          wake = undefined;
+          w?.();
+        },
+      },
+      { highWaterMark: 4 },
+    );
+    return new Response(stream, { status: response.status, headers: response.headers });
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The transport-free request handler: from a method, a URL and headers to a
+ * status, headers and a body in the internal output form. The Node and Web
+ * adapters (`adapters/`) are thin translations of this.
+ */
+import { errorFields, type Logger } from './log.ts';
+import { renderPage, type PageEnvironment, type PageRequest } from './render/page.ts';
+import type { ThunkedRenderResult } from './render/chunks.ts';
+import type { Site } from './site/load.ts';
+
+/** Longest request target accepted (path and query). */
+export const MAX_URL_LENGTH = 8 * 1024;
+
+/** A request as the adapters hand it over. */
+export interface CoreRequest {
+  method: string;
+  /** The request target: path and query, e.g. `/products/3?x=1`. */
+  target: string;
+  headers: Headers;
+  signal: AbortSignal;
+}
+
+/** A response body: rendered HTML in the internal form, or plain text. */
+export type CoreBody =
+  | { kind: 'html'; result: ThunkedRenderResult }
+  | { kind: 'text'; text: string }
+  | { kind: 'none' };
+
+/** A response as the adapters write it. */
+export interface CoreResponse {
+  status: number;
+  headers: Headers;
+  body: CoreBody;
+  requestId: string;
+}
+
+/** What the handler works with. */
+export interface Engine extends PageEnvironment {
+  site: Site;
+  logger: Logger;
+}
+
+let counter = 0;
+const prefix = Math.random().toString(36).slice(2, 8);
+const requestIdRe = /^[\w.:-]{1,64}$/;
+
+/** A request id: the client's `x-request-id` when it is sane, else a new one. */
+export function requestIdFor(headers: Headers): string {
+  const given = headers.get('x-request-id');
+  return given !== null && requestIdRe.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
+}
+
+const text = (status: number, message: string, requestId: string, extra?: Record<string, string>): CoreResponse => ({
+  status,
+  headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', ...extra }),
+  body: { kind: 'text', text: message },
+  requestId,
+});
+
+/** Handles one request. Never throws: internal errors become a 500. */
+export function handle(engine: Engine, req: CoreRequest): CoreResponse {
+  const requestId = requestIdFor(req.headers);
+  if (req.target.length > MAX_URL_LENGTH) return text(414, 'URI Too Long\n', requestId);
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return text(405, 'Method Not Allowed\n', requestId, { allow: 'GET, HEAD' });
+  }
+  let url: URL;
+  try {
+    url = new URL(req.target, 'http://atoll.invalid');
+    if (!req.target.startsWith('/')) throw new Error('not a path');
+  } catch {
+    return text(400, 'Bad Request\n', requestId);
+  }
+  const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
+  try {
+    const page = renderPage(engine, request);
+    if (page.type === 'redirect') {
+      page.headers.set('location', page.location);
+      return { status: page.status, headers: page.headers, body: { kind: 'none' }, requestId };
+    }
+    page.headers.set('x-request-id', requestId);
+    return { status: page.status, headers: page.headers, body: { kind: 'html', result: page.body }, requestId };
+  } catch (e) {
+    engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');
+    return text(500, 'Internal Server Error\n', requestId);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Atoll's public server API. `createAtoll` loads a site once and gives the
+ * Node `(req, res)` handler, the Web `fetch` handler and a string renderer,
+ * all over the same engine.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatLocation } from './errors.ts';
+import { fetchHandler } from './adapters/fetch.ts';
+import { nodeHandler } from './adapters/node.ts';
+import { handle, type Engine } from './handle.ts';
+import { jsonLogger, type Logger } from './log.ts';
+import { collect } from './render/chunks.ts';
+import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
+
+export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
+export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
+export type { ElementContext, ServerHooks } from './hooks.ts';
+export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log.ts';
+export { loadSite, type Site } from './site/load.ts';
+export { FALLBACK_ATTRIBUTE } from './render/page.ts';
+
+/** Options for {@link createAtoll}. */
+export interface AtollOptions extends LoadSiteOptions {
+  /** Where log lines go (default: JSON lines on stderr). */
+  logger?: Logger;
+}
+
+/** The result of rendering one path to a string. */
+export interface RenderedPage {
+  status: number;
+  headers: Headers;
+  html: string;
+}
+
+/** A loaded site with its handlers. */
+export interface Atoll {
+  site: Site;
+  logger: Logger;
+  /** The handler for `http.createServer`. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The Web handler: `fetch(Request) => Response`. */
+  fetch: (request: Request) => Promise<Response>;
+  /** Renders one path (with query) to a string, e.g. for static export. */
+  render: (target: string, init?: { headers?: HeadersInit; signal?: AbortSignal }) => Promise<RenderedPage>;
+}
+
+/** Loads a site (throwing `SiteError` with every problem) and builds its handlers. */
+export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
+  const logger = options.logger ?? jsonLogger();
+  const site = await loadSite(options);
+  for (const w of site.warnings) logger.warn({ at: formatLocation(w) }, w.message);
+  const engine: Engine = { site, logger };
+  return {
+    site,
+    logger,
+    handler: nodeHandler(engine),
+    fetch: fetchHandler(engine),
+    async render(target, init = {}) {
+      const response = handle(engine, {
+        method: 'GET',
+        target,
+        headers: new Headers(init.headers),
+        signal: init.signal ?? new AbortController().signal,
+      });
+      const body = response.body;
+      const html = body.kind === 'html' ? await collect(body.result) : body.kind === 'text' ? body.text : '';
+      return { status: response.status, headers: response.headers, html };
+    },
+  };
+}
+
+/** A running HTTP server. */
+export interface RunningServer {
+  server: Server;
+  /** The base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts Node's HTTP server for an Atoll instance. Port 0 picks a free port. */
+export async function listen(atoll: Atoll, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const server = createServer(atoll.handler);
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    server,
+    url: `http://${shownHost}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Renders one microfrontend's host: its open tag with attributes and its
+ * declarative shadow root, through `@lit-labs/ssr`'s `ElementRenderer`
+ * interface (Lit's renderer by default; a site can add renderers for other
+ * kinds of custom elements). Light-DOM children and the close tag are the
+ * page's business.
+ */
+import { LitElementRenderer } from '@lit-labs/ssr';
+import { getElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
+import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
+import { escapeAttr } from '../html.ts';
+import { collect } from './chunks.ts';
+
+/** The renderers tried when none are configured. */
+export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRenderer];
+
+/**
+ * Lit writes `shadowroot="open" shadowrootmode="open"`; the first is the
+ * pre-standard name that HTML validators reject and no current browser needs.
+ */
+const legacyShadowRootRe = / shadowroot="(open|closed)"(?= shadowrootmode=)/g;
+
+/**
+ * Renders `<tag …attrs defer-hydration><template shadowrootmode>…</template>`
+ * for one element, with `properties` set before it renders. Returns a string
+ * when rendering is synchronous (almost always) and a Promise otherwise.
+ * Throws (or rejects) when the element throws.
+ */
+export function renderHost(
+  tag: string,
+  attributes: ReadonlyArray<readonly [string, string]>,
+  properties: Readonly<Record<string, unknown>> | undefined,
+  renderers: ElementRendererConstructor[],
+  deferHydration: boolean,
+): string | Promise<string> {
+  const renderInfo: RenderInfo = {
+    elementRenderers: renderers,
+    customElementInstanceStack: [],
+    customElementHostStack: [],
+    eventTargetStack: [],
+    slotStack: [],
+    deferHydration: false,
+  };
+  const attrMap = new Map<string, string>(attributes);
+  const instance = getElementRenderer(renderInfo, tag, undefined, attrMap);
+  for (const [name, value] of attributes) instance.setAttribute(name, value);
+  if (properties !== undefined) {
+    for (const key of Object.keys(properties)) instance.setProperty(key, properties[key]);
+  }
+  instance.connectedCallback();
+  const attrs = collect(instance.renderAttributes());
+  if (typeof attrs !== 'string') throw new Error(`internal error: attributes of <${tag}> rendered asynchronously`);
+  renderInfo.customElementInstanceStack.push(instance);
+  renderInfo.customElementHostStack.push(instance);
+  if (instance.element) renderInfo.eventTargetStack.push(instance.element);
+  const shadow = instance.renderShadow(renderInfo);
+  const defer = deferHydration && shadow !== undefined ? ' defer-hydration' : '';
+  const open = `<${tag}${attrs}${defer}>`;
+  if (shadow === undefined) return open;
+  const { mode = 'open', delegatesFocus } = instance.shadowRootOptions ?? {};
+  const templateOpen = `<template shadowrootmode="${mode}"${delegatesFocus ? ' shadowrootdelegatesfocus' : ''}>`;
+  const body = collect(shadow);
+  const finish = (s: string): string => `${open}${templateOpen}${s.replace(legacyShadowRootRe, '')}</template>`;
+  return typeof body === 'string' ? finish(body) : body.then(finish);
+}
+
+/** The open tag written when the element is not server-rendered. */
+export function plainOpenTag(tag: string, attributes: ReadonlyArray<readonly [string, string]>, extra = ''): string {
+  let s = `<${tag}`;
+  for (const [name, value] of attributes) s += value === '' ? ` ${name}` : ` ${name}="${escapeAttr(value)}"`;
+  return `${s}${extra}>`;
+}

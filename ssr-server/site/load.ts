@@ -1,0 +1,97 @@
+/**
+ * Loads a site folder — config, element registry, layouts — once at
+ * start-up. Every problem is collected and thrown together as a `SiteError`
+ * with `file:line:col` messages; warnings are returned for the caller to log.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
+import { ProblemList, type SiteProblem } from '../errors.ts';
+import { compileLayout } from '../layout/compile.ts';
+import type { CompiledLayout } from '../layout/ops.ts';
+import { DEFAULT_RENDERERS } from '../render/element.ts';
+import { loadConfig, type AtollConfig } from './config.ts';
+import { installResolveHooks } from './install-hooks.ts';
+import { buildRegistry, loadElementModules, type ElementRegistry } from './registry.ts';
+
+/** Everything known about a site after start-up. */
+export interface Site {
+  /** Absolute path of the site folder. */
+  root: string;
+  config: AtollConfig;
+  registry: ElementRegistry;
+  /** Layouts by path prefix, longest prefix first. */
+  layouts: ReadonlyArray<{ prefix: string; layout: CompiledLayout }>;
+  renderers: ElementRendererConstructor[];
+  /** Problems that do not stop the site (e.g. client-only tags). */
+  warnings: readonly SiteProblem[];
+}
+
+/** Options for {@link loadSite}. */
+export interface LoadSiteOptions {
+  /** The site folder (default: the current directory). */
+  root?: string;
+  /** A config file to use instead of `atoll.config.*` in the root. */
+  configPath?: string;
+  /** Config given in code; merged over the file's. */
+  config?: AtollConfig;
+}
+
+/** Loads and checks a site. Throws `SiteError` listing every problem. */
+export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
+  const root = resolve(options.root ?? '.');
+  const problems = new ProblemList();
+  if (!existsSync(root)) {
+    problems.error({ file: root }, 'the site folder does not exist');
+    problems.throwIfAny();
+  }
+  installResolveHooks();
+  // Lit's server build installs the `customElements` shim on import.
+  await import('@lit-labs/ssr');
+  const loaded = await loadConfig(root, problems, options.configPath);
+  const config: AtollConfig = { ...loaded.config, ...options.config };
+  if (options.config?.elements) config.elements = { ...loaded.config.elements, ...options.config.elements };
+  const registry = buildRegistry(root, config, loaded.file, problems);
+  await loadElementModules(root, registry, problems);
+
+  const layoutFiles = new Map<string, string>(Object.entries(config.layouts ?? {}));
+  if (!layoutFiles.has('/')) layoutFiles.set('/', 'index.html');
+  const warnedTags = new Set<string>();
+  const layouts: Array<{ prefix: string; layout: CompiledLayout }> = [];
+  for (const [prefix, name] of layoutFiles) {
+    const path = join(root, 'layouts', name);
+    const file = relative(process.cwd(), path) || path;
+    if (!existsSync(path)) {
+      problems.error({ file }, prefix === '/' && !config.layouts?.['/']
+        ? 'the site has no layouts/index.html (every site needs one, or a layout for "/" in atoll.config)'
+        : `the layout for "${prefix}" does not exist`);
+      continue;
+    }
+    const layout = compileLayout({
+      file,
+      source: readFileSync(path, 'utf8'),
+      isElement: (tag) => registry.has(tag),
+      problems,
+      warnedTags,
+    });
+    layouts.push({ prefix: prefix.replace(/\/+$/, '') || '/', layout });
+  }
+  layouts.sort((a, b) => b.prefix.length - a.prefix.length);
+  problems.throwIfAny();
+  return {
+    root,
+    config,
+    registry,
+    layouts,
+    renderers: [...(config.renderers ?? []), ...DEFAULT_RENDERERS],
+    warnings: problems.warnings,
+  };
+}
+
+/** The layout serving `pathname`: the longest matching prefix. */
+export function layoutFor(site: Site, pathname: string): CompiledLayout {
+  for (const { prefix, layout } of site.layouts) {
+    if (prefix === '/' || pathname === prefix || pathname.startsWith(prefix + '/')) return layout;
+  }
+  return site.layouts[site.layouts.length - 1]!.layout;
+}
