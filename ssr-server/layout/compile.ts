@@ -89,8 +89,10 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
   };
   const attrOf = (node: Element, name: string): string | undefined =>
     node.attrs.find((a) => a.name === name && a.prefix === undefined)?.value;
+  const endTags = new Set<number>();
   const requireClosed = (node: Element): void => {
     const l = node.sourceCodeLocation;
+    if (l?.endTag) endTags.add(l.endTag.startOffset);
     if (l && !l.endTag) {
       problems.error(locOf(node), `<${node.tagName}> is never closed: add </${node.tagName}> where its content ends`);
     }
@@ -156,6 +158,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       return undefined;
     }
     if (tag.startsWith('atoll-')) {
+      requireClosed(el);
       problems.error(locOf(el), `unknown Atoll tag <${tag}>: the layout language has <atoll-head>, <atoll-route> and <atoll-redirect>`);
       return undefined;
     }
@@ -306,6 +309,14 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
 
   const out = new Out();
   compileChildren(document, { routePath: undefined, params: new Set(), routeNames: '' }, out);
+  // The HTML parser drops an end tag that closes nothing without a word;
+  // for Atoll's tags and microfrontends that is a mistake worth reporting.
+  for (const m of source.matchAll(/<\/([a-z][a-z0-9]*-[a-z0-9._-]*)\s*>/gi)) {
+    const tag = m[1]!.toLowerCase();
+    if (endTags.has(m.index!) || !(tag.startsWith('atoll-') || options.isElement(tag))) continue;
+    const { line, col } = lineColOf(source, m.index!);
+    problems.error({ file, line, col }, `</${tag}> closes nothing: there is no open <${tag}> here`);
+  }
   return { file, ops: out.done(), routeCount, hasRoutes, elementTags };
 }
 
@@ -317,4 +328,16 @@ function containsRoute(el: Element): boolean {
     }
   }
   return false;
+}
+
+function lineColOf(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, col: offset - start + 1 };
 }

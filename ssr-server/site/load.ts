@@ -60,7 +60,8 @@ export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
   const layouts: Array<{ prefix: string; layout: CompiledLayout }> = [];
   for (const [prefix, name] of layoutFiles) {
     const path = join(root, 'layouts', name);
-    const file = relative(process.cwd(), path) || path;
+    const shown = relative(process.cwd(), path);
+    const file = shown === '' || shown.startsWith('..') ? path : shown;
     if (!existsSync(path)) {
       problems.error({ file }, prefix === '/' && !config.layouts?.['/']
         ? 'the site has no layouts/index.html (every site needs one, or a layout for "/" in atoll.config)'

@@ -1,0 +1,61 @@
+// web-test-runner: browser tests in Debian's Chromium. A middleware serves
+// real Atoll pages (the same engine as `atoll serve`) on the test origin, at
+// /atoll/<site>/<path>, so tests can load them in same-origin iframes.
+import { existsSync } from 'node:fs';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { register } from 'tsx/esm/api';
+
+register();
+const { createAtoll, silentLogger } = await import('./ssr-server/index.ts');
+
+const sites = {
+  demo: '.',
+  basic: 'test/fixtures/basic',
+};
+const atolls = Object.fromEntries(
+  await Promise.all(
+    Object.entries(sites).map(async ([name, root]) => [name, await createAtoll({ root, logger: silentLogger })]),
+  ),
+);
+
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(executablePath)) {
+  throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
+}
+
+/** @type {import('@web/test-runner').TestRunnerConfig} */
+export default {
+  files: ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testsFinishTimeout: 120_000,
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
+  middleware: [
+    async (ctx, next) => {
+      const m = /^\/atoll\/([a-z]+)(\/.*)$/.exec(ctx.url);
+      const atoll = m && atolls[m[1]];
+      if (!atoll) return next();
+      ctx.respond = false;
+      ctx.req.url = m[2];
+      atoll.handler(ctx.req, ctx.res);
+    },
+  ],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath,
+        args: [
+          '--headless=new',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      },
+    }),
+  ],
+};
