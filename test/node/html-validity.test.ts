@@ -37,7 +37,7 @@ test('rendered pages pass the Nu HTML checker', { timeout: 120_000 }, async () =
     files.push(file);
   }
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('java', ['-jar', vnuJar as unknown as string, '--errors-only', '--format', 'json', ...files], { maxBuffer: 1 << 24 }, (err, _stdout, stderr) => {
+    execFile('java', ['-jar', vnuJar, '--errors-only', '--format', 'json', ...files], { maxBuffer: 1 << 24 }, (err, _stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error('java is not installed: apt-get install -y default-jre-headless'));
       else resolve(stderr);
     });
