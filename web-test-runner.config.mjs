@@ -8,14 +8,23 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { createAtoll, silentLogger } = await import('./ssr-server/index.ts');
+const { manyIslandsSite } = await import('./test/fixtures/islands-many/site.mjs');
 
 const sites = {
   demo: '.',
   basic: 'test/fixtures/basic',
+  islands: 'test/fixtures/islands',
+  many: manyIslandsSite(),
 };
+// Sites with a client build (made here when missing or stale, in the site's
+// gitignored .atoll/ folder), its files served under the site's prefix.
+const built = new Set(['demo', 'islands', 'many']);
 const atolls = Object.fromEntries(
   await Promise.all(
-    Object.entries(sites).map(async ([name, root]) => [name, await createAtoll({ root, logger: silentLogger })]),
+    Object.entries(sites).map(async ([name, root]) => {
+      const client = built.has(name) ? { build: 'if-stale', base: `/atoll/${name}/` } : undefined;
+      return [name, await createAtoll({ root, logger: silentLogger, client })];
+    }),
   ),
 );
 

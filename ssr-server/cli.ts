@@ -15,6 +15,9 @@ Commands:
   serve            serve the site (default port 3000, host 127.0.0.1)
   check            validate layouts and the element registry
   render <path>    render one page to stdout (or --out FILE)
+  build            bundle the client side (elements, loader) into
+                   DIR/.atoll/client (or --out DIR); serve builds first
+                   when that build is missing or stale
 
 Options:
   --root DIR       the site folder (default: current folder)
@@ -56,6 +59,16 @@ export async function main(argv: string[]): Promise<number> {
   const siteOptions = { root: values.root ?? '.', configPath: values.config };
   try {
     switch (command) {
+      case 'build': {
+        const site = await loadSite(siteOptions);
+        const { buildClient, formatBuild } = await import('./build/build.ts');
+        const built = await buildClient(site, {
+          outDir: values.out,
+          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        });
+        process.stdout.write(formatBuild(built));
+        return 0;
+      }
       case 'check': {
         const site = await loadSite(siteOptions);
         for (const w of site.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
@@ -81,7 +94,11 @@ export async function main(argv: string[]): Promise<number> {
         return page.status >= 500 ? 1 : 0;
       }
       case 'serve': {
-        const atoll = await createAtoll({ ...siteOptions, logger: values.quiet ? silentLogger : jsonLogger() });
+        const atoll = await createAtoll({
+          ...siteOptions,
+          logger: values.quiet ? silentLogger : jsonLogger(),
+          client: { build: 'if-stale' },
+        });
         const port = Number(values.port ?? process.env.PORT ?? atoll.site.config.port ?? 3000);
         const host = values.host ?? process.env.HOST ?? atoll.site.config.host ?? '127.0.0.1';
         if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -4,9 +4,11 @@
  * adapters (`adapters/`) are thin translations of this.
  */
 import { errorFields, type Logger } from './log.ts';
-import { renderPage, type PageEnvironment, type PageRequest } from './render/page.ts';
+import { renderPage, type PageEnvironment, type PageRequest, type PageResult } from './render/page.ts';
 import type { ThunkedRenderResult } from './render/chunks.ts';
 import type { Site } from './site/load.ts';
+import type { AssetStore } from './assets/store.ts';
+import { ASSET_PATH } from './build/manifest.ts';
 
 /** Longest request target accepted (path and query). */
 export const MAX_URL_LENGTH = 8 * 1024;
@@ -18,12 +20,15 @@ export interface CoreRequest {
   target: string;
   headers: Headers;
   signal: AbortSignal;
+  /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
+  onEarlyHints?: (links: readonly string[]) => void;
 }
 
 /** A response body: rendered HTML in the internal form, or plain text. */
 export type CoreBody =
   | { kind: 'html'; result: ThunkedRenderResult }
   | { kind: 'text'; text: string }
+  | { kind: 'bytes'; data: Uint8Array }
   | { kind: 'none' };
 
 /** A response as the adapters write it. */
@@ -38,6 +43,8 @@ export interface CoreResponse {
 export interface Engine extends PageEnvironment {
   site: Site;
   logger: Logger;
+  /** The built client files, served at `/_atoll/assets/` (none: not built). */
+  assets?: AssetStore;
 }
 
 let counter = 0;
@@ -57,8 +64,11 @@ const text = (status: number, message: string, requestId: string, extra?: Record
   requestId,
 });
 
-/** Handles one request. Never throws: internal errors become a 500. */
-export function handle(engine: Engine, req: CoreRequest): CoreResponse {
+/**
+ * Handles one request. Synchronous unless a primary element is still working.
+ * Never throws or rejects: internal errors become a 500.
+ */
+export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise<CoreResponse> {
   const requestId = requestIdFor(req.headers);
   if (req.target.length > MAX_URL_LENGTH) return text(414, 'URI Too Long\n', requestId);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -71,17 +81,29 @@ export function handle(engine: Engine, req: CoreRequest): CoreResponse {
   } catch {
     return text(400, 'Bad Request\n', requestId);
   }
+  if (url.pathname.startsWith(ASSET_PATH)) {
+    const name = url.pathname.slice(ASSET_PATH.length);
+    return engine.assets?.respond(name, req.headers, requestId) ?? text(404, 'Not Found\n', requestId);
+  }
   const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
-  try {
-    const page = renderPage(engine, request);
+  const failed = (e: unknown): CoreResponse => {
+    engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');
+    return text(500, 'Internal Server Error\n', requestId);
+  };
+  const respond = (page: PageResult): CoreResponse => {
     if (page.type === 'redirect') {
       page.headers.set('location', page.location);
       return { status: page.status, headers: page.headers, body: { kind: 'none' }, requestId };
     }
     page.headers.set('x-request-id', requestId);
     return { status: page.status, headers: page.headers, body: { kind: 'html', result: page.body }, requestId };
+  };
+  try {
+    const start = renderPage(engine, request);
+    if (start.earlyHints.length > 0) req.onEarlyHints?.(start.earlyHints);
+    const result = start.result;
+    return result instanceof Promise ? result.then(respond, failed) : respond(result);
   } catch (e) {
-    engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');
-    return text(500, 'Internal Server Error\n', requestId);
+    return failed(e);
   }
 }

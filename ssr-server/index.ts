@@ -12,6 +12,9 @@ import { handle, type Engine } from './handle.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { collect } from './render/chunks.ts';
 import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
+import { LruStore, type RenderCacheStore } from './render/cache.ts';
+import type { MergeHeaders } from './render/headers.ts';
+import { prepareClient, type ClientOptions } from './build/client.ts';
 
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
@@ -19,11 +22,30 @@ export type { ElementContext, ServerHooks } from './hooks.ts';
 export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log.ts';
 export { loadSite, type Site } from './site/load.ts';
 export { FALLBACK_ATTRIBUTE } from './render/page.ts';
+export { HttpSignal, httpStatus, notFound, redirect } from './signals.ts';
+export { LruStore, type CacheEntry, type RenderCacheStore } from './render/cache.ts';
+export { mergeHeaders, mergeCacheControl, type HeaderPart, type MergeHeaders } from './render/headers.ts';
+export type { ClientOptions } from './build/client.ts';
+export type { BuildOptions, BuildResult } from './build/build.ts';
+
+/** Builds a site's client side (rollup loads only when this is called). */
+export async function buildClient(
+  ...args: Parameters<typeof import('./build/build.ts').buildClient>
+): Promise<import('./build/build.ts').BuildResult> {
+  const { buildClient: build } = await import('./build/build.ts');
+  return build(...args);
+}
 
 /** Options for {@link createAtoll}. */
 export interface AtollOptions extends LoadSiteOptions {
   /** Where log lines go (default: JSON lines on stderr). */
   logger?: Logger;
+  /** The render cache store (default: an in-process LRU); `false` turns caching off. */
+  cache?: RenderCacheStore | false;
+  /** Replaces the default header merge (SPEC 4). */
+  mergeHeaders?: MergeHeaders;
+  /** The client build: when to build, where, the public base path, a CSP nonce. */
+  client?: ClientOptions;
 }
 
 /** The result of rendering one path to a string. */
@@ -50,14 +72,20 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   const logger = options.logger ?? jsonLogger();
   const site = await loadSite(options);
   for (const w of site.warnings) logger.warn({ at: formatLocation(w) }, w.message);
-  const engine: Engine = { site, logger };
+  const engine: Engine = {
+    site,
+    logger,
+    cache: options.cache === false ? undefined : (options.cache ?? new LruStore()),
+    mergeHeaders: options.mergeHeaders,
+    ...(await prepareClient(site, options.client ?? {}, logger)),
+  };
   return {
     site,
     logger,
     handler: nodeHandler(engine),
     fetch: fetchHandler(engine),
     async render(target, init = {}) {
-      const response = handle(engine, {
+      const response = await handle(engine, {
         method: 'GET',
         target,
         headers: new Headers(init.headers),

@@ -13,7 +13,7 @@ export function fetchHandler(engine: Engine): (request: Request) => Promise<Resp
     const url = new URL(request.url);
     const controller = new AbortController();
     request.signal.addEventListener('abort', () => controller.abort(request.signal.reason), { once: true });
-    const response = handle(engine, {
+    const response = await handle(engine, {
       method: request.method,
       target: url.pathname + url.search,
       headers: request.headers,
@@ -25,6 +25,7 @@ export function fetchHandler(engine: Engine): (request: Request) => Promise<Resp
       return new Response(null, { status: response.status, headers: response.headers });
     }
     if (body.kind === 'text') return new Response(body.text, { status: response.status, headers: response.headers });
+    if (body.kind === 'bytes') return new Response(body.data as Uint8Array<ArrayBuffer>, { status: response.status, headers: response.headers });
     const encoder = new TextEncoder();
     let wake: (() => void) | undefined;
     let closed = false;

@@ -30,8 +30,21 @@ export const CHUNK_SIZE = 16 * 1024;
 type Frame = { arr: ThunkedRenderResult; i: number };
 
 /**
+ * Lit writes `<template shadowroot="open" shadowrootmode="open">`; the first
+ * attribute is the pre-standard name that HTML validators reject and no
+ * current browser needs. Lit emits that tag as one short string, so `collect`
+ * drops the attribute per chunk instead of scanning the whole output (and
+ * only looks at short chunks: reading a long rope's first character would
+ * flatten it).
+ */
+const LEGACY_DSD = '<template shadowroot="';
+const legacyDsdRe = /^<template shadowroot="(open|closed)" /;
+const fixDsd = (s: string): string => (s.charCodeAt(1) === 116 && s.startsWith(LEGACY_DSD) ? s.replace(legacyDsdRe, '<template ') : s);
+
+/**
  * Collects a render result into one string: synchronously when nothing in it
- * is async, else as a Promise.
+ * is async, else as a Promise. Lit's legacy `shadowroot` attribute is dropped
+ * on the way (see {@link LEGACY_DSD}).
  */
 export function collect(result: ThunkedRenderResult): string | Promise<string> {
   const stack: Frame[] = [{ arr: result, i: 0 }];
@@ -45,12 +58,12 @@ export function collect(result: ThunkedRenderResult): string | Promise<string> {
       }
       const v = top.arr[top.i++]!;
       if (typeof v === 'string') {
-        buf += v;
+        buf += v.length < 128 && v.charCodeAt(0) === 60 ? fixDsd(v) : v;
         continue;
       }
       const r = v();
       if (r === undefined) continue;
-      if (typeof r === 'string') buf += r;
+      if (typeof r === 'string') buf += r.length < 128 && r.charCodeAt(0) === 60 ? fixDsd(r) : r;
       else if (Array.isArray(r)) stack.push({ arr: r, i: 0 });
       else {
         return r.then((x) => {

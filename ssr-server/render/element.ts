@@ -5,6 +5,8 @@
  * kinds of custom elements). Light-DOM children and the close tag are the
  * page's business.
  */
+// Must come first: it patches a Lit helper before @lit-labs/ssr copies it.
+import './lit-fastpath.ts';
 import { LitElementRenderer } from '@lit-labs/ssr';
 import { getElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
@@ -14,11 +16,6 @@ import { collect } from './chunks.ts';
 /** The renderers tried when none are configured. */
 export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRenderer];
 
-/**
- * Lit writes `shadowroot="open" shadowrootmode="open"`; the first is the
- * pre-standard name that HTML validators reject and no current browser needs.
- */
-const legacyShadowRootRe = / shadowroot="(open|closed)"(?= shadowrootmode=)/g;
 
 /**
  * Renders `<tag …attrs defer-hydration><template shadowrootmode>…</template>`
@@ -60,7 +57,7 @@ export function renderHost(
   const { mode = 'open', delegatesFocus } = instance.shadowRootOptions ?? {};
   const templateOpen = `<template shadowrootmode="${mode}"${delegatesFocus ? ' shadowrootdelegatesfocus' : ''}>`;
   const body = collect(shadow);
-  const finish = (s: string): string => `${open}${templateOpen}${s.replace(legacyShadowRootRe, '')}</template>`;
+  const finish = (s: string): string => `${open}${templateOpen}${s}</template>`;
   return typeof body === 'string' ? finish(body) : body.then(finish);
 }
 

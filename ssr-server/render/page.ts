@@ -1,18 +1,22 @@
 /**
  * Renders one page for one request: matches routes and redirects, starts the
- * work of every matched element at once, and returns the status, headers and
- * the body as a thunked render result (the one internal form of output; see
- * `chunks.ts`). Nothing here knows about HTTP servers or streams.
+ * work of every matched element at once, waits only for `primary` elements
+ * before deciding the status and headers, and returns the body as a thunked
+ * render result (the one internal form of output; see `chunks.ts`). Nothing
+ * here knows about HTTP servers or streams.
  */
 import type { ElementContext } from '../hooks.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
-import { fillInterpolation } from '../layout/attributes.ts';
+import { fillInterpolation, parseDuration } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, Op, RouteOp } from '../layout/ops.ts';
 import { errorFields, type Logger } from '../log.ts';
+import { HttpSignal } from '../signals.ts';
 import type { ElementDefinition } from '../site/registry.ts';
 import { layoutFor, type Site } from '../site/load.ts';
+import { cacheKey, type RenderCacheStore } from './cache.ts';
 import type { ThunkedRenderResult } from './chunks.ts';
 import { plainOpenTag, renderHost } from './element.ts';
+import { mergeHeaders, type HeaderPart, type MergeHeaders } from './headers.ts';
 
 /** Default element timeout when neither the tag, the registry nor the config sets one. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -39,13 +43,22 @@ export interface PageEnvironment {
   logger: Logger;
   /** Markup for `<atoll-head>`, given the elements on the page. */
   head?: (elements: readonly ElementWork[], request: PageRequest) => string;
+  /** `Link` values for 103 Early Hints (modulepreloads of the page's islands). */
+  preloads?: (elements: readonly ElementWork[]) => readonly string[];
+  /** The render cache (none: no caching). */
+  cache?: RenderCacheStore;
+  /** The operator's replacement for the default header merge. */
+  mergeHeaders?: MergeHeaders;
 }
 
 /** Why an element was replaced by its fallback. */
-export type FailurePhase = 'data' | 'render' | 'timeout' | 'unsupported';
+export type FailurePhase = 'data' | 'render' | 'timeout' | 'status' | 'unsupported';
 
 /** Marks an element that the server could not render; the browser renders it. */
 export const FALLBACK_ATTRIBUTE = 'atoll-fallback';
+
+const now = (): number => performance.now();
+const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** One microfrontend instance on one request: its work and its output. */
 export class ElementWork {
@@ -53,9 +66,24 @@ export class ElementWork {
   data: Record<string, unknown> | undefined;
   /** Set when the element fell back to its layout children. */
   failure: FailurePhase | undefined;
-  private pending: Promise<void> | undefined;
+  /** What a `data()` hook threw to decide the response (primary elements). */
+  signal: HttpSignal | undefined;
+  /** This instance's headers from its `headers()` hook. */
+  headers: Headers | undefined;
+  /** Milliseconds spent in `data()`, once it settled. */
+  dataMs: number | undefined;
+  /** Milliseconds spent rendering the host, once rendered. */
+  renderMs: number | undefined;
+  /** Settles when `data()` has settled (undefined when there is none). */
+  pending: Promise<void> | undefined;
+  /** Milliseconds this rendering may be reused (0: not cached). */
+  cacheLifetime = 0;
+  /** Set when the host came from the render cache: ms it has left. */
+  cacheRemaining: number | undefined;
+  private prepared: string | (() => Promise<string>) | undefined;
   private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private ctx: ElementContext | undefined;
 
   constructor(
     readonly op: ElementOp,
@@ -64,30 +92,45 @@ export class ElementWork {
     readonly params: Readonly<Record<string, string>>,
     readonly children: ThunkedRenderResult,
     private readonly page: PageRun,
-  ) {}
+  ) {
+    const cache = op.cache ?? def.cache;
+    if (cache !== undefined && page.env.cache !== undefined && op.ssr && def.kind === 'module') {
+      this.cacheLifetime = /^\s*\d+(\.\d+)?\s*$/.test(cache) ? Number(cache) * 1000 : parseDuration(cache) ?? 0;
+    }
+  }
 
   /** The element's timeout in ms. */
   get timeout(): number {
     return this.op.timeout ?? this.def.timeout ?? this.page.env.site.config.timeout ?? DEFAULT_TIMEOUT_MS;
   }
 
-  /** Starts the element's async work (its `data()` hook), if any. */
-  start(): void {
-    const dataHook = this.def.hooks.data;
-    if (!this.op.ssr || this.def.kind !== 'module' || dataHook === undefined) return;
+  private context(): ElementContext {
+    if (this.ctx !== undefined) return this.ctx;
     const controller = new AbortController();
     this.controller = controller;
     const request = this.page.request;
-    const onAbort = (): void => controller.abort(request.signal.reason);
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    const ctx: ElementContext = {
+    return (this.ctx = {
       url: request.url,
       params: this.params,
       query: request.url.searchParams,
       headers: this.page.allowedHeaders(),
       attributes: Object.fromEntries(this.attributes),
       signal: controller.signal,
-    };
+    });
+  }
+
+  /** Starts the element's work: `data()`, and `headers()` when it needs no data. */
+  start(): void {
+    if (!this.op.ssr || this.def.kind !== 'module') return;
+    const { data: dataHook, headers: headersHook } = this.def.hooks;
+    if (headersHook !== undefined && !this.op.primary) this.callHeaders(undefined);
+    if (dataHook === undefined) {
+      if (headersHook !== undefined && this.op.primary) this.callHeaders(undefined);
+      return;
+    }
+    const ctx = this.context();
+    const controller = this.controller!;
+    const started = now();
     const timedOut = new Promise<never>((_, reject) => {
       this.timer = setTimeout(() => {
         const err = new Error(`<${this.op.tag}> timed out after ${this.timeout} ms`);
@@ -100,51 +143,111 @@ export class ElementWork {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     const work = Promise.resolve().then(() => dataHook(ctx));
-    this.pending = Promise.race([work, timedOut, aborted]).then(
-      (data) => {
-        this.data = data ?? undefined;
-      },
-      (err: unknown) => {
+    this.pending = Promise.race([work, timedOut, aborted])
+      .then(
+        (data: unknown) => {
+          if (data instanceof HttpSignal) throw data;
+          this.data = (data ?? undefined) as Record<string, unknown> | undefined;
+        },
+        (err: unknown) => {
+          throw err;
+        },
+      )
+      .catch((err: unknown) => {
+        if (err instanceof HttpSignal) {
+          this.signal = err;
+          this.failure = 'status';
+          return;
+        }
         const timeout = err instanceof Error && err.name === 'TimeoutError';
         this.fail(timeout ? 'timeout' : 'data', err);
-      },
-    ).finally(() => {
-      clearTimeout(this.timer);
-      request.signal.removeEventListener('abort', onAbort);
-    });
+      })
+      .finally(() => {
+        this.dataMs = now() - started;
+        clearTimeout(this.timer);
+        if (this.op.primary && headersHook !== undefined) this.callHeaders(this.data);
+      });
     // The losers of the race must not become unhandled rejections.
     work.catch(() => {});
     timedOut.catch(() => {});
     aborted.catch(() => {});
   }
 
-  /** Aborts pending work (client gone). */
+  private callHeaders(data: Record<string, unknown> | undefined): void {
+    try {
+      const h = this.def.hooks.headers!(this.context(), data);
+      if (h !== undefined) this.headers = new Headers(h);
+    } catch (err) {
+      this.page.env.logger.error(
+        { requestId: this.page.request.requestId, element: this.op.tag, phase: 'headers', ...errorFields(err) },
+        'element headers() threw; its headers were ignored',
+      );
+    }
+  }
+
+  /** Aborts pending work (client gone, or the page is answered otherwise). */
   abort(reason: unknown): void {
+    clearTimeout(this.timer);
     this.controller?.abort(reason);
+  }
+
+  /** Renders the host now (primary elements, before the head is written). */
+  prepare(): void {
+    this.prepared = this.host();
   }
 
   /** The element's output, in the page's internal form. */
   render(): ThunkedRenderResult {
     const tail = this.children.concat(`</${this.op.tag}>`);
+    if (this.prepared !== undefined) return [this.prepared, ...tail];
     if (this.pending !== undefined) {
       const pending = this.pending;
-      return [() => pending.then(() => [this.renderHost(), ...tail])];
+      return [() => pending.then(() => [this.host(), ...tail])];
     }
-    return [this.renderHost(), ...tail];
+    return [this.host(), ...tail];
   }
 
-  private renderHost(): string | (() => Promise<string>) {
+  private host(): string | (() => Promise<string>) {
     if (this.failure !== undefined) return this.fallbackOpen();
     if (!this.op.ssr) return plainOpenTag(this.op.tag, this.attributes);
     if (this.def.kind !== 'module') {
       this.fail('unsupported', new Error('remote elements are not supported by this server yet'));
       return this.fallbackOpen();
     }
+    const store = this.page.env.cache;
+    if (this.cacheLifetime > 0 && store !== undefined) {
+      const key = cacheKey(this.op.tag, this.attributes, this.data);
+      const hit = store.get(key);
+      if (hit === undefined) return this.fresh(key, store);
+      if (!(hit instanceof Promise)) return this.fromCache(hit);
+      const done = hit.then(
+        (e) => (e !== undefined ? this.fromCache(e) : this.fresh(key, store)),
+        () => this.fresh(key, store),
+      ).then((r) => (typeof r === 'string' ? r : r()));
+      return () => done;
+    }
+    return this.fresh(undefined, undefined);
+  }
+
+  private fromCache(entry: { html: string; expires: number }): string {
+    this.cacheRemaining = Math.max(0, entry.expires - Date.now());
+    return entry.html;
+  }
+
+  private fresh(key: string | undefined, store: RenderCacheStore | undefined): string | (() => Promise<string>) {
+    const started = now();
+    const keep = (html: string): string => {
+      this.renderMs = now() - started;
+      if (key !== undefined && store !== undefined && this.cacheable()) {
+        void Promise.resolve(store.set(key, { html, expires: Date.now() + this.cacheLifetime })).catch(() => {});
+      }
+      return html;
+    };
     try {
       const host = renderHost(this.op.tag, this.attributes, this.data, this.page.env.site.renderers, true);
-      if (typeof host === 'string') return host + this.dataScript();
+      if (typeof host === 'string') return keep(host + this.dataScript());
       const done = host.then(
-        (h) => h + this.dataScript(),
+        (h) => keep(h + this.dataScript()),
         (err: unknown) => {
           this.fail('render', err);
           return this.fallbackOpen();
@@ -155,6 +258,12 @@ export class ElementWork {
       this.fail('render', err);
       return this.fallbackOpen();
     }
+  }
+
+  /** Per-user or uncacheable output never goes into the shared render cache. */
+  private cacheable(): boolean {
+    const cc = this.headers?.get('cache-control')?.toLowerCase() ?? '';
+    return !/(^|,)\s*(no-store|private)\b/.test(cc) && !this.headers?.has('set-cookie');
   }
 
   private dataScript(): string {
@@ -168,7 +277,7 @@ export class ElementWork {
 
   private fail(phase: FailurePhase, err: unknown): void {
     this.failure = phase;
-    if (this.page.request.signal.aborted) return;
+    if (this.page.closed) return;
     this.page.env.logger.error(
       { requestId: this.page.request.requestId, element: this.op.tag, phase, url: this.page.request.url.pathname, ...errorFields(err) },
       'element failed; its fallback was rendered',
@@ -177,13 +286,15 @@ export class ElementWork {
 }
 
 /** The state of one page render. */
-class PageRun {
+export class PageRun {
   readonly elements: ElementWork[] = [];
   /** Route matches by route id: undefined = not computed, null = no match. */
   private readonly matches: Array<Record<string, string> | null | undefined>;
   redirect: { status: number; location: string } | undefined;
   status: number | undefined;
   matchedAnyRoute = false;
+  /** True once the request ended or was answered otherwise: no more logging. */
+  closed = false;
   private headers: Headers | undefined;
 
   constructor(
@@ -269,23 +380,82 @@ class PageRun {
     this.elements.push(work);
     out.push(() => work.render());
   }
+
+  /** Ends all pending work (client gone, or a redirect answered the request). */
+  close(reason: unknown): void {
+    this.closed = true;
+    for (const el of this.elements) el.abort(reason);
+  }
 }
 
-/** Routes a request and prepares its page. Element work starts here. */
-export function renderPage(env: PageEnvironment, request: PageRequest): PageResult {
+/** The first part of a page render: what is known before any waiting. */
+export interface PageStart {
+  /** `Link` values for 103 Early Hints. */
+  earlyHints: readonly string[];
+  /** The page, or a Promise of it when a primary element is still working. */
+  result: PageResult | Promise<PageResult>;
+}
+
+/** Routes a request and starts its page. Element work starts here, all at once. */
+export function renderPage(env: PageEnvironment, request: PageRequest): PageStart {
   const layout = layoutFor(env.site, request.url.pathname);
   const run = new PageRun(env, request, layout);
   const body: ThunkedRenderResult = [];
   run.expand(layout.ops, {}, body);
   if (run.redirect !== undefined) {
-    return { type: 'redirect', status: run.redirect.status, location: run.redirect.location, headers: new Headers() };
+    const { status, location } = run.redirect;
+    return { earlyHints: [], result: { type: 'redirect', status, location, headers: new Headers() } };
   }
   for (const el of run.elements) el.start();
-  request.signal.addEventListener('abort', () => {
-    for (const el of run.elements) el.abort(request.signal.reason);
-  }, { once: true });
+  const onAbort = (): void => run.close(request.signal.reason);
+  request.signal.addEventListener('abort', onAbort, { once: true });
+  const earlyHints = env.preloads?.(run.elements) ?? [];
+  const waits = run.elements.filter((e) => e.op.primary && e.pending !== undefined).map((e) => e.pending!);
+  const finish = (): PageResult => head(env, run, body);
+  return { earlyHints, result: waits.length === 0 ? finish() : Promise.all(waits).then(finish) };
+}
+
+/** Decides status and headers once the primary elements are ready. */
+function head(env: PageEnvironment, run: PageRun, body: ThunkedRenderResult): PageResult {
+  const primaries = run.elements.filter((e) => e.op.primary);
+  const signal = primaries.find((p) => p.signal !== undefined)?.signal;
+  if (signal?.location !== undefined) {
+    run.close(new Error('redirected'));
+    return { type: 'redirect', status: signal.status, location: signal.location, headers: new Headers() };
+  }
+  for (const p of primaries) p.prepare();
   let status = run.status ?? 200;
-  if (layout.hasRoutes && !run.matchedAnyRoute) status = 404;
-  const headers = new Headers({ 'content-type': 'text/html; charset=utf-8' });
+  if (run.layout.hasRoutes && !run.matchedAnyRoute) status = 404;
+  const failed = primaries.find((p) => p.failure !== undefined && p.failure !== 'status');
+  if (failed !== undefined) status = failed.failure === 'timeout' ? 504 : 500;
+  if (signal !== undefined) status = signal.status;
+
+  const layoutHeaders = new Headers(env.site.config.headers);
+  layoutHeaders.set('content-type', 'text/html; charset=utf-8');
+  const parts: HeaderPart[] = [{ source: 'layout', primary: false, headers: layoutHeaders }];
+  let cap: number | undefined;
+  for (const el of run.elements) {
+    if (el.headers !== undefined) parts.push({ source: el.op.tag, primary: el.op.primary, headers: el.headers });
+    if (el.cacheLifetime > 0) {
+      const left = el.cacheRemaining ?? el.cacheLifetime;
+      cap = cap === undefined ? left : Math.min(cap, left);
+    }
+  }
+  const headers = env.mergeHeaders
+    ? env.mergeHeaders(parts)
+    : parts.length === 1 && cap === undefined
+      ? layoutHeaders // nothing to merge: the common case, kept cheap
+      : mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
+  if (!headers.has('content-type')) headers.set('content-type', 'text/html; charset=utf-8');
+  const timing: string[] = [];
+  for (const el of run.elements) {
+    const desc = `desc="${el.op.tag}"`;
+    if (el.dataMs !== undefined) timing.push(`data;${desc};dur=${round(el.dataMs)}`);
+    if (el.renderMs !== undefined) timing.push(`render;${desc};dur=${round(el.renderMs)}`);
+  }
+  if (timing.length > 0) {
+    const prior = headers.get('server-timing');
+    headers.set('server-timing', prior ? `${prior}, ${timing.join(', ')}` : timing.join(', '));
+  }
   return { type: 'page', status, headers, body, elements: run.elements };
 }

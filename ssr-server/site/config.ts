@@ -37,12 +37,14 @@ export interface AtollConfig {
   requestHeaders?: string[];
   /** Element renderers tried in order; Lit's is always last. */
   renderers?: ElementRendererConstructor[];
+  /** The layout's own response headers (e.g. Content-Security-Policy). */
+  headers?: Record<string, string>;
   /** Port and host for `atoll serve` (the CLI and environment win). */
   port?: number;
   host?: string;
 }
 
-const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'port', 'host']);
+const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'headers', 'port', 'host']);
 const KNOWN_ELEMENT_KEYS = new Set(['module', 'url', 'client', 'timeout', 'cache', 'server']);
 
 /** A loaded configuration and the file it came from. */
@@ -176,6 +178,10 @@ export function validateConfig(raw: unknown, file: string, problems: ProblemList
   if (c.renderers !== undefined) {
     if (!Array.isArray(c.renderers)) problems.error(loc, '"renderers" must be an array of ElementRenderer classes');
     else out.renderers = c.renderers as ElementRendererConstructor[];
+  }
+  if (c.headers !== undefined) {
+    if (!isStringRecord(c.headers)) problems.error(loc, '"headers" must map header names to string values');
+    else out.headers = c.headers;
   }
   if (c.port !== undefined) {
     if (!Number.isInteger(c.port)) problems.error(loc, '"port" must be an integer');

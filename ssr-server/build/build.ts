@@ -1,0 +1,219 @@
+/**
+ * `atoll build`: bundles a site's client side with rollup — one ES module
+ * entry per element, shared chunks (one copy of Lit), the island loader —
+ * into content-hashed files, and writes the manifest and the import map.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terserPlugin from '@rollup/plugin-terser';
+import { rollup, type OutputAsset, type OutputChunk, type RollupLog } from 'rollup';
+import esbuild from 'rollup-plugin-esbuild';
+import type { Site } from '../site/load.ts';
+import { defaultOutDir, importMapFor } from './manifest.ts';
+import { resolveModule } from '../site/registry.ts';
+import {
+  ASSET_PATH,
+  BUILD_FORMAT,
+  ELEMENT_SPECIFIER_PREFIX,
+  inputsDigest,
+  registrySignature,
+  type ClientManifest,
+  type ManifestElement,
+  type ManifestFile,
+} from './manifest.ts';
+import { elementEntries, elementEntryId, siteResolution } from './plugins.ts';
+
+// The plugin's types describe its CommonJS build; Node's ESM import gives the function.
+const terser = terserPlugin as unknown as typeof terserPlugin.default;
+
+/** Atoll's package root (this file is `ssr-server/build/build.ts`). */
+export const ATOLL_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The loader's source entry. */
+export const LOADER_SOURCE = join(ATOLL_ROOT, 'islands', 'loader.ts');
+
+const LIT_PACKAGES = /[\\/]node_modules[\\/](lit|lit-html|lit-element|@lit|@lit-labs)[\\/]/;
+
+export { defaultOutDir, importMapFor } from './manifest.ts';
+
+/** Options for {@link buildClient}. */
+export interface BuildOptions {
+  /** Output folder (default `<root>/.atoll/client`). */
+  outDir?: string;
+  /** Minify element bundles (default true; the loader is always minified). */
+  minify?: boolean;
+  /** Receives rollup's warnings (default: ignored). */
+  onWarning?: (message: string) => void;
+}
+
+/** What {@link buildClient} produced. */
+export interface BuildResult {
+  outDir: string;
+  manifest: ClientManifest;
+  /** Milliseconds the build took. */
+  ms: number;
+}
+
+/** The built loader: its minified text and the files it was built from. */
+export interface BuiltLoader {
+  code: string;
+  inputs: string[];
+}
+
+const sizeOf = (kind: ManifestFile['kind'], text: string): ManifestFile => ({
+  kind,
+  bytes: Buffer.byteLength(text),
+  gzip: gzipSync(text, { level: 9 }).length,
+});
+
+/** Bundles `islands/loader.ts` into one minified IIFE (the inline loader). */
+export async function buildLoader(): Promise<BuiltLoader> {
+  const bundle = await rollup({
+    input: LOADER_SOURCE,
+    plugins: [esbuild({ target: 'es2020', tsconfig: false })],
+    onwarn: () => {},
+  });
+  try {
+    const { output } = await bundle.generate({
+      format: 'iife',
+      strict: false,
+      plugins: [
+        terser({
+          ecma: 2020,
+          compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
+          mangle: { toplevel: true },
+          format: { comments: false },
+        }),
+      ],
+    });
+    const inputs = bundle.watchFiles.filter((f) => !f.startsWith('\0'));
+    return { code: output[0].code.trim(), inputs };
+  } finally {
+    await bundle.close();
+  }
+}
+
+/**
+ * Builds the client side of a loaded site. Files are written next to the
+ * previous build's and the manifest last, each through a rename, so a
+ * server reading the folder never sees half a file; files that the new
+ * manifest does not list are removed afterwards.
+ */
+export async function buildClient(site: Site, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const outDir = resolve(options.outDir ?? defaultOutDir(site.root));
+  const modules = new Map<string, string>();
+  const elements: Record<string, ManifestElement> = {};
+  const serverHooks = new Set<string>();
+  for (const def of site.registry.values()) {
+    if (def.hooksFile !== undefined) serverHooks.add(resolve(def.hooksFile));
+    if (def.client !== undefined && /^https?:\/\//.test(def.client)) {
+      elements[def.tag] = { url: def.client };
+      continue;
+    }
+    const url = def.client !== undefined ? resolveModule(site.root, def.client) : def.moduleUrl;
+    if (def.kind !== 'module' && def.client === undefined) continue;
+    if (url === undefined) continue;
+    modules.set(def.tag, url.startsWith('file:') ? fileURLToPath(url) : url);
+  }
+
+  const warn = (log: RollupLog): void => options.onWarning?.(log.message);
+  const loader = await buildLoader();
+  const files = new Map<string, { kind: ManifestFile['kind']; text: string }>();
+  const loaderName = `loader-${createHash('sha256').update(loader.code).digest('base64url').slice(0, 10)}.js`;
+  files.set(loaderName, { kind: 'loader', text: loader.code });
+
+  let watchFiles: string[] = [];
+  if (modules.size > 0) {
+    const hydrateSupport = '@lit-labs/ssr-client/lit-element-hydrate-support.js';
+    const bundle = await rollup({
+      input: Object.fromEntries([...modules.keys()].map((tag) => [tag, elementEntryId(tag)])),
+      plugins: [
+        elementEntries(modules, hydrateSupport),
+        siteResolution({ atollRoot: ATOLL_ROOT, serverHooks }),
+        nodeResolve({ browser: true, extensions: ['.mjs', '.js', '.ts', '.mts', '.json'] }),
+        esbuild({ target: 'es2022', tsconfig: false, define: { 'process.env.NODE_ENV': '"production"' } }),
+      ],
+      onwarn: warn,
+    });
+    try {
+      const { output } = await bundle.generate({
+        format: 'es',
+        entryFileNames: '[name]-[hash].js',
+        // Lit and its hydrate support in one chunk that every element shares;
+        // every entry imports the hydrate support first, so it runs first.
+        manualChunks: (id) => (LIT_PACKAGES.test(id) ? 'lit' : undefined),
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        sourcemap: true,
+        plugins: options.minify === false ? [] : [terser({ ecma: 2020, module: true, format: { comments: false } })],
+      });
+      for (const item of output as Array<OutputChunk | OutputAsset>) {
+        if (item.type === 'asset') {
+          files.set(item.fileName, { kind: 'map', text: String(item.source) });
+          continue;
+        }
+        files.set(item.fileName, { kind: item.isEntry ? 'entry' : 'chunk', text: item.code });
+        if (item.isEntry) elements[item.name] = { file: item.fileName, imports: item.imports };
+      }
+      watchFiles = bundle.watchFiles.filter((f) => !f.startsWith('\0'));
+    } finally {
+      await bundle.close();
+    }
+  }
+
+  // The build's own code counts too: a new Atoll means a new build.
+  const buildCode = ['build.ts', 'plugins.ts', 'manifest.ts'].map((f) => join(ATOLL_ROOT, 'ssr-server', 'build', f));
+  const inputFiles = [...new Set([...loader.inputs, ...watchFiles, ...buildCode])].sort();
+  const manifest: ClientManifest = {
+    format: BUILD_FORMAT,
+    loader: loaderName,
+    elements,
+    files: Object.fromEntries([...files].map(([name, f]) => [name, sizeOf(f.kind, f.text)])),
+    inputs: { registry: registrySignature(site.registry), files: inputFiles, digest: inputsDigest(inputFiles) },
+  };
+  const importMap = { imports: importMapFor(manifest, Object.keys(elements), ASSET_PATH) };
+
+  mkdirSync(outDir, { recursive: true });
+  const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const writeAtomically = (name: string, text: string): void => {
+    const path = join(outDir, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path + tmp, text);
+    renameSync(path + tmp, path);
+  };
+  for (const [name, f] of files) writeAtomically(name, f.text);
+  writeAtomically('importmap.json', JSON.stringify(importMap, null, 2) + '\n');
+  writeAtomically('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  pruneOutDir(outDir, new Set([...files.keys(), 'importmap.json', 'manifest.json']));
+  return { outDir, manifest, ms: performance.now() - started };
+}
+
+/** A human-readable summary of a build: every script with its sizes. */
+export function formatBuild({ outDir, manifest, ms }: BuildResult): string {
+  const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`.padStart(9);
+  const rows = Object.entries(manifest.files).filter(([, f]) => f.kind !== 'map');
+  const width = Math.max(...rows.map(([name]) => name.length));
+  let out = `${'file'.padEnd(width)}       raw      gzip\n`;
+  for (const [name, f] of rows) out += `${name.padEnd(width)} ${kb(f.bytes)} ${kb(f.gzip)}\n`;
+  const elements = Object.keys(manifest.elements).length;
+  out += `built ${elements} element${elements === 1 ? '' : 's'} into ${outDir} in ${Math.round(ms)} ms\n`;
+  return out;
+}
+
+/** Removes files under `outDir` that the new build does not list. */
+function pruneOutDir(outDir: string, keep: ReadonlySet<string>): void {
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name);
+      const rel = relative(outDir, full).split('\\').join('/');
+      if (statSync(full).isDirectory()) walk(full);
+      else if (!keep.has(rel) && !name.includes('.tmp-')) rmSync(full, { force: true });
+    }
+  };
+  walk(outDir);
+}
+

@@ -1,0 +1,68 @@
+/**
+ * Ties a site's client build to its server: builds it when asked (always, or
+ * only when missing or stale), loads the manifest, and gives the
+ * `<atoll-head>` renderer and the asset store that `handle()` serves from.
+ */
+import type { Logger } from '../log.ts';
+import type { PageEnvironment } from '../render/page.ts';
+import type { Site } from '../site/load.ts';
+import { AssetStore } from '../assets/store.ts';
+import { earlyHints, headRenderer, type NonceOption } from './head.ts';
+import { ASSET_PATH, defaultOutDir, readManifest, staleReason } from './manifest.ts';
+
+/** Client-side options of `createAtoll`. */
+export interface ClientOptions {
+  /**
+   * When to run the client build at start-up: `'if-stale'` (when it is
+   * missing or any input changed — what `atoll serve` does), `true` (always)
+   * or `false` (never; the default: use whatever `atoll build` left).
+   */
+  build?: boolean | 'if-stale';
+  /** The build folder (default `<root>/.atoll/client`). */
+  outDir?: string;
+  /**
+   * The public URL path the site is mounted at (default `/`): built files are
+   * referenced as `<base>_atoll/assets/<file>`.
+   */
+  base?: string;
+  /**
+   * A CSP nonce for the inline scripts Atoll writes (import map, loader):
+   * a string, or a function of the request.
+   */
+  nonce?: NonceOption;
+}
+
+/** What the engine needs from the client build (all undefined when there is none). */
+export interface ClientSide {
+  assets: AssetStore | undefined;
+  head: PageEnvironment['head'];
+  preloads: PageEnvironment['preloads'];
+}
+
+/** Prepares the client side of `site` (building first when `options.build` says so). */
+export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
+  const outDir = options.outDir ?? defaultOutDir(site.root);
+  let manifest = readManifest(outDir);
+  const stale = staleReason(manifest, site.registry, outDir);
+  if (options.build === true || (options.build === 'if-stale' && stale !== undefined)) {
+    // Rollup and its plugins load only when a build really runs (~90 MB).
+    const { buildClient } = await import('./build.ts');
+    const built = await buildClient(site, { outDir });
+    manifest = built.manifest;
+    logger.info({ outDir, ms: Math.round(built.ms), reason: options.build === true ? 'asked' : stale }, 'client build done');
+  } else if (manifest === undefined) {
+    logger.warn({ outDir }, 'no client build: pages render without the island loader, so nothing hydrates (run `atoll build`)');
+    return { assets: undefined, head: undefined, preloads: undefined };
+  } else if (stale !== undefined) {
+    logger.warn({ outDir, reason: stale }, 'the client build is stale (run `atoll build`)');
+  }
+  const assets = new AssetStore(outDir, manifest!);
+  const base = (options.base ?? '/').replace(/\/*$/, '/');
+  const assetUrl = base + ASSET_PATH.slice(1);
+  const loader = new TextDecoder().decode(assets.bytes(manifest!.loader));
+  return {
+    assets,
+    head: headRenderer({ manifest: manifest!, loader, assetUrl, nonce: options.nonce }),
+    preloads: earlyHints(manifest!, assetUrl),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The size budget of the inline island loader (SPEC 5, issue 4): at most
+ * 1.5 KB minified and gzipped, measured on the file `atoll build` writes and
+ * inlines into every page. (11ty's is-land: 1.79 KB with brotli.)
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { buildClient, buildLoader } from '../../ssr-server/build/build.ts';
+import { loadSite } from '../../ssr-server/site/load.ts';
+import { layout, litElement, makeSite } from '../helpers.ts';
+
+/** The budget, in bytes of gzip (level 9) of the minified loader. */
+const BUDGET = 1536;
+
+test(`the built inline loader is at most ${BUDGET} bytes minified and gzipped`, async () => {
+  const root = makeSite({ 'layouts/index.html': layout('<ls-a></ls-a>'), 'elements/ls-a.ts': litElement('ls-a') });
+  const { outDir, manifest } = await buildClient(await loadSite({ root }));
+  const code = readFileSync(join(outDir, manifest.loader));
+  const gzip = gzipSync(code, { level: 9 }).length;
+  const brotli = brotliCompressSync(code).length;
+  process.stdout.write(`loader: ${code.length} B minified, ${gzip} B gzip, ${brotli} B brotli\n`);
+  assert.equal(manifest.files[manifest.loader]!.gzip, gzip, 'the manifest reports the same size');
+  assert.ok(gzip <= BUDGET, `the loader is ${gzip} B gzipped; the budget is ${BUDGET} B`);
+});
+
+test('the loader is one self-contained classic script (no import statements, no exports)', async () => {
+  const { code } = await buildLoader();
+  assert.match(code, /^\(\(\)=>\{/);
+  assert.doesNotMatch(code, /^\s*import\s|export\s/m);
+  assert.doesNotMatch(code, /<\/script/i, 'safe to inline in a <script> element');
+});
