@@ -1,0 +1,116 @@
+/**
+ * The measurements: throughput and latency under load (autocannon), time to
+ * headers / first byte / last byte of single requests (a raw `http.get`
+ * client), and a process's resident memory (Linux `/proc`).
+ */
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+
+export interface LoadResult {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /** Connection errors, timeouts and non-2xx answers. */
+  failures: number;
+}
+
+export async function loadTest(url: string, connections: number, seconds: number, workers = 0): Promise<LoadResult> {
+  const r = await autocannon({ url, connections, duration: seconds, timeout: 30, ...(workers > 0 ? { workers } : {}) });
+  return {
+    reqPerSec: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r['2xx'],
+    failures: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+/** One request's timings in ms from the moment it was sent. */
+export interface RequestTiming {
+  status: number;
+  headers: number;
+  firstByte: number;
+  lastByte: number;
+  body: string;
+}
+
+export function timeRequest(url: string, agent: Agent): Promise<RequestTiming> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = get(url, { agent }, (res) => {
+      const headers = performance.now() - t0;
+      let firstByte = -1;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        if (firstByte < 0) firstByte = performance.now() - t0;
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        const lastByte = performance.now() - t0;
+        resolve({ status: res.statusCode ?? 0, headers, firstByte, lastByte, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+export interface TimingResult {
+  /** Medians in ms. */
+  headers: number;
+  firstByte: number;
+  lastByte: number;
+  samples: RequestTiming[];
+}
+
+/** Sequential requests on one kept-alive connection, after `warm` unrecorded ones. */
+export async function timeRequests(url: string, samples: number, warm = 2): Promise<TimingResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const recorded: RequestTiming[] = [];
+    for (let i = 0; i < warm + samples; i++) {
+      const t = await timeRequest(url, agent);
+      if (i >= warm) recorded.push(t);
+    }
+    return {
+      headers: median(recorded.map((t) => t.headers)),
+      firstByte: median(recorded.map((t) => t.firstByte)),
+      lastByte: median(recorded.map((t) => t.lastByte)),
+      samples: recorded,
+    };
+  } finally {
+    agent.destroy();
+  }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** A process's resident memory (MB, now and peak) and CPU time used so far (s, all threads), where `/proc` exists. */
+export interface ProcessStats {
+  rss: number;
+  peak: number;
+  cpu: number;
+}
+
+/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+export function processStats(pid: number): ProcessStats | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, cpu };
+  } catch {
+    return undefined;
+  }
+}

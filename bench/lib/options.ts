@@ -1,0 +1,60 @@
+/** The bench's settings, from the environment (see docs/benchmarks.md). */
+import { isScenarioName, SCENARIOS, type ScenarioName } from './scenarios.ts';
+import { SERVERS } from './servers.ts';
+
+export interface BenchOptions {
+  /** Seconds of measured load per server (`BENCH_DURATION`, default 10). */
+  duration: number;
+  /** Seconds of unmeasured load first (`BENCH_WARMUP`, default 2). */
+  warmup: number;
+  /** Concurrent connections (`BENCH_CONNECTIONS`, default 32). */
+  connections: number;
+  /** autocannon worker threads; 0 runs it in the driver's thread (`BENCH_CLIENT_WORKERS`, default 0). Worth it with more than 2 cores. */
+  clientWorkers: number;
+  /** Timed requests per slow scenario and server; the median is reported (`BENCH_SAMPLES`, default 10). */
+  samples: number;
+  /** Servers to run (`BENCH_ONLY=atoll,lit-string`; default all). */
+  only: ReadonlySet<string>;
+  /** Scenarios to run (`BENCH_SCENARIOS=load,slow-one`; default all). */
+  scenarios: ScenarioName[];
+  /** Servers to CPU-profile during their load test (`BENCH_PROFILE=atoll`). */
+  profile: ReadonlySet<string>;
+  /** Rewrite the Streaming SSR results in docs/benchmarks.md (`BENCH_WRITE_DOCS=1`). */
+  writeDocs: boolean;
+  /** Also write the raw results as JSON to this file (`BENCH_JSON`). */
+  json: string | undefined;
+}
+
+export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const names = SERVERS.map((s) => s.name);
+  return {
+    duration: number(env, 'BENCH_DURATION', 10),
+    warmup: number(env, 'BENCH_WARMUP', 2, true),
+    connections: number(env, 'BENCH_CONNECTIONS', 32),
+    clientWorkers: number(env, 'BENCH_CLIENT_WORKERS', 0, true),
+    samples: number(env, 'BENCH_SAMPLES', 10),
+    only: new Set(list(env, 'BENCH_ONLY', names, names)),
+    scenarios: list(env, 'BENCH_SCENARIOS', Object.keys(SCENARIOS), Object.keys(SCENARIOS)).filter(isScenarioName),
+    profile: new Set(list(env, 'BENCH_PROFILE', names, [])),
+    writeDocs: env.BENCH_WRITE_DOCS === '1',
+    json: env.BENCH_JSON || undefined,
+  };
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, zeroOk = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string, known: string[], fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!known.includes(item)) throw new Error(`${name}: unknown "${item}" (known: ${known.join(', ')})`);
+  }
+  return items;
+}

@@ -1,0 +1,3 @@
+import { sleepingData } from './sleep.ts';
+
+export const data = sleepingData(200);
