@@ -32,7 +32,7 @@ export function fetchHandler(engine: Engine): (request: Request) => Promise<Resp
     let streamController!: ReadableStreamDefaultController<Uint8Array>;
     const sink: Sink = {
       write(chunk) {
-        streamController.enqueue(encoder.encode(chunk));
+        streamController.enqueue(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
         return (streamController.desiredSize ?? 0) > 0;
       },
       drain() {

@@ -15,7 +15,7 @@ import { errorFields } from '../log.ts';
 export class NodeResponseSink implements Sink {
   private corked = false;
   constructor(private readonly res: ServerResponse) {}
-  write(chunk: string): boolean {
+  write(chunk: string | Uint8Array): boolean {
     const res = this.res;
     if (!this.corked) {
       this.corked = true;
@@ -27,7 +27,7 @@ export class NodeResponseSink implements Sink {
     }
     // Encoding once here spares Node a second pass over the string (it would
     // measure its byte length for the chunk header, then encode it).
-    return res.write(Buffer.from(chunk, 'utf8'));
+    return res.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
   drain(): Promise<void> {
     const res = this.res;

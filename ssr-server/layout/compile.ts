@@ -49,6 +49,8 @@ const FATAL_PARSE_ERRORS = new Set([
   'eof-before-tag-name',
 ]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Static parts at least this long are UTF-8-encoded once at start-up. */
+const PRE_ENCODE_MIN = 1024;
 
 interface Scope {
   /** The joined path of the enclosing routes. */
@@ -110,7 +112,10 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       this.ops.push(op);
     }
     flush(): void {
-      if (this.text !== '') this.ops.push({ kind: 'text', html: trusted(this.text) });
+      if (this.text !== '') {
+        const bytes = this.text.length >= PRE_ENCODE_MIN ? new TextEncoder().encode(this.text) : undefined;
+        this.ops.push({ kind: 'text', html: trusted(this.text), bytes });
+      }
       this.text = '';
     }
     done(): Op[] {

@@ -26,6 +26,8 @@ export type HydrateStrategy = string;
 export interface TextOp {
   kind: 'text';
   html: Html;
+  /** The markup encoded once at start-up (for large parts, which are then never re-encoded). */
+  bytes: Uint8Array | undefined;
 }
 
 /** `<atoll-head>`: import map, preloads, loader and styles for this page. */

@@ -10,6 +10,8 @@ export interface CacheEntry {
   html: string;
   /** Epoch milliseconds after which the entry is stale. */
   expires: number;
+  /** `html` already encoded as UTF-8 (the in-process store keeps it, so hits are never re-encoded). */
+  bytes?: Uint8Array;
 }
 
 /** Where rendered elements are kept. */
@@ -58,7 +60,8 @@ export class LruStore implements RenderCacheStore {
     return e;
   }
 
-  set(key: string, entry: CacheEntry): void {
+  set(key: string, given: CacheEntry): void {
+    const entry: CacheEntry = { ...given, bytes: given.bytes ?? new TextEncoder().encode(given.html) };
     const size = entry.html.length + key.length;
     if (size > this.maxChars) return;
     const old = this.map.get(key);

@@ -13,8 +13,8 @@ import { errorFields, type Logger } from '../log.ts';
 import { HttpSignal } from '../signals.ts';
 import type { ElementDefinition } from '../site/registry.ts';
 import { layoutFor, type Site } from '../site/load.ts';
-import { cacheKey, type RenderCacheStore } from './cache.ts';
-import type { ThunkedRenderResult } from './chunks.ts';
+import { cacheKey, type CacheEntry, type RenderCacheStore } from './cache.ts';
+import type { Piece, ThunkedRenderResult } from './chunks.ts';
 import { plainOpenTag, renderHost } from './element.ts';
 import { mergeHeaders, type HeaderPart, type MergeHeaders } from './headers.ts';
 
@@ -80,7 +80,7 @@ export class ElementWork {
   cacheLifetime = 0;
   /** Set when the host came from the render cache: ms it has left. */
   cacheRemaining: number | undefined;
-  private prepared: string | (() => Promise<string>) | undefined;
+  private prepared: Piece | (() => Promise<Piece>) | undefined;
   private controller: AbortController | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ctx: ElementContext | undefined;
@@ -207,7 +207,7 @@ export class ElementWork {
     return [this.host(), ...tail];
   }
 
-  private host(): string | (() => Promise<string>) {
+  private host(): Piece | (() => Promise<Piece>) {
     if (this.failure !== undefined) return this.fallbackOpen();
     if (!this.op.ssr) return plainOpenTag(this.op.tag, this.attributes);
     if (this.def.kind !== 'module') {
@@ -223,15 +223,15 @@ export class ElementWork {
       const done = hit.then(
         (e) => (e !== undefined ? this.fromCache(e) : this.fresh(key, store)),
         () => this.fresh(key, store),
-      ).then((r) => (typeof r === 'string' ? r : r()));
+      ).then((r) => (typeof r === 'function' ? r() : r));
       return () => done;
     }
     return this.fresh(undefined, undefined);
   }
 
-  private fromCache(entry: { html: string; expires: number }): string {
+  private fromCache(entry: CacheEntry): Piece {
     this.cacheRemaining = Math.max(0, entry.expires - Date.now());
-    return entry.html;
+    return entry.bytes ?? entry.html;
   }
 
   private fresh(key: string | undefined, store: RenderCacheStore | undefined): string | (() => Promise<string>) {
@@ -331,7 +331,7 @@ export class PageRun {
     for (const op of ops) {
       switch (op.kind) {
         case 'text':
-          out.push(op.html);
+          out.push(op.bytes ?? op.html);
           break;
         case 'head':
           out.push(() => this.env.head?.(this.elements, this.request) ?? '');
