@@ -7,10 +7,11 @@
  * really caches — else the server reports itself unsupported. Islands: the
  * demo's client build (`.atoll/client`, from `atoll build`) when there is one.
  */
+// Atoll first: its Lit fast path must be installed before @lit-labs/ssr loads.
+import { createAtoll, listen, silentLogger, type AtollConfig, type Site } from '../../ssr-server/index.ts';
 import { basename, join } from 'node:path';
 import { LitElementRenderer } from '@lit-labs/ssr';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
-import { createAtoll, listen, silentLogger, type AtollConfig, type Site } from '../../ssr-server/index.ts';
 import { announce, announceUnsupported, serverContext } from '../lib/child.ts';
 import { BENCH_DIR, PAGE_ELEMENTS, PAGE_PATH, REPO_ROOT } from '../lib/page.ts';
 import type { Scenario } from '../lib/scenarios.ts';

@@ -6,12 +6,20 @@
  * page's business.
  */
 // Must come first: it patches a Lit helper before @lit-labs/ssr copies it.
-import './lit-fastpath.ts';
-import { LitElementRenderer } from '@lit-labs/ssr';
+import { litFastPathActive } from './lit-fastpath.ts';
+import { LitElementRenderer, renderThunked } from '@lit-labs/ssr';
+import { html } from 'lit';
 import { getElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
 import { escapeAttr } from '../html.ts';
 import { collect } from './chunks.ts';
+
+/** True when the Lit fast path (see `lit-fastpath.ts`) is in effect. */
+export function fastPathInEffect(): boolean {
+  return litFastPathActive(() => {
+    void collect(renderThunked(html`<i>${'probe'}</i>`));
+  });
+}
 
 /** The renderers tried when none are configured. */
 export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRenderer];

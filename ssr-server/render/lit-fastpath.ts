@@ -10,20 +10,25 @@
  * object literal is an order of magnitude faster; any other shape still takes
  * the original path. `@lit-labs/ssr` copies the helper out of `_$LH` when it
  * is first evaluated, so this module must be imported before it (it is the
- * first import of `element.ts`).
+ * first import of `element.ts` and of the package's `index.ts`). When
+ * something imported `@lit-labs/ssr` first, the patch cannot take effect:
+ * `litFastPathActive()` then says so and `createAtoll` logs a warning.
  *
  * The replacement is only installed when the original behaves as expected,
- * so a Lit upgrade that changes it leaves Lit untouched;
- * `litFastPathActive()` tells (and a test checks it).
+ * so a Lit upgrade that changes it leaves Lit untouched (a test checks that
+ * it is active with the pinned Lit).
  */
 import { _$LH } from 'lit-html/private-ssr-support.js';
 
 type Helper = (props?: object) => object;
 const support = _$LH as unknown as { connectedDisconnectable: Helper };
 const original = support.connectedDisconnectable;
-let active = false;
+let installed = false;
+/** Set by the fast helper: proof that the renderer really calls it. */
+let used = false;
 
 const fast: Helper = (props?: object) => {
+  used = true;
   if (props === undefined) return { _$AU: true };
   for (const key in props) if (key !== 'type') return { ...props, _$AU: true };
   return { type: (props as { type?: unknown }).type, _$AU: true };
@@ -39,11 +44,17 @@ if (typeof original === 'function') {
   const probes: Array<object | undefined> = [undefined, { type: 2 }, { type: 1, name: 'x' }];
   if (probes.every((p) => sameShape(original(p), fast(p)))) {
     support.connectedDisconnectable = fast;
-    active = true;
+    installed = true;
   }
 }
 
-/** True when the fast path replaced Lit's helper. */
-export function litFastPathActive(): boolean {
-  return active;
+/**
+ * True when Lit's renderer really uses the fast helper. `renderProbe` must
+ * render a template with a child part through `@lit-labs/ssr`.
+ */
+export function litFastPathActive(renderProbe: () => void): boolean {
+  if (!installed) return false;
+  used = false;
+  renderProbe();
+  return used;
 }
