@@ -9,6 +9,7 @@ import type { ThunkedRenderResult } from './render/chunks.ts';
 import type { Site } from './site/load.ts';
 import type { AssetStore } from './assets/store.ts';
 import { ASSET_PATH } from './build/manifest.ts';
+import { FRAGMENT_PATH, respondFragment } from './fragment.ts';
 
 /** Longest request target accepted (path and query). */
 export const MAX_URL_LENGTH = 8 * 1024;
@@ -45,6 +46,8 @@ export interface Engine extends PageEnvironment {
   logger: Logger;
   /** The built client files, served at `/_atoll/assets/` (none: not built). */
   assets?: AssetStore;
+  /** The URL of an element's client module, when there is a build. */
+  moduleUrl?: (tag: string) => string | undefined;
 }
 
 let counter = 0;
@@ -71,8 +74,9 @@ const text = (status: number, message: string, requestId: string, extra?: Record
 export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise<CoreResponse> {
   const requestId = requestIdFor(req.headers);
   if (req.target.length > MAX_URL_LENGTH) return text(414, 'URI Too Long\n', requestId);
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return text(405, 'Method Not Allowed\n', requestId, { allow: 'GET, HEAD' });
+  const isFragment = req.target.startsWith(FRAGMENT_PATH);
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !(isFragment && req.method === 'OPTIONS')) {
+    return text(405, 'Method Not Allowed\n', requestId, { allow: isFragment ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' });
   }
   let url: URL;
   try {
@@ -80,6 +84,14 @@ export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise
     if (!req.target.startsWith('/')) throw new Error('not a path');
   } catch {
     return text(400, 'Bad Request\n', requestId);
+  }
+  if (isFragment) {
+    try {
+      return respondFragment(engine, req, url, requestId);
+    } catch (e) {
+      engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'fragment request failed');
+      return text(500, 'Internal Server Error\n', requestId);
+    }
   }
   if (url.pathname.startsWith(ASSET_PATH)) {
     const name = url.pathname.slice(ASSET_PATH.length);

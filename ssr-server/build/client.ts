@@ -37,6 +37,8 @@ export interface ClientSide {
   assets: AssetStore | undefined;
   head: PageEnvironment['head'];
   preloads: PageEnvironment['preloads'];
+  /** The URL of an element's client module (for the fragment endpoint's `Link` header). */
+  moduleUrl: ((tag: string) => string | undefined) | undefined;
 }
 
 /** Prepares the client side of `site` (building first when `options.build` says so). */
@@ -52,7 +54,7 @@ export async function prepareClient(site: Site, options: ClientOptions, logger: 
     logger.info({ outDir, ms: Math.round(built.ms), reason: options.build === true ? 'asked' : stale }, 'client build done');
   } else if (manifest === undefined) {
     logger.warn({ outDir }, 'no client build: pages render without the island loader, so nothing hydrates (run `atoll build`)');
-    return { assets: undefined, head: undefined, preloads: undefined };
+    return { assets: undefined, head: undefined, preloads: undefined, moduleUrl: undefined };
   } else if (stale !== undefined) {
     logger.warn({ outDir, reason: stale }, 'the client build is stale (run `atoll build`)');
   }
@@ -64,5 +66,9 @@ export async function prepareClient(site: Site, options: ClientOptions, logger: 
     assets,
     head: headRenderer({ manifest: manifest!, loader, assetUrl, nonce: options.nonce }),
     preloads: earlyHints(manifest!, assetUrl),
+    moduleUrl: (tag) => {
+      const entry = manifest!.elements[tag];
+      return entry === undefined ? undefined : 'url' in entry ? entry.url : assetUrl + entry.file;
+    },
   };
 }

@@ -10,7 +10,9 @@ import { escapeAttr, jsonForScript } from '../html.ts';
 import { fillInterpolation, parseDuration } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, Op, RouteOp } from '../layout/ops.ts';
 import { errorFields, type Logger } from '../log.ts';
-import { HttpSignal } from '../signals.ts';
+import { HttpSignal, httpStatus } from '../signals.ts';
+import { DEFAULT_MAX_REMOTE_BYTES, fetchRemote, fragmentUrl } from '../remote/client.ts';
+import { checkFragment } from '../remote/validate.ts';
 import type { ElementDefinition } from '../site/registry.ts';
 import { layoutFor, type Site } from '../site/load.ts';
 import { cacheKey, type CacheEntry, type RenderCacheStore } from './cache.ts';
@@ -52,7 +54,7 @@ export interface PageEnvironment {
 }
 
 /** Why an element was replaced by its fallback. */
-export type FailurePhase = 'data' | 'render' | 'timeout' | 'status' | 'unsupported';
+export type FailurePhase = 'data' | 'fetch' | 'render' | 'timeout' | 'status' | 'unsupported';
 
 /** Marks an element that the server could not render; the browser renders it. */
 export const FALLBACK_ATTRIBUTE = 'atoll-fallback';
@@ -70,8 +72,12 @@ export class ElementWork {
   signal: HttpSignal | undefined;
   /** This instance's headers from its `headers()` hook. */
   headers: Headers | undefined;
-  /** Milliseconds spent in `data()`, once it settled. */
+  /** Milliseconds spent in `data()` (or fetching a remote element), once it settled. */
   dataMs: number | undefined;
+  /** What `dataMs` measured. */
+  workPhase: 'data' | 'fetch' = 'data';
+  /** A remote element's checked markup, without its end tag. */
+  private remoteHead: string | undefined;
   /** Milliseconds spent rendering the host, once rendered. */
   renderMs: number | undefined;
   /** Settles when `data()` has settled (undefined when there is none). */
@@ -119,18 +125,36 @@ export class ElementWork {
     });
   }
 
-  /** Starts the element's work: `data()`, and `headers()` when it needs no data. */
+  /** Starts the element's work: `data()` (or the fetch of a remote element), and `headers()` when it needs no data. */
   start(): void {
-    if (!this.op.ssr || this.def.kind !== 'module') return;
+    if (!this.op.ssr) return;
+    if (this.def.kind === 'remote') {
+      this.track('fetch', (ctx) => this.fetchRemote(ctx));
+      return;
+    }
     const { data: dataHook, headers: headersHook } = this.def.hooks;
     if (headersHook !== undefined && !this.op.primary) this.callHeaders(undefined);
     if (dataHook === undefined) {
       if (headersHook !== undefined && this.op.primary) this.callHeaders(undefined);
       return;
     }
+    this.track('data', async (ctx) => {
+      const data: unknown = await dataHook(ctx);
+      if (data instanceof HttpSignal) throw data;
+      this.data = (data ?? undefined) as Record<string, unknown> | undefined;
+    });
+  }
+
+  /**
+   * Runs the element's async work, raced against its timeout and the
+   * client's disconnect (both fire `ctx.signal`); `pending` settles when it
+   * is over, whatever the outcome.
+   */
+  private track(phase: 'data' | 'fetch', work: (ctx: ElementContext) => Promise<void>): void {
     const ctx = this.context();
     const controller = this.controller!;
     const started = now();
+    this.workPhase = phase;
     const timedOut = new Promise<never>((_, reject) => {
       this.timer = setTimeout(() => {
         const err = new Error(`<${this.op.tag}> timed out after ${this.timeout} ms`);
@@ -142,17 +166,8 @@ export class ElementWork {
     const aborted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
-    const work = Promise.resolve().then(() => dataHook(ctx));
-    this.pending = Promise.race([work, timedOut, aborted])
-      .then(
-        (data: unknown) => {
-          if (data instanceof HttpSignal) throw data;
-          this.data = (data ?? undefined) as Record<string, unknown> | undefined;
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      )
+    const running = Promise.resolve().then(() => work(ctx));
+    this.pending = Promise.race([running, timedOut, aborted])
       .catch((err: unknown) => {
         if (err instanceof HttpSignal) {
           this.signal = err;
@@ -160,17 +175,41 @@ export class ElementWork {
           return;
         }
         const timeout = err instanceof Error && err.name === 'TimeoutError';
-        this.fail(timeout ? 'timeout' : 'data', err);
+        this.fail(timeout ? 'timeout' : phase, err);
       })
       .finally(() => {
         this.dataMs = now() - started;
         clearTimeout(this.timer);
-        if (this.op.primary && headersHook !== undefined) this.callHeaders(this.data);
+        if (phase === 'data' && this.op.primary && this.def.hooks.headers !== undefined) this.callHeaders(this.data);
       });
     // The losers of the race must not become unhandled rejections.
-    work.catch(() => {});
+    running.catch(() => {});
     timedOut.catch(() => {});
     aborted.catch(() => {});
+  }
+
+  /** Fetches a remote element's markup and checks it (SPEC 6). */
+  private async fetchRemote(ctx: ElementContext): Promise<void> {
+    const headers: Record<string, string> = { 'x-request-id': this.page.request.requestId };
+    ctx.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    let res;
+    try {
+      res = await fetchRemote(fragmentUrl(this.def.url!, this.attributes), {
+        headers,
+        signal: ctx.signal,
+        maxBytes: this.page.env.site.config.maxRemoteBytes ?? DEFAULT_MAX_REMOTE_BYTES,
+      });
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      if (this.op.primary && (status === 404 || status === 410)) throw httpStatus(status, `the remote <${this.op.tag}> answered ${status}`);
+      throw err;
+    }
+    const checked = checkFragment(this.op.tag, res.body);
+    if (!checked.ok) throw new Error(`the remote <${this.op.tag}> sent unusable markup: ${checked.reason}`);
+    this.remoteHead = checked.head;
+    this.headers = res.headers;
   }
 
   private callHeaders(data: Record<string, unknown> | undefined): void {
@@ -210,10 +249,7 @@ export class ElementWork {
   private host(): Piece | (() => Promise<Piece>) {
     if (this.failure !== undefined) return this.fallbackOpen();
     if (!this.op.ssr) return plainOpenTag(this.op.tag, this.attributes);
-    if (this.def.kind !== 'module') {
-      this.fail('unsupported', new Error('remote elements are not supported by this server yet'));
-      return this.fallbackOpen();
-    }
+    if (this.def.kind === 'remote') return this.remoteHead ?? this.fallbackOpen();
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
       const key = cacheKey(this.op.tag, this.attributes, this.data);
@@ -396,9 +432,12 @@ export interface PageStart {
   result: PageResult | Promise<PageResult>;
 }
 
-/** Routes a request and starts its page. Element work starts here, all at once. */
-export function renderPage(env: PageEnvironment, request: PageRequest): PageStart {
-  const layout = layoutFor(env.site, request.url.pathname);
+/**
+ * Routes a request and starts its page. Element work starts here, all at
+ * once. `layout` overrides the site's choice (the fragment endpoint renders a
+ * one-element layout).
+ */
+export function renderPage(env: PageEnvironment, request: PageRequest, layout = layoutFor(env.site, request.url.pathname)): PageStart {
   const run = new PageRun(env, request, layout);
   const body: ThunkedRenderResult = [];
   run.expand(layout.ops, {}, body);
@@ -427,7 +466,7 @@ function head(env: PageEnvironment, run: PageRun, body: ThunkedRenderResult): Pa
   let status = run.status ?? 200;
   if (run.layout.hasRoutes && !run.matchedAnyRoute) status = 404;
   const failed = primaries.find((p) => p.failure !== undefined && p.failure !== 'status');
-  if (failed !== undefined) status = failed.failure === 'timeout' ? 504 : 500;
+  if (failed !== undefined) status = failed.failure === 'timeout' ? 504 : failed.failure === 'fetch' ? 502 : 500;
   if (signal !== undefined) status = signal.status;
 
   const layoutHeaders = new Headers(env.site.config.headers);
@@ -450,7 +489,7 @@ function head(env: PageEnvironment, run: PageRun, body: ThunkedRenderResult): Pa
   const timing: string[] = [];
   for (const el of run.elements) {
     const desc = `desc="${el.op.tag}"`;
-    if (el.dataMs !== undefined) timing.push(`data;${desc};dur=${round(el.dataMs)}`);
+    if (el.dataMs !== undefined) timing.push(`${el.workPhase};${desc};dur=${round(el.dataMs)}`);
     if (el.renderMs !== undefined) timing.push(`render;${desc};dur=${round(el.renderMs)}`);
   }
   if (timing.length > 0) {

@@ -37,6 +37,10 @@ export interface AtollConfig {
   requestHeaders?: string[];
   /** Element renderers tried in order; Lit's is always last. */
   renderers?: ElementRendererConstructor[];
+  /** Largest body accepted from a remote element, in bytes (default 2 MiB). */
+  maxRemoteBytes?: number;
+  /** Cross-origin access to the fragment endpoint: allowed origins (`*` for any). */
+  cors?: { origins: string[] };
   /** The layout's own response headers (e.g. Content-Security-Policy). */
   headers?: Record<string, string>;
   /** Port and host for `atoll serve` (the CLI and environment win). */
@@ -44,7 +48,7 @@ export interface AtollConfig {
   host?: string;
 }
 
-const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'headers', 'port', 'host']);
+const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'headers', 'maxRemoteBytes', 'cors', 'port', 'host']);
 const KNOWN_ELEMENT_KEYS = new Set(['module', 'url', 'client', 'timeout', 'cache', 'server']);
 
 /** A loaded configuration and the file it came from. */
@@ -178,6 +182,16 @@ export function validateConfig(raw: unknown, file: string, problems: ProblemList
   if (c.renderers !== undefined) {
     if (!Array.isArray(c.renderers)) problems.error(loc, '"renderers" must be an array of ElementRenderer classes');
     else out.renderers = c.renderers as ElementRendererConstructor[];
+  }
+  if (c.maxRemoteBytes !== undefined) {
+    if (typeof c.maxRemoteBytes !== 'number' || !(c.maxRemoteBytes > 0)) problems.error(loc, '"maxRemoteBytes" must be a positive number of bytes');
+    else out.maxRemoteBytes = c.maxRemoteBytes;
+  }
+  if (c.cors !== undefined) {
+    const origins = (c.cors as { origins?: unknown }).origins;
+    if (typeof c.cors !== 'object' || c.cors === null || !Array.isArray(origins) || !origins.every((o) => typeof o === 'string')) {
+      problems.error(loc, '"cors" must be { "origins": ["https://shop.example", …] } ("*" allows any origin)');
+    } else out.cors = { origins: origins as string[] };
   }
   if (c.headers !== undefined) {
     if (!isStringRecord(c.headers)) problems.error(loc, '"headers" must map header names to string values');
