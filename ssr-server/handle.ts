@@ -46,6 +46,8 @@ export interface Engine extends PageEnvironment {
   logger: Logger;
   /** The built client files, served at `/_atoll/assets/` (none: not built). */
   assets?: AssetStore;
+  /** Compress HTML for clients that accept br or gzip (default true; Node adapter). */
+  compress?: boolean;
   /** The URL of an element's client module, when there is a build. */
   moduleUrl?: (tag: string) => string | undefined;
 }

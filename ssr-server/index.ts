@@ -46,6 +46,12 @@ export interface AtollOptions extends LoadSiteOptions {
   cache?: RenderCacheStore | false;
   /** Replaces the default header merge (SPEC 4). */
   mergeHeaders?: MergeHeaders;
+  /**
+   * Compress pages for clients that accept it (brotli or gzip, streamed with
+   * a flush before every wait). Default true; turn it off when a proxy in
+   * front compresses.
+   */
+  compress?: boolean;
   /** The client build: when to build, where, the public base path, a CSP nonce. */
   client?: ClientOptions;
 }
@@ -82,6 +88,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
     logger,
     cache: options.cache === false ? undefined : (options.cache ?? new LruStore()),
     mergeHeaders: options.mergeHeaders,
+    compress: options.compress,
     ...(await prepareClient(site, options.client ?? {}, logger)),
   };
   return {

@@ -4,6 +4,8 @@
  * a client disconnect turned into an `AbortSignal`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
+import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
 import { errorFields } from '../log.ts';
@@ -44,6 +46,54 @@ export class NodeResponseSink implements Sink {
   }
   get closed(): boolean {
     return this.res.destroyed || this.res.writableEnded;
+  }
+}
+
+/**
+ * A sink that compresses (brotli at quality 4, or gzip at level 4: cheap
+ * settings that still shrink a page about tenfold) into a Node response.
+ * `flush()` pushes out what was compressed so far, so the early-flush
+ * promise holds with compression too: Atoll flushes before every wait.
+ */
+export class CompressedResponseSink implements Sink {
+  private readonly z: BrotliCompress | Gzip;
+  constructor(
+    private readonly res: ServerResponse,
+    encoding: 'br' | 'gzip',
+  ) {
+    this.z =
+      encoding === 'br'
+        ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } })
+        : createGzip({ level: 4 });
+    this.z.on('error', (e) => res.destroy(e));
+    res.on('close', () => this.z.destroy());
+    this.z.pipe(res);
+  }
+  write(chunk: string | Uint8Array): boolean {
+    return this.z.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  }
+  flush(): void {
+    if (!this.closed) this.z.flush();
+  }
+  drain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const { z, res } = this;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        z.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      z.on('drain', done);
+      res.on('close', done);
+    });
+  }
+  /** Ends the compressed stream (and so the response). */
+  end(): void {
+    if (!this.closed) this.z.end();
+  }
+  get closed(): boolean {
+    return this.res.destroyed || this.res.writableEnded || this.z.destroyed;
   }
 }
 
@@ -88,6 +138,14 @@ export function nodeHandler(engine: Engine): (req: IncomingMessage, res: ServerR
         log();
         return;
       }
+      const body0 = response.body;
+      const encoding = body0.kind === 'html' && engine.compress !== false ? pickEncoding(headers.get('accept-encoding')) : undefined;
+      if (encoding !== undefined) {
+        response.headers.set('content-encoding', encoding);
+        const vary = response.headers.get('vary');
+        if (vary === null) response.headers.set('vary', 'Accept-Encoding');
+        else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary)) response.headers.set('vary', `${vary}, Accept-Encoding`);
+      }
       res.writeHead(response.status, toNodeHeaders(response.headers));
       const body = response.body;
       if (req.method === 'HEAD' || body.kind === 'none') {
@@ -101,9 +159,11 @@ export function nodeHandler(engine: Engine): (req: IncomingMessage, res: ServerR
         log();
         return;
       }
-      drainTo(body.result, new NodeResponseSink(res)).then(
+      const compressed = encoding !== undefined ? new CompressedResponseSink(res, encoding) : undefined;
+      drainTo(body.result, compressed ?? new NodeResponseSink(res)).then(
         () => {
-          if (!res.destroyed) res.end();
+          if (compressed !== undefined) compressed.end();
+          else if (!res.destroyed) res.end();
           log();
         },
         (e: unknown) => {

@@ -27,6 +27,8 @@ export interface Sink {
   write(chunk: Piece): boolean;
   /** Resolves when the consumer can take more, or has gone away. */
   drain(): Promise<void>;
+  /** Pushes out anything the sink holds back (a compressor's buffer): called before every wait. */
+  flush?(): void;
   /** True once the consumer has gone away; the walk then stops. */
   readonly closed: boolean;
 }
@@ -152,6 +154,7 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
       const f = flush();
       if (f !== true && !(await goOn(f))) return;
     }
+    sink.flush?.();
     const x = await r;
     if (sink.closed) return;
     if (typeof x === 'string') buf += x;

@@ -211,7 +211,7 @@ describe('headers', () => {
         h3: { 'cache-control': 'max-age=120', 'x-team': 'h3', 'set-cookie': 'a=2', connection: 'close' },
     };
     ctl.headers = (sid) => bySid[sid];
-    const res = await server.get('/headers');
+    const res = await server.get('/headers', { headers: { 'accept-encoding': 'identity' } });
     await res.text();
     assert.equal(res.headers.get('cache-control'), 'max-age=60');
     assert.equal(res.headers.get('vary'), 'Accept-Language, Cookie');
@@ -220,6 +220,51 @@ describe('headers', () => {
     assert.equal(res.headers.get('connection'), 'keep-alive', 'hop-by-hop headers from elements are dropped');
     assert.match(res.headers.get('server-timing') ?? '', /data;desc="s-slot";dur=[\d.]+/);
     assert.match(res.headers.get('server-timing') ?? '', /render;desc="s-slot";dur=[\d.]+/);
+  });
+});
+
+describe('compression', () => {
+  test('pages are compressed for clients that accept it, and still flush before every wait', async () => {
+    const { createBrotliDecompress } = await import('node:zlib');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ctl.data = async (sid) => {
+      if (sid === 'b') await gate;
+      return { label: `L${sid}` };
+    };
+    const req = httpRequest(server.url + '/early', { agent: false, headers: { 'accept-encoding': 'br' } });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res.headers['content-encoding'], 'br');
+    assert.match(String(res.headers.vary), /Accept-Encoding/);
+    const inflate = createBrotliDecompress();
+    res.pipe(inflate);
+    let text = '';
+    await new Promise<void>((resolve) => {
+      inflate.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('slot <!--lit-part-->a<')) resolve();
+      });
+    });
+    assert.ok(!text.includes('slot <!--lit-part-->b<'), 'the compressed stream flushed before the slow element');
+    release();
+    await new Promise((r) => inflate.on('end', r));
+    assert.deepEqual(slots(text), ['a', 'b', 'c']);
+    assert.ok(text.trimEnd().endsWith('</html>'));
+  });
+
+  test('compress: false sends identity', async () => {
+    const s = await serveSite({ root: fixture('streaming'), compress: false });
+    try {
+      const res = await s.get('/order', { headers: { 'accept-encoding': 'br, gzip' } });
+      await res.text();
+      assert.equal(res.headers.get('content-encoding'), null);
+    } finally {
+      await s.close();
+    }
   });
 });
 
