@@ -10,6 +10,19 @@ import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
 import { errorFields } from '../log.ts';
 
+/** Resolves on `writable`'s next 'drain' or when the response closes, whichever is first. */
+function drainOrClose(writable: NodeJS.EventEmitter, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      writable.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    writable.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /**
  * A sink over a Node response. Writes made in one synchronous stretch are
  * corked together and leave in one `writev` on the next tick.
@@ -32,17 +45,7 @@ export class NodeResponseSink implements Sink {
     return res.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
   drain(): Promise<void> {
-    const res = this.res;
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
+    return this.closed ? Promise.resolve() : drainOrClose(this.res, this.res);
   }
   get closed(): boolean {
     return this.res.destroyed || this.res.writableEnded;
@@ -76,17 +79,7 @@ export class CompressedResponseSink implements Sink {
     if (!this.closed) this.z.flush();
   }
   drain(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    const { z, res } = this;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        z.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      z.on('drain', done);
-      res.on('close', done);
-    });
+    return this.closed ? Promise.resolve() : drainOrClose(this.z, this.res);
   }
   /** Ends the compressed stream (and so the response). */
   end(): void {
