@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { art, artStyles } from '../_lib/art.js';
 import { formatPrice, getCategory, getProduct } from '../_lib/catalog.js';
@@ -84,7 +84,7 @@ export class ShopProduct extends LitElement {
           <button class="btn" type="button" @click=${this.#addToCart}>Add to cart</button>
           <a class="btn ghost" href="/category/${p.category}">More ${category?.name.toLowerCase() ?? 'like this'}</a>
         </div>
-        <p class="note muted" role="status">${this.added ? `Added to your cart${this.added > 1 ? ` (${this.added}×)` : ''}.` : ''}</p>
+        <p class="note muted" role="status">${this.added ? `Added to your cart${this.added > 1 ? ` (${this.added}×)` : ''}.` : nothing}</p>
       </div>
     </article>`;
   }

@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
 import { applyTheme, defaultPrefs, isTheme, loadPrefs, savePrefs } from '../_lib/prefs.js';
 import type { Theme } from '../_lib/prefs.js';
@@ -94,7 +94,7 @@ export class ShopSettings extends LitElement {
         </fieldset>
         <div class="actions">
           <button class="btn" type="submit">Save settings <span class="count">Saved ${this.saved} ${times}</span></button>
-          <output class="muted" aria-live="polite">${this.saved ? 'Your preferences are saved.' : ''}</output>
+          <output class="muted" aria-live="polite">${this.saved ? 'Your preferences are saved.' : nothing}</output>
         </div>
       </form>
     </section>`;
