@@ -9,6 +9,8 @@ import { register } from 'tsx/esm/api';
 register();
 const { createAtoll, silentLogger } = await import('./ssr-server/index.ts');
 const { manyIslandsSite } = await import('./test/fixtures/islands-many/site.mjs');
+// The testing kit (atoll/testing): fixtures rendered by the engine on request.
+const { atollTestPlugin } = await import('./testing/index.ts');
 
 const sites = {
   demo: '.',
@@ -39,7 +41,12 @@ export default {
   nodeResolve: true,
   concurrency: 1,
   testsFinishTimeout: 120_000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' })],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2022' }),
+    // The demo site for its element tests; the kit's own fixture site for the kit's tests.
+    atollTestPlugin({ root: '.' }),
+    atollTestPlugin({ root: 'test/fixtures/testing', name: 'kit' }),
+  ],
   middleware: [
     async (ctx, next) => {
       const m = /^\/atoll\/([a-z]+)(\/.*)$/.exec(ctx.url);
