@@ -11,6 +11,8 @@ const { createAtoll, silentLogger } = await import('./ssr-server/index.ts');
 const { manyIslandsSite } = await import('./test/fixtures/islands-many/site.mjs');
 // The testing kit (atoll/testing): fixtures rendered by the engine on request.
 const { atollTestPlugin } = await import('./testing/index.ts');
+// embed.js tests: a static host site and an Atoll server on two more origins (started on first use).
+const { embedServers } = await import('./test/fixtures/embed/servers.ts');
 
 const sites = {
   demo: '.',
@@ -43,6 +45,7 @@ export default {
   testsFinishTimeout: 120_000,
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2022' }),
+    embedServers(),
     // The demo site for its element tests; the kit's own fixture site for the kit's tests.
     atollTestPlugin({ root: '.' }),
     atollTestPlugin({ root: 'test/fixtures/testing', name: 'kit' }),

@@ -9,6 +9,7 @@ import type { ThunkedRenderResult } from './render/chunks.ts';
 import type { Site } from './site/load.ts';
 import type { AssetStore } from './assets/store.ts';
 import { ASSET_PATH } from './build/manifest.ts';
+import { respondEmbed } from './embed/index.ts';
 import { FRAGMENT_PATH, respondFragment } from './fragment.ts';
 
 /** Longest request target accepted (path and query). */
@@ -99,6 +100,8 @@ export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise
     const name = url.pathname.slice(ASSET_PATH.length);
     return engine.assets?.respond(name, req.headers, requestId) ?? text(404, 'Not Found\n', requestId);
   }
+  const embedded = respondEmbed(engine, url.pathname, req, requestId);
+  if (embedded !== undefined) return embedded;
   const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
   const failed = (e: unknown): CoreResponse => {
     engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');

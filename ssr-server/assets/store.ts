@@ -39,7 +39,7 @@ export class AssetStore {
   private readonly assets = new Map<string, Asset>();
 
   /** Reads every file of `manifest` from `outDir`. */
-  constructor(readonly outDir: string, manifest: ClientManifest) {
+  constructor(readonly outDir: string, readonly manifest: ClientManifest) {
     for (const name of Object.keys(manifest.files)) {
       const data = readFileSync(join(outDir, name));
       const ext = /\.([a-z0-9]+)$/.exec(name)?.[1] ?? '';
@@ -84,6 +84,8 @@ export class AssetStore {
       'cache-control': asset.immutable ? IMMUTABLE : 'no-cache',
       vary: 'accept-encoding',
       'x-content-type-options': 'nosniff',
+      // Public code that pages on other origins load as module scripts (CORS mode): embed.js, remote elements.
+      'access-control-allow-origin': '*',
     });
     const encoding = pickEncoding(headers.get('accept-encoding'));
     const data = encoding === undefined ? asset.identity : asset[encoding];

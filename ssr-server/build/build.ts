@@ -26,6 +26,7 @@ import {
   type ManifestFile,
 } from './manifest.ts';
 import { elementEntries, elementEntryId, siteResolution } from './plugins.ts';
+import { buildEmbed } from '../embed/build.ts';
 
 // The plugin's types describe its CommonJS build; Node's ESM import gives the function.
 const terser = terserPlugin as unknown as typeof terserPlugin.default;
@@ -126,6 +127,9 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
   const files = new Map<string, { kind: ManifestFile['kind']; text: string }>();
   const loaderName = `loader-${createHash('sha256').update(loader.code).digest('base64url').slice(0, 10)}.js`;
   files.set(loaderName, { kind: 'loader', text: loader.code });
+  const embed = await buildEmbed();
+  const embedName = `embed-${createHash('sha256').update(embed.code).digest('base64url').slice(0, 10)}.js`;
+  files.set(embedName, { kind: 'embed', text: embed.code });
 
   let watchFiles: string[] = [];
   if (modules.size > 0) {
@@ -167,10 +171,11 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
 
   // The build's own code counts too: a new Atoll means a new build.
   const buildCode = ['build.ts', 'plugins.ts', 'manifest.ts'].map((f) => join(ATOLL_ROOT, 'ssr-server', 'build', f));
-  const inputFiles = [...new Set([...loader.inputs, ...watchFiles, ...buildCode])].sort();
+  const inputFiles = [...new Set([...loader.inputs, ...embed.inputs, ...watchFiles, ...buildCode])].sort();
   const manifest: ClientManifest = {
     format: BUILD_FORMAT,
     loader: loaderName,
+    embed: embedName,
     elements,
     files: Object.fromEntries([...files].map(([name, f]) => [name, sizeOf(f.kind, f.text)])),
     inputs: { registry: registrySignature(site.registry), files: inputFiles, digest: inputsDigest(inputFiles) },

@@ -30,7 +30,7 @@ export type ManifestElement =
 
 /** One output file. */
 export interface ManifestFile {
-  kind: 'entry' | 'chunk' | 'loader' | 'map';
+  kind: 'entry' | 'chunk' | 'loader' | 'embed' | 'map';
   bytes: number;
   gzip: number;
 }
@@ -40,6 +40,8 @@ export interface ClientManifest {
   format: number;
   /** The loader's file name (its text is inlined by `<atoll-head>`). */
   loader: string;
+  /** embed.js's code, with the element table still a placeholder (`ssr-server/embed/`); missing in older builds. */
+  embed?: string;
   /** Tag → client module. */
   elements: Record<string, ManifestElement>;
   /** File name (relative to the output folder) → kind and sizes. */

@@ -1,0 +1,168 @@
+/**
+ * `embed.js`: Atoll's elements on pages that Atoll did not render (SPEC 6).
+ *
+ * A page anywhere includes one module script from an Atoll server:
+ *
+ * ```html
+ * <script type="module" src="https://recs.example/_atoll/embed.js"></script>
+ * <recs-list category="books"><p>Loading recommendations…</p></recs-list>
+ * ```
+ *
+ * The server answers this module with its element table filled in (see
+ * `ssr-server/embed/`). Every tag of that table on the page, now or added
+ * later, is then brought to life when it becomes visible (its `hydrate`
+ * attribute, as in layouts; `load` starts at once):
+ *
+ * 1. unless it already has a shadow root (a server-side include of the
+ *    fragment) or says `ssr="none"`: fetch its fragment from the same
+ *    server (`/_atoll/fragment/<tag>?<attributes>`), parse it with its
+ *    declarative shadow root (`setHTMLUnsafe`, or `innerHTML` and the DSD
+ *    polyfill), and move that shadow root's nodes into the
+ *    page's element — its own light-DOM children stay, slotted;
+ * 2. when its hydration strategy fires: import its client module by absolute
+ *    URL (each entry runs `lit-element-hydrate-support` before Lit), set the
+ *    server's data as properties, remove `defer-hydration` — Lit hydrates
+ *    the shadow root, or renders on the client when there is none (client-only
+ *    elements, a failed fragment fetch).
+ *
+ * Until then every such element carries `defer-hydration`, so a module loaded
+ * for one element never renders another one client-side before its fragment
+ * arrives. Events are those of the island loader: `atoll:hydrated`,
+ * `atoll:hydration-error`, plus a cancelable `atoll:fragment-error` (logged
+ * with `console.warn` unless cancelled) when a fragment could not be used.
+ */
+import { attachShadowRoots, nativeDSD } from './dsd.ts';
+import { strategies } from './strategies.ts';
+
+/**
+ * The server's element table: tag → `[fragment URL, client module URL,
+ * …static imports to preload]`, each relative to `embed.js` (or absolute).
+ * An empty module URL means "render only".
+ */
+export type EmbedTable = Record<string, string[]>;
+
+/** Replaced by the server with the site's {@link EmbedTable}. */
+declare const __ATOLL_EMBED__: EmbedTable;
+
+const DEFER = 'defer-hydration';
+/** Host-page and Atoll-reserved attributes: not sent to the fragment endpoint. */
+const LOCAL = /^(id|class|style|slot|hydrate|ssr|timeout|primary|cache|defer-hydration)$/;
+
+type Host = Element & { updateComplete?: Promise<unknown> };
+
+/** Brings the elements of `table` to life on this page; `base` resolves its URLs. */
+function embed(table: EmbedTable, base: string): void {
+  const doc = document;
+  const tags = Object.keys(table);
+  if (!tags.length || !window.customElements) return;
+  const selector = tags.join();
+  const url = (u: string): string => new URL(u, base).href;
+  const data = new WeakMap<Element, object>();
+  const seen = new WeakSet<Element>();
+  const preloaded = new Set<string>();
+
+  const fire = (el: Element, type: string, detail: object, cancelable?: boolean): boolean =>
+    el.dispatchEvent(new CustomEvent('atoll:' + type, { bubbles: true, cancelable, detail }));
+
+  /**
+   * Parses fragment HTML into its host element, declarative shadow root
+   * attached, comments kept (Lit's hydration markers). Not with
+   * `Document.parseHTMLUnsafe(html)`: Chromium 156 drops every comment there.
+   * The element stays disconnected, so nothing in it upgrades.
+   */
+  const parse = (html: string): Element | null => {
+    const box = doc.createElement('div') as HTMLDivElement & { setHTMLUnsafe?: (html: string) => void };
+    if (box.setHTMLUnsafe) box.setHTMLUnsafe(html);
+    else {
+      box.innerHTML = html;
+      attachShadowRoots(box);
+    }
+    return box.firstElementChild;
+  };
+
+  /** Fetches `el`'s fragment and moves its shadow root and data into `el`. */
+  async function render(el: Element, fragment: string): Promise<void> {
+    const query = new URLSearchParams();
+    for (const a of el.attributes) if (!LOCAL.test(a.name)) query.append(a.name, a.value);
+    const response = await fetch(url(fragment) + (query + '' ? '?' + query : ''));
+    if (!response.ok) throw Error(response.status + ' from ' + response.url);
+    const got = parse(await response.text());
+    const shadow = got?.shadowRoot;
+    if (got?.localName !== el.localName || !shadow) throw Error('no <' + el.localName + '> with a shadow root');
+    for (const a of got.attributes) if (!el.hasAttribute(a.name)) el.setAttribute(a.name, a.value);
+    el.attachShadow({ mode: shadow.mode, delegatesFocus: shadow.delegatesFocus }).append(...shadow.childNodes);
+    const props = got.querySelector(':scope > script[data-atoll-props]');
+    if (props) data.set(el, JSON.parse(props.textContent!));
+  }
+
+  async function hydrate(el: Host, strategy: string, module: string, release: void | (() => void)): Promise<void> {
+    const start = performance.now();
+    try {
+      await import(url(module));
+      if (!customElements.get(el.localName)) throw Error('undefined <' + el.localName + '>');
+      const props = el.querySelector(':scope > script[data-atoll-props]');
+      Object.assign(el, data.get(el) ?? (props && JSON.parse(props.textContent!)));
+      props?.remove();
+      el.removeAttribute(DEFER);
+      await el.updateComplete;
+      release?.();
+      fire(el, 'hydrated', { strategy, start, duration: performance.now() - start });
+    } catch (error) {
+      release?.();
+      if (fire(el, 'hydration-error', { strategy, error }, true)) console.error(error);
+    }
+  }
+
+  function start(el: Element): void {
+    const tag = el.localName;
+    // Already alive: upgraded by a module the page loaded itself.
+    if (seen.has(el) || (customElements.get(tag) && !el.hasAttribute(DEFER))) return;
+    seen.add(el);
+    el.setAttribute(DEFER, '');
+    if (!nativeDSD) attachShadowRoots(el);
+    const [fragment, module, ...imports] = table[tag]!;
+    const [, name, arg] = /([^:]*):?(.*)/.exec(el.getAttribute('hydrate') || 'visible')!;
+    const js = name !== 'none' && module;
+    // The strategy to wait for once rendered: none when hydration follows rendering at once.
+    const later = name === 'visible' || name === 'load' ? undefined : strategies[name!];
+    (name === 'load' ? strategies.load! : strategies.visible!)(el, '').then(async () => {
+      // Fetch the module while the fragment comes, when it is needed right after it.
+      if (js && !later) {
+        for (const m of [module, ...imports]) {
+          if (preloaded.has(m)) continue;
+          preloaded.add(m);
+          const link = doc.createElement('link');
+          link.rel = 'modulepreload';
+          link.href = url(m);
+          doc.head.append(link);
+        }
+      }
+      if (!el.shadowRoot && el.getAttribute('ssr') !== 'none') {
+        try {
+          await render(el, fragment!);
+        } catch (error) {
+          if (fire(el, 'fragment-error', { error }, true)) console.warn(error);
+        }
+      }
+      if (js) (later ?? strategies.load!)(el, arg!).then((release) => hydrate(el, name!, module, release));
+    });
+  }
+
+  const scan = (node: Node): void => {
+    if (node.nodeType !== 1) return;
+    const el = node as Element;
+    if (el.matches(selector)) start(el);
+    el.querySelectorAll(selector).forEach(start);
+  };
+  const go = (): void => {
+    scan(doc.documentElement);
+    new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(scan))).observe(doc, {
+      childList: true,
+      subtree: true,
+    });
+  };
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', go);
+  else go();
+}
+
+embed(__ATOLL_EMBED__, import.meta.url);
