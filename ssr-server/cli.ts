@@ -8,6 +8,7 @@ import { SiteError, formatProblem } from './errors.ts';
 import { createAtoll, listen } from './index.ts';
 import { jsonLogger, silentLogger } from './log.ts';
 import { loadSite } from './site/load.ts';
+import { isWorker, runPrimary, workerCount } from './workers.ts';
 
 const USAGE = `Usage: atoll <command> [options]
 
@@ -25,6 +26,7 @@ Options:
   --port N         port for serve (or PORT)
   --host H         host for serve (or HOST)
   --out FILE       where render writes the page
+  --workers N      serve from N processes on one port ("auto": one per core)
   --quiet          no request log lines
   -h, --help       this text
 `;
@@ -43,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -94,22 +97,44 @@ export async function main(argv: string[]): Promise<number> {
         return page.status >= 500 ? 1 : 0;
       }
       case 'serve': {
+        const workers = workerCount(values.workers);
+        if (workers === undefined) {
+          process.stderr.write(`atoll serve: --workers takes a count or "auto", not "${values.workers}"\n`);
+          return 2;
+        }
+        const portValue = values.port ?? process.env.PORT;
+        if (portValue !== undefined && !/^\d{1,5}$/.test(portValue)) {
+          process.stderr.write(`atoll serve: "${portValue}" is not a port number\n`);
+          return 2;
+        }
+        if (workers > 1 && !isWorker()) {
+          // Check the site and build the client once, here; the workers then only load it.
+          const site = await loadSite(siteOptions);
+          const { prepareClient } = await import('./build/client.ts');
+          await prepareClient(site, { build: 'if-stale' }, values.quiet ? silentLogger : jsonLogger());
+          await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`);
+          return 0;
+        }
         const atoll = await createAtoll({
           ...siteOptions,
           logger: values.quiet ? silentLogger : jsonLogger(),
-          client: { build: 'if-stale' },
+          client: { build: isWorker() ? false : 'if-stale' },
         });
-        const port = Number(values.port ?? process.env.PORT ?? atoll.site.config.port ?? 3000);
+        const port = Number(portValue ?? atoll.site.config.port ?? 3000);
         const host = values.host ?? process.env.HOST ?? atoll.site.config.host ?? '127.0.0.1';
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          process.stderr.write(`atoll serve: "${values.port ?? process.env.PORT}" is not a port number\n`);
+          process.stderr.write(`atoll serve: "${portValue}" is not a port number\n`);
           return 2;
         }
         const running = await listen(atoll, { port, host });
-        process.stdout.write(`Atoll is serving ${atoll.site.root} at ${running.url}\n`);
+        if (!isWorker()) process.stdout.write(`Atoll is serving ${atoll.site.root} at ${running.url}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => {
-            void running.close().then(resolve);
+            // A worker's IPC channel to the primary would keep it alive: let go of it too.
+            void running.close().then(() => {
+              if (isWorker()) process.disconnect?.();
+              resolve();
+            });
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
