@@ -27,6 +27,7 @@ import {
 } from './manifest.ts';
 import { elementEntries, elementEntryId, siteResolution } from './plugins.ts';
 import { buildEmbed } from '../embed/build.ts';
+import { bundleScript } from './script.ts';
 
 // The plugin's types describe its CommonJS build; Node's ESM import gives the function.
 const terser = terserPlugin as unknown as typeof terserPlugin.default;
@@ -73,29 +74,7 @@ const sizeOf = (kind: ManifestFile['kind'], text: string): ManifestFile => ({
 
 /** Bundles `islands/loader.ts` into one minified IIFE (the inline loader). */
 export async function buildLoader(): Promise<BuiltLoader> {
-  const bundle = await rollup({
-    input: LOADER_SOURCE,
-    plugins: [esbuild({ target: 'es2020', tsconfig: false })],
-    onwarn: () => {},
-  });
-  try {
-    const { output } = await bundle.generate({
-      format: 'iife',
-      strict: false,
-      plugins: [
-        terser({
-          ecma: 2020,
-          compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
-          mangle: { toplevel: true },
-          format: { comments: false },
-        }),
-      ],
-    });
-    const inputs = bundle.watchFiles.filter((f) => !f.startsWith('\0'));
-    return { code: output[0].code.trim(), inputs };
-  } finally {
-    await bundle.close();
-  }
+  return bundleScript(LOADER_SOURCE, 'iife');
 }
 
 /**
