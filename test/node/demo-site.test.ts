@@ -57,6 +57,7 @@ describe('demo shop', () => {
   test('a product page shows the product and its reviews', async () => {
     const { res, doc } = await load('/products/stoneware-mug');
     assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=30', 'the product (60 s) and the reviews (30 s) merged');
     const product = doc.querySelector('shop-product')!;
     assert.equal(product.getAttribute('product-id'), 'stoneware-mug');
     assert.equal(product.hasAttribute('primary'), false, 'primary is consumed by the server');
@@ -66,10 +67,13 @@ describe('demo shop', () => {
     assert.match(doc.querySelector('shop-reviews > p')!.textContent!, /unavailable/);
   });
 
-  test('an unknown product renders a friendly message, not an error', async () => {
+  test('an unknown product answers 404: the primary element\'s data() says so, its fallback stays in place', async () => {
     const { res, doc } = await load('/products/no-such-thing');
-    assert.equal(res.status, 200);
-    assert.match(shadowHtml(doc, 'shop-product'), /not found/i);
+    assert.equal(res.status, 404);
+    const product = doc.querySelector('shop-product')!;
+    assert.equal(product.getAttribute('atoll-fallback'), 'status', 'the browser renders it (its not-found panel)');
+    assert.match(product.querySelector('p')!.textContent!, /couldn’t find that product/);
+    assert.ok(shadowTemplate(doc.querySelector('shop-navbar')!), 'the rest of the page renders');
   });
 
   test('a category page lists only that category', async () => {
