@@ -76,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         const site = await loadSite(siteOptions);
         for (const w of site.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
         const layouts = site.layouts.length;
-        process.stdout.write(`ok: ${layouts} layout${layouts === 1 ? '' : 's'}, ${site.registry.size} elements\n`);
+        const elements = site.registry.size;
+        process.stdout.write(`ok: ${layouts} layout${layouts === 1 ? '' : 's'}, ${elements} element${elements === 1 ? '' : 's'}\n`);
         return 0;
       }
       case 'render': {
