@@ -301,6 +301,8 @@ describe('disconnects and backpressure', () => {
       unhandled.push(e);
     };
     process.on('unhandledRejection', onUnhandled);
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
     const { response, destroy } = rawGet('/early');
     const res = await response;
     await readUntil(res, (t) => t.includes('slot <!--lit-part-->a<'));
@@ -310,6 +312,7 @@ describe('disconnects and backpressure', () => {
     process.off('unhandledRejection', onUnhandled);
     assert.deepEqual(ctl.rendered, ['a'], 'b and c never rendered');
     assert.deepEqual(unhandled, []);
+    assert.ok(timers() <= timersBefore, `no element timeout timer is left behind (${timersBefore} before, ${timers()} after)`);
     assert.equal(server.logs.filter((l) => l.level === 'error').length, 0, 'a disconnect is not an element failure');
   });
 
