@@ -24,29 +24,32 @@ export interface HeadOptions {
 
 /**
  * The files to preload for the islands among `elements`: a `hydrate="load"`
- * island's module and the chunks it imports, and for every other island that
- * can hydrate only the shared chunks it imports (Lit, shared code). An
- * island's own module still waits for its strategy; the chunks are fetched
- * beside the HTML, so a visible island costs one round trip, not two
+ * island's module and the chunks it imports; with `sharedChunks`, also the
+ * chunks (Lit, shared code) imported by every other island that can hydrate.
+ * An island's own module still waits for its strategy; its chunks are
+ * fetched beside the HTML, so a visible island costs one round trip, not two
  * (measured on the mobile profile of `npm run bench:islands`).
  */
-function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[]): Set<string> {
+function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], sharedChunks: boolean): Set<string> {
   const files = new Set<string>();
   for (const { op } of elements) {
     const entry = manifest.elements[op.tag];
     if (op.hydrate === 'none' || entry === undefined || !('file' in entry)) continue;
     if (op.hydrate === 'load') files.add(entry.file);
-    for (const f of entry.imports) files.add(f);
+    if (op.hydrate === 'load' || sharedChunks) for (const f of entry.imports) files.add(f);
   }
   return files;
 }
 
 /**
  * Builds the `PageEnvironment.preloads` function: `Link` values for a 103
- * Early Hints response, the same modulepreloads that `<atoll-head>` writes.
+ * Early Hints response — only what a `hydrate="load"` island needs at once,
+ * so a page without such islands sends no 103 (an informational response
+ * that HTTP/1.1 browsers ignore and some simple clients mistake for the
+ * answer is only worth it for what is needed right away).
  */
 export function earlyHints(manifest: ClientManifest, assetUrl: string): (elements: readonly ElementWork[]) => string[] {
-  return (elements) => [...preloadFiles(manifest, elements)].map((f) => `<${assetUrl}${f}>; rel=modulepreload`);
+  return (elements) => [...preloadFiles(manifest, elements, false)].map((f) => `<${assetUrl}${f}>; rel=modulepreload`);
 }
 
 /** Builds the `PageEnvironment.head` function for a built site. */
@@ -63,7 +66,7 @@ export function headRenderer({ manifest, loader, assetUrl, nonce }: HeadOptions)
     const value = typeof nonce === 'function' ? nonce(request) : nonce;
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
     let html = `<script type="importmap" data-atoll${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
-    for (const f of preloadFiles(manifest, elements)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}">`;
+    for (const f of preloadFiles(manifest, elements, true)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}">`;
     return `${html}<script${n}>${loader}</script>`;
   };
 }

@@ -26,7 +26,8 @@ const site = (p: string): Record<string, string> => ({
   <${p}-client ssr="none"></${p}-client>
 </atoll-route>
 <atoll-route path="/static"><p>no elements here</p></atoll-route>
-<atoll-route path="/only-none"><${p}-none hydrate="none"></${p}-none></atoll-route>`).replace('</head>', '<atoll-head></atoll-head></head>'),
+<atoll-route path="/only-none"><${p}-none hydrate="none"></${p}-none></atoll-route>
+<atoll-route path="/only-visible"><${p}-visible></${p}-visible></atoll-route>`).replace('</head>', '<atoll-head></atoll-head></head>'),
   'elements/_lib/shared.ts': `export const label = (s: string): string => '<' + s + '>';\n`,
   ...Object.fromEntries(
     ['visible', 'load', 'none', 'client'].map((k) => [
@@ -218,6 +219,24 @@ describe('without a client build', () => {
       onEarlyHints: (links) => (hints = links),
     });
     assert.deepEqual([...hints].sort(), [load.file, ...load.imports].map((f) => `</shop/_atoll/assets/${f}>; rel=modulepreload`).sort());
+
+    // A page whose islands all wait for a strategy sends no 103 (regression: every page did, which
+    // HTTP/1.1 browsers ignore and simple clients such as autocannon take for the answer)...
+    let sent = false;
+    await handle({ site: atoll.site, logger, ...client }, {
+      method: 'GET',
+      target: '/only-visible',
+      headers: new Headers(),
+      signal: new AbortController().signal,
+      onEarlyHints: () => (sent = true),
+    });
+    assert.equal(sent, false);
+    // ...while its <atoll-head> still preloads the shared chunks the visible island will need.
+    const visible = manifest.elements['eh-visible'] as { file: string; imports: string[] };
+    const onlyVisible = (await atoll.render('/only-visible')).html;
+    assert.ok(visible.imports.length > 0);
+    for (const f of visible.imports) assert.ok(onlyVisible.includes(`<link rel="modulepreload" href="/shop/_atoll/assets/${f}">`), f);
+    assert.ok(!onlyVisible.includes(`href="/shop/_atoll/assets/${visible.file}"`), 'the island\'s own module waits for its strategy');
   });
 });
 
