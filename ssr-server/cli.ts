@@ -111,8 +111,8 @@ export async function main(argv: string[]): Promise<number> {
         if (workers > 1 && !isWorker()) {
           // Check the site and build the client once, here; the workers then only load it.
           const site = await loadSite(siteOptions);
-          const { prepareClient } = await import('./build/client.ts');
-          await prepareClient(site, { build: 'if-stale' }, values.quiet ? silentLogger : jsonLogger());
+          const { ensureBuild } = await import('./build/client.ts');
+          await ensureBuild(site, { build: 'if-stale' }, values.quiet ? silentLogger : jsonLogger());
           await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`);
           return 0;
         }

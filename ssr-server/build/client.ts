@@ -8,7 +8,7 @@ import type { PageEnvironment } from '../render/page.ts';
 import type { Site } from '../site/load.ts';
 import { AssetStore } from '../assets/store.ts';
 import { earlyHints, headRenderer, type NonceOption } from './head.ts';
-import { ASSET_PATH, defaultOutDir, readManifest, staleReason } from './manifest.ts';
+import { ASSET_PATH, defaultOutDir, readManifest, staleReason, type ClientManifest } from './manifest.ts';
 
 /** Client-side options of `createAtoll`. */
 export interface ClientOptions {
@@ -41,33 +41,44 @@ export interface ClientSide {
   moduleUrl: ((tag: string) => string | undefined) | undefined;
 }
 
-/** Prepares the client side of `site` (building first when `options.build` says so). */
-export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
+/**
+ * Runs the client build when `options.build` says so (always, or when the
+ * build is missing or stale) and returns the manifest, or undefined when
+ * there is no build. `atoll serve --workers` calls this once in the primary.
+ */
+export async function ensureBuild(site: Site, options: Pick<ClientOptions, 'build' | 'outDir'>, logger: Logger): Promise<ClientManifest | undefined> {
   const outDir = options.outDir ?? defaultOutDir(site.root);
-  let manifest = readManifest(outDir);
+  const manifest = readManifest(outDir);
   const stale = staleReason(manifest, site.registry, outDir);
   if (options.build === true || (options.build === 'if-stale' && stale !== undefined)) {
     // Rollup and its plugins load only when a build really runs (~90 MB).
     const { buildClient } = await import('./build.ts');
     const built = await buildClient(site, { outDir });
-    manifest = built.manifest;
     logger.info({ outDir, ms: Math.round(built.ms), reason: options.build === true ? 'asked' : stale }, 'client build done');
-  } else if (manifest === undefined) {
+    return built.manifest;
+  }
+  if (manifest === undefined) {
     logger.warn({ outDir }, 'no client build: pages render without the island loader, so nothing hydrates (run `atoll build`)');
-    return { assets: undefined, head: undefined, preloads: undefined, moduleUrl: undefined };
   } else if (stale !== undefined) {
     logger.warn({ outDir, reason: stale }, 'the client build is stale (run `atoll build`)');
   }
-  const assets = new AssetStore(outDir, manifest!);
+  return manifest;
+}
+
+/** Prepares the client side of `site` (building first when `options.build` says so). */
+export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
+  const manifest = await ensureBuild(site, options, logger);
+  if (manifest === undefined) return { assets: undefined, head: undefined, preloads: undefined, moduleUrl: undefined };
+  const assets = new AssetStore(options.outDir ?? defaultOutDir(site.root), manifest);
   const base = (options.base ?? '/').replace(/\/*$/, '/');
   const assetUrl = base + ASSET_PATH.slice(1);
-  const loader = new TextDecoder().decode(assets.bytes(manifest!.loader));
+  const loader = new TextDecoder().decode(assets.bytes(manifest.loader));
   return {
     assets,
-    head: headRenderer({ manifest: manifest!, loader, assetUrl, nonce: options.nonce }),
-    preloads: earlyHints(manifest!, assetUrl),
+    head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce }),
+    preloads: earlyHints(manifest, assetUrl),
     moduleUrl: (tag) => {
-      const entry = manifest!.elements[tag];
+      const entry = manifest.elements[tag];
       return entry === undefined ? undefined : 'url' in entry ? entry.url : assetUrl + entry.file;
     },
   };
