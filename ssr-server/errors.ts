@@ -16,6 +16,19 @@ export interface SiteProblem extends SourceLocation {
   message: string;
 }
 
+/** Line and column (1-based) of a character offset in `text`. */
+export function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: offset - lineStart + 1 };
+}
+
 /** Formats a location as `file:line:col` (omitting what is unknown). */
 export function formatLocation(loc: SourceLocation): string {
   let s = loc.file;

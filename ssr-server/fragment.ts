@@ -15,6 +15,7 @@ import type { CoreRequest, CoreResponse, Engine } from './handle.ts';
 import { RESERVED_ATTRIBUTES } from './layout/attributes.ts';
 import type { CompiledLayout, ElementOp } from './layout/ops.ts';
 import { renderPage, type PageRequest, type PageResult } from './render/page.ts';
+import { textResponse } from './responses.ts';
 
 /** Where fragments are served. */
 export const FRAGMENT_PATH = '/_atoll/fragment/';
@@ -31,12 +32,6 @@ export function corsHeaders(engine: Engine, origin: string | null): Record<strin
   return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
-const plain = (status: number, text: string, requestId: string, extra: Record<string, string> = {}): CoreResponse => ({
-  status,
-  headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', ...extra }),
-  body: { kind: 'text', text },
-  requestId,
-});
 
 const HOST = /^([\w.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/i;
 
@@ -58,11 +53,11 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
   try {
     tag = decodeURIComponent(url.pathname.slice(FRAGMENT_PATH.length));
   } catch {
-    return plain(400, 'Bad Request\n', requestId);
+    return textResponse(400, 'Bad Request\n', requestId);
   }
   const cors = corsHeaders(engine, req.headers.get('origin'));
   const def = engine.site.registry.get(tag);
-  if (def === undefined || def.kind !== 'module') return plain(404, `No element <${tag}> here\n`, requestId, cors);
+  if (def === undefined || def.kind !== 'module') return textResponse(404, `No element <${tag}> here\n`, requestId, cors);
   if (req.method === 'OPTIONS') {
     const headers = new Headers(cors);
     if (cors['access-control-allow-origin'] !== undefined) {
@@ -75,10 +70,10 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
   }
   const attrs: Array<{ name: string; literal: string; parts: string[] }> = [];
   for (const [name, value] of url.searchParams) {
-    if (!ATTRIBUTE_NAME.test(name)) return plain(400, `"${name}" is not an attribute name\n`, requestId, cors);
+    if (!ATTRIBUTE_NAME.test(name)) return textResponse(400, `"${name}" is not an attribute name\n`, requestId, cors);
     // The consumed reserved attributes are the consumer's business; `hydrate` stays on the tag.
     if (RESERVED_ATTRIBUTES.has(name) && name !== 'hydrate') continue;
-    if (attrs.length === MAX_ATTRIBUTES) return plain(400, 'Too many attributes\n', requestId, cors);
+    if (attrs.length === MAX_ATTRIBUTES) return textResponse(400, 'Too many attributes\n', requestId, cors);
     attrs.push({ name, literal: value, parts: [value] });
   }
   const op: ElementOp = {
@@ -86,7 +81,6 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
     tag,
     loc: { file: '(fragment request)' },
     attrs,
-    dynamic: false,
     children: [],
     hydrate: 'visible',
     timeout: undefined,
@@ -94,7 +88,7 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
     cache: undefined,
     ssr: true,
   };
-  const layout: CompiledLayout = { file: '(fragment request)', ops: [op], routeCount: 0, hasRoutes: false, elementTags: new Set([tag]) };
+  const layout: CompiledLayout = { file: '(fragment request)', ops: [op], routeCount: 0, hasRoutes: false };
   const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
   const respond = (page: PageResult): CoreResponse => {
     if (page.type === 'redirect') {

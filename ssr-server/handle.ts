@@ -3,14 +3,14 @@
  * status, headers and a body in the internal output form. The Node and Web
  * adapters (`adapters/`) are thin translations of this.
  */
-import { errorFields, type Logger } from './log.ts';
+import { errorFields } from './log.ts';
 import { renderPage, type PageEnvironment, type PageRequest, type PageResult } from './render/page.ts';
-import type { ThunkedRenderResult } from './render/chunks.ts';
-import type { Site } from './site/load.ts';
+import type { Output } from './render/chunks.ts';
 import type { AssetStore } from './assets/store.ts';
 import { ASSET_PATH } from './build/manifest.ts';
 import { respondEmbed } from './embed/index.ts';
 import { FRAGMENT_PATH, respondFragment } from './fragment.ts';
+import { textResponse } from './responses.ts';
 
 /** Longest request target accepted (path and query). */
 export const MAX_URL_LENGTH = 8 * 1024;
@@ -28,7 +28,7 @@ export interface CoreRequest {
 
 /** A response body: rendered HTML in the internal form, or plain text. */
 export type CoreBody =
-  | { kind: 'html'; result: ThunkedRenderResult }
+  | { kind: 'html'; result: Output }
   | { kind: 'text'; text: string }
   | { kind: 'bytes'; data: Uint8Array }
   | { kind: 'none' };
@@ -43,8 +43,6 @@ export interface CoreResponse {
 
 /** What the handler works with. */
 export interface Engine extends PageEnvironment {
-  site: Site;
-  logger: Logger;
   /** The built client files, served at `/_atoll/assets/` (none: not built). */
   assets?: AssetStore;
   /** Compress HTML for clients that accept br or gzip (default true; Node adapter). */
@@ -63,12 +61,6 @@ export function requestIdFor(headers: Headers): string {
   return given !== null && requestIdRe.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
 }
 
-const text = (status: number, message: string, requestId: string, extra?: Record<string, string>): CoreResponse => ({
-  status,
-  headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', ...extra }),
-  body: { kind: 'text', text: message },
-  requestId,
-});
 
 /**
  * Handles one request. Synchronous unless a primary element is still working.
@@ -76,36 +68,36 @@ const text = (status: number, message: string, requestId: string, extra?: Record
  */
 export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise<CoreResponse> {
   const requestId = requestIdFor(req.headers);
-  if (req.target.length > MAX_URL_LENGTH) return text(414, 'URI Too Long\n', requestId);
+  if (req.target.length > MAX_URL_LENGTH) return textResponse(414, 'URI Too Long\n', requestId);
   const isFragment = req.target.startsWith(FRAGMENT_PATH);
   if (req.method !== 'GET' && req.method !== 'HEAD' && !(isFragment && req.method === 'OPTIONS')) {
-    return text(405, 'Method Not Allowed\n', requestId, { allow: isFragment ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' });
+    return textResponse(405, 'Method Not Allowed\n', requestId, { allow: isFragment ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' });
   }
   let url: URL;
   try {
     url = new URL(req.target, 'http://atoll.invalid');
     if (!req.target.startsWith('/')) throw new Error('not a path');
   } catch {
-    return text(400, 'Bad Request\n', requestId);
+    return textResponse(400, 'Bad Request\n', requestId);
   }
   if (isFragment) {
     try {
       return respondFragment(engine, req, url, requestId);
     } catch (e) {
       engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'fragment request failed');
-      return text(500, 'Internal Server Error\n', requestId);
+      return textResponse(500, 'Internal Server Error\n', requestId);
     }
   }
   if (url.pathname.startsWith(ASSET_PATH)) {
     const name = url.pathname.slice(ASSET_PATH.length);
-    return engine.assets?.respond(name, req.headers, requestId) ?? text(404, 'Not Found\n', requestId);
+    return engine.assets?.respond(name, req.headers, requestId) ?? textResponse(404, 'Not Found\n', requestId);
   }
   const embedded = respondEmbed(engine, url.pathname, req, requestId);
   if (embedded !== undefined) return embedded;
   const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
   const failed = (e: unknown): CoreResponse => {
     engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');
-    return text(500, 'Internal Server Error\n', requestId);
+    return textResponse(500, 'Internal Server Error\n', requestId);
   };
   const respond = (page: PageResult): CoreResponse => {
     if (page.type === 'redirect') {

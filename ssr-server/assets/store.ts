@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import type { CoreResponse } from '../handle.ts';
+import { textResponse } from '../responses.ts';
 import type { ClientManifest } from '../build/manifest.ts';
 
 /** Cache-Control of content-hashed files. */
@@ -72,12 +73,7 @@ export class AssetStore {
   respond(name: string, headers: Headers, requestId: string): CoreResponse {
     const asset = this.assets.get(name);
     if (asset === undefined) {
-      return {
-        status: 404,
-        headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }),
-        body: { kind: 'text', text: 'Not Found\n' },
-        requestId,
-      };
+      return textResponse(404, 'Not Found\n', requestId, { 'cache-control': 'no-store' });
     }
     const out = new Headers({
       'content-type': asset.type,

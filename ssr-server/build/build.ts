@@ -18,7 +18,6 @@ import { resolveModule } from '../site/registry.ts';
 import {
   ASSET_PATH,
   BUILD_FORMAT,
-  ELEMENT_SPECIFIER_PREFIX,
   inputsDigest,
   registrySignature,
   type ClientManifest,

@@ -20,6 +20,7 @@ import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import type { CoreRequest, CoreResponse, Engine } from '../handle.ts';
 import { pickEncoding, type AssetStore } from '../assets/store.ts';
 import { ASSET_PATH, type ClientManifest } from '../build/manifest.ts';
+import { textResponse } from '../responses.ts';
 import type { ElementRegistry } from '../site/registry.ts';
 
 /** Where embed.js is served. */
@@ -119,12 +120,8 @@ function lookup(engine: Engine, store: AssetStore, pathname: string): Script | n
   return found;
 }
 
-const notFound = (requestId: string, text: string): CoreResponse => ({
-  status: 404,
-  headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' }),
-  body: { kind: 'text', text },
-  requestId,
-});
+const notFound = (requestId: string, text: string): CoreResponse =>
+  textResponse(404, text, requestId, { 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
 
 /**
  * Answers `/_atoll/embed.js` and `/_atoll/element/<tag>.js`; undefined for

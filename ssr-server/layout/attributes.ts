@@ -46,13 +46,14 @@ export function isHydrateStrategy(value: string): boolean {
 
 /**
  * Parses a duration such as `300`, `300ms`, `2s`, `5m`, `1h` into
- * milliseconds; undefined when it is not one.
+ * milliseconds; undefined when it is not one. A bare number is in
+ * `bareUnit` (milliseconds for timeouts, seconds for cache lifetimes).
  */
-export function parseDuration(value: string): number | undefined {
+export function parseDuration(value: string, bareUnit: 'ms' | 's' = 'ms'): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
   if (m === null) return undefined;
   const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
+  const unit = m[2] ?? bareUnit;
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(n * factor);
 }

@@ -5,7 +5,7 @@
  */
 import { parse } from 'parse5';
 import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
-import { ProblemList, type SourceLocation } from '../errors.ts';
+import { lineCol, ProblemList, type SourceLocation } from '../errors.ts';
 import { escapeAttr, escapeText, trusted } from '../html.ts';
 import {
   RESERVED_ATTRIBUTES,
@@ -79,7 +79,6 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
   });
 
   const warned = options.warnedTags ?? new Set<string>();
-  const elementTags = new Set<string>();
   let routeCount = 0;
   let hasRoutes = false;
 
@@ -262,9 +261,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
   const compileElement = (el: Element, scope: Scope): ElementOp => {
     requireClosed(el);
     const tag = el.tagName;
-    elementTags.add(tag);
     const attrs: AttrTemplate[] = [];
-    let dynamic = false;
     for (const a of el.attrs) {
       if (a.prefix !== undefined) continue;
       if (RESERVED_ATTRIBUTES.has(a.name) && a.name !== 'hydrate') continue;
@@ -276,7 +273,6 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
         }
       }
       const literal = parts.length === 0 ? '' : parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : undefined;
-      if (literal === undefined) dynamic = true;
       attrs.push({ name: a.name, literal, parts });
     }
     const hydrate = attrOf(el, 'hydrate') ?? 'visible';
@@ -291,6 +287,14 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
         problems.error(locOf(el, 'timeout'), `timeout="${timeoutAttr}" is not a duration: use milliseconds (300) or a unit (300ms, 2s)`);
       }
     }
+    let cache: number | undefined;
+    const cacheAttr = attrOf(el, 'cache');
+    if (cacheAttr !== undefined) {
+      cache = parseDuration(cacheAttr, 's');
+      if (cache === undefined) {
+        problems.error(locOf(el, 'cache'), `cache="${cacheAttr}" is not a lifetime: use seconds (60) or a unit (60s, 5m, 1h)`);
+      }
+    }
     const ssrAttr = attrOf(el, 'ssr');
     if (ssrAttr !== undefined && ssrAttr !== 'none' && ssrAttr !== 'true' && ssrAttr !== '') {
       problems.error(locOf(el, 'ssr'), `ssr="${ssrAttr}" is not supported: use ssr="none" for a client-only element`);
@@ -302,12 +306,11 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       tag,
       loc: locOf(el),
       attrs,
-      dynamic,
       children: inner.done(),
       hydrate,
       timeout,
       primary: attrOf(el, 'primary') !== undefined,
-      cache: attrOf(el, 'cache'),
+      cache,
       ssr: ssrAttr !== 'none',
     };
   };
@@ -319,10 +322,10 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
   for (const m of source.matchAll(/<\/([a-z][a-z0-9]*-[a-z0-9._-]*)\s*>/gi)) {
     const tag = m[1]!.toLowerCase();
     if (endTags.has(m.index!) || !(tag.startsWith('atoll-') || options.isElement(tag))) continue;
-    const { line, col } = lineColOf(source, m.index!);
+    const { line, col } = lineCol(source, m.index!);
     problems.error({ file, line, col }, `</${tag}> closes nothing: there is no open <${tag}> here`);
   }
-  return { file, ops: out.done(), routeCount, hasRoutes, elementTags };
+  return { file, ops: out.done(), routeCount, hasRoutes };
 }
 
 function containsRoute(el: Element): boolean {
@@ -333,16 +336,4 @@ function containsRoute(el: Element): boolean {
     }
   }
   return false;
-}
-
-function lineColOf(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line, col: offset - start + 1 };
 }

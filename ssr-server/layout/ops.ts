@@ -43,16 +43,14 @@ export interface ElementOp {
   loc: SourceLocation;
   /** Attributes passed to the element (reserved ones removed, except `hydrate`). */
   attrs: readonly AttrTemplate[];
-  /** True when some attribute needs per-request interpolation. */
-  dynamic: boolean;
   /** The light-DOM children: slotted content, and the fallback on failure. */
   children: readonly Op[];
   hydrate: HydrateStrategy;
   /** Milliseconds, from the `timeout` attribute; undefined means the default. */
   timeout: number | undefined;
   primary: boolean;
-  /** The raw `cache` attribute (its semantics belong to the render cache). */
-  cache: string | undefined;
+  /** Render-cache lifetime in ms, from the `cache` attribute; undefined means the registry's. */
+  cache: number | undefined;
   /** False for `ssr="none"`: emitted as written, rendered by the browser. */
   ssr: boolean;
 }
@@ -90,6 +88,4 @@ export interface CompiledLayout {
   routeCount: number;
   /** True when the layout has any route: then an unmatched path is a 404. */
   hasRoutes: boolean;
-  /** Tags of every microfrontend the layout can render. */
-  elementTags: ReadonlySet<string>;
 }

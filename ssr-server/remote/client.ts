@@ -19,9 +19,6 @@ export interface RemoteResponse {
   body: string;
 }
 
-/** Why a remote fetch failed (thrown as the error's `name`). */
-export type RemoteFailure = 'RemoteStatusError' | 'RemoteTooLargeError';
-
 /** Builds the fragment request URL: the entry's URL plus the attributes as query parameters. */
 export function fragmentUrl(base: string, attributes: ReadonlyArray<readonly [string, string]>): string {
   const url = new URL(base);

@@ -18,8 +18,6 @@ export type Piece = string | Uint8Array;
 export type OutputThunk = () => void | Piece | Output | Promise<Piece | Output>;
 /** Rendered output: Lit's thunked render results are one kind of it. */
 export type Output = Array<Piece | OutputThunk>;
-/** Kept for readability where a Lit result is meant. */
-export type ThunkedRenderResult = Output;
 
 /** Where rendered output goes. Transport adapters implement it. */
 export interface Sink {

@@ -7,7 +7,7 @@
  */
 import type { ElementContext } from '../hooks.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
-import { fillInterpolation, parseDuration } from '../layout/attributes.ts';
+import { fillInterpolation } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, Op, RouteOp } from '../layout/ops.ts';
 import { errorFields, type Logger } from '../log.ts';
 import { HttpSignal, httpStatus } from '../signals.ts';
@@ -16,7 +16,7 @@ import { checkFragment } from '../remote/validate.ts';
 import type { ElementDefinition } from '../site/registry.ts';
 import { layoutFor, type Site } from '../site/load.ts';
 import { cacheKey, type CacheEntry, type RenderCacheStore } from './cache.ts';
-import type { Piece, ThunkedRenderResult } from './chunks.ts';
+import type { Piece, Output } from './chunks.ts';
 import { plainOpenTag, renderHost } from './element.ts';
 import { mergeHeaders, type HeaderPart, type MergeHeaders } from './headers.ts';
 
@@ -37,7 +37,7 @@ export interface PageRequest {
 /** The outcome of routing a request. */
 export type PageResult =
   | { type: 'redirect'; status: number; location: string; headers: Headers }
-  | { type: 'page'; status: number; headers: Headers; body: ThunkedRenderResult; elements: readonly ElementWork[] };
+  | { type: 'page'; status: number; headers: Headers; body: Output; elements: readonly ElementWork[] };
 
 /** What the page renderer needs from its surroundings. */
 export interface PageEnvironment {
@@ -54,7 +54,7 @@ export interface PageEnvironment {
 }
 
 /** Why an element was replaced by its fallback. */
-export type FailurePhase = 'data' | 'fetch' | 'render' | 'timeout' | 'status' | 'unsupported';
+export type FailurePhase = 'data' | 'fetch' | 'render' | 'timeout' | 'status';
 
 /** Marks an element that the server could not render; the browser renders it. */
 export const FALLBACK_ATTRIBUTE = 'atoll-fallback';
@@ -96,13 +96,10 @@ export class ElementWork {
     readonly def: ElementDefinition,
     readonly attributes: ReadonlyArray<readonly [string, string]>,
     readonly params: Readonly<Record<string, string>>,
-    readonly children: ThunkedRenderResult,
+    readonly children: Output,
     private readonly page: PageRun,
   ) {
-    const cache = op.cache ?? def.cache;
-    if (cache !== undefined && page.env.cache !== undefined && op.ssr && def.kind === 'module') {
-      this.cacheLifetime = /^\s*\d+(\.\d+)?\s*$/.test(cache) ? Number(cache) * 1000 : parseDuration(cache) ?? 0;
-    }
+    if (page.env.cache !== undefined && op.ssr && def.kind === 'module') this.cacheLifetime = op.cache ?? def.cache ?? 0;
   }
 
   /** The element's timeout in ms. */
@@ -133,11 +130,9 @@ export class ElementWork {
       return;
     }
     const { data: dataHook, headers: headersHook } = this.def.hooks;
-    if (headersHook !== undefined && !this.op.primary) this.callHeaders(undefined);
-    if (dataHook === undefined) {
-      if (headersHook !== undefined && this.op.primary) this.callHeaders(undefined);
-      return;
-    }
+    // headers() runs at once, except for a primary element with data: it gets the data.
+    if (headersHook !== undefined && (dataHook === undefined || !this.op.primary)) this.callHeaders(undefined);
+    if (dataHook === undefined) return;
     this.track('data', async (ctx) => {
       const data: unknown = await dataHook(ctx);
       if (data instanceof HttpSignal) throw data;
@@ -236,7 +231,7 @@ export class ElementWork {
   }
 
   /** The element's output, in the page's internal form. */
-  render(): ThunkedRenderResult {
+  render(): Output {
     const tail = this.children.concat(`</${this.op.tag}>`);
     if (this.prepared !== undefined) return [this.prepared, ...tail];
     if (this.pending !== undefined) {
@@ -363,7 +358,7 @@ export class PageRun {
   }
 
   /** Expands ops for this request into output, collecting element work. */
-  expand(ops: readonly Op[], params: Readonly<Record<string, string>>, out: ThunkedRenderResult): void {
+  expand(ops: readonly Op[], params: Readonly<Record<string, string>>, out: Output): void {
     for (const op of ops) {
       switch (op.kind) {
         case 'text':
@@ -403,14 +398,14 @@ export class PageRun {
     }
   }
 
-  private expandElement(op: ElementOp, params: Readonly<Record<string, string>>, out: ThunkedRenderResult): void {
+  private expandElement(op: ElementOp, params: Readonly<Record<string, string>>, out: Output): void {
     const def = this.env.site.registry.get(op.tag)!;
     const query = this.request.url.searchParams;
     const attributes: Array<readonly [string, string]> = op.attrs.map((a) => [
       a.name,
       a.literal ?? fillInterpolation(a.parts, params, query),
     ]);
-    const children: ThunkedRenderResult = [];
+    const children: Output = [];
     this.expand(op.children, params, children);
     const work = new ElementWork(op, def, attributes, params, children, this);
     this.elements.push(work);
@@ -439,7 +434,7 @@ export interface PageStart {
  */
 export function renderPage(env: PageEnvironment, request: PageRequest, layout = layoutFor(env.site, request.url.pathname)): PageStart {
   const run = new PageRun(env, request, layout);
-  const body: ThunkedRenderResult = [];
+  const body: Output = [];
   run.expand(layout.ops, {}, body);
   if (run.redirect !== undefined) {
     const { status, location } = run.redirect;
@@ -455,7 +450,7 @@ export function renderPage(env: PageEnvironment, request: PageRequest, layout = 
 }
 
 /** Decides status and headers once the primary elements are ready. */
-function head(env: PageEnvironment, run: PageRun, body: ThunkedRenderResult): PageResult {
+function head(env: PageEnvironment, run: PageRun, body: Output): PageResult {
   const primaries = run.elements.filter((e) => e.op.primary);
   const signal = primaries.find((p) => p.signal !== undefined)?.signal;
   if (signal?.location !== undefined) {

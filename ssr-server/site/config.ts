@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
-import type { ProblemList, SourceLocation } from '../errors.ts';
+import { lineCol, type ProblemList, type SourceLocation } from '../errors.ts';
 
 /** One entry of the `elements` map: overrides or adds a microfrontend. */
 export interface ElementEntryConfig {
@@ -56,19 +56,6 @@ export interface LoadedConfig {
   config: AtollConfig;
   /** The config file (relative to the site root), or undefined when there is none. */
   file: string | undefined;
-}
-
-/** Line and column (1-based) of a character offset in `text`. */
-export function lineCol(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, col: offset - lineStart + 1 };
 }
 
 /**

@@ -46,8 +46,6 @@ export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
     problems.throwIfAny();
   }
   installResolveHooks();
-  // Lit's server build installs the `customElements` shim on import.
-  await import('@lit-labs/ssr');
   const loaded = await loadConfig(root, problems, options.configPath);
   const config: AtollConfig = { ...loaded.config, ...options.config };
   if (options.config?.elements) config.elements = { ...loaded.config.elements, ...options.config.elements };

@@ -32,8 +32,8 @@ export interface ElementDefinition {
   hooksFile: string | undefined;
   /** Default timeout in ms from the registry entry. */
   timeout: number | undefined;
-  /** Default render-cache lifetime from the registry entry. */
-  cache: string | undefined;
+  /** Default render-cache lifetime from the registry entry, in ms. */
+  cache: number | undefined;
   /** Where the entry came from, for messages. */
   source: SourceLocation;
 }
@@ -118,6 +118,11 @@ export function buildRegistry(root: string, config: AtollConfig, configFile: str
       timeout = typeof entry.timeout === 'number' ? entry.timeout : parseDuration(entry.timeout);
       if (timeout === undefined) problems.error(loc, `elements.${tag}.timeout: "${entry.timeout}" is not a duration`);
     }
+    let cache = prev?.cache;
+    if (entry.cache !== undefined) {
+      cache = parseDuration(entry.cache, 's');
+      if (cache === undefined) problems.error(loc, `elements.${tag}.cache: "${entry.cache}" is not a lifetime: use seconds (60) or a unit (60s, 5m)`);
+    }
     let hooksFile = prev?.hooksFile;
     if (entry.server !== undefined) {
       hooksFile = resolvePath(root, entry.server);
@@ -137,7 +142,7 @@ export function buildRegistry(root: string, config: AtollConfig, configFile: str
       hooks: {},
       hooksFile: isRemote ? undefined : hooksFile,
       timeout,
-      cache: entry.cache ?? prev?.cache,
+      cache,
       source: loc,
     });
   }

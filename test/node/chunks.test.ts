@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { collect, drainTo, type Sink, type ThunkedRenderResult } from '../../ssr-server/render/chunks.ts';
+import { collect, drainTo, type Sink, type Output } from '../../ssr-server/render/chunks.ts';
 
 class RecordingSink implements Sink {
   writes: string[] = [];
@@ -36,7 +36,7 @@ describe('collect', () => {
 
 describe('drainTo', () => {
   test('coalesces many small strings into few writes', async () => {
-    const parts: ThunkedRenderResult = [];
+    const parts: Output = [];
     for (let i = 0; i < 10_000; i++) parts.push('0123456789');
     const sink = new RecordingSink();
     await drainTo(parts, sink, 16 * 1024);

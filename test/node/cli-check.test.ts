@@ -122,6 +122,17 @@ describe('atoll check and serve refuse broken sites with the exact location', ()
     assert.match(stderr, /2 problems found/);
   });
 
+  test('a registry cache lifetime that is not a duration', async () => {
+    await expectProblem(
+      {
+        'layouts/index.html': layout('<x-a></x-a>'),
+        'elements/x-a/index.ts': litElement('x-a'),
+        'atoll.config.json': JSON.stringify({ elements: { 'x-a': { cache: 'a while' } } }),
+      },
+      /atoll\.config\.json: elements\.x-a\.cache: "a while" is not a lifetime/,
+    );
+  });
+
   test('a missing layouts/index.html', async () => {
     await expectProblem({ 'elements/x-a/index.ts': litElement('x-a') }, /layouts\/index\.html: the site has no layouts\/index\.html/);
   });

@@ -47,7 +47,7 @@ describe('compileLayout', () => {
     assert.equal(el!.hydrate, 'load');
     assert.equal(el!.timeout, 2000);
     assert.equal(el!.primary, true);
-    assert.equal(el!.cache, '60s');
+    assert.equal(el!.cache, 60_000);
     assert.equal(el!.ssr, false);
     assert.deepEqual(el!.children.map((o) => o.kind), ['text']);
   });
@@ -58,7 +58,6 @@ describe('compileLayout', () => {
     const [el] = find(layout.ops, 'element');
     assert.deepEqual(el!.attrs[0]!.parts, ['id-', { source: 'params', name: 'id' }, '-', { source: 'query', name: 'q' }]);
     assert.equal(el!.attrs[1]!.literal, '{nope}', 'unknown brace forms are literal text');
-    assert.equal(el!.dynamic, true);
   });
 
   test('nested routes join paths; a parent with children matches as a prefix', () => {
@@ -86,6 +85,12 @@ describe('compileLayout', () => {
       '4:37 status="200" is not a redirect',
       '5:8 timeout="soon" is not a durati',
     ]);
+  });
+
+  test('cache lifetimes: a bare number is seconds, anything else that is not a duration is an error', () => {
+    const { layout, problems } = compile('<x-a cache="90"></x-a><x-b cache="5m"></x-b>\n<x-a cache="forever"></x-a>');
+    assert.deepEqual(find(layout.ops, 'element').map((e) => e.cache), [90_000, 300_000, undefined]);
+    assert.deepEqual(problems.errors.map((p) => `${p.line}:${p.col} ${p.message}`), ['2:6 cache="forever" is not a lifetime: use seconds (60) or a unit (60s, 5m, 1h)']);
   });
 
   test('a stray end tag is a parse error with its location', () => {

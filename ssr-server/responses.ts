@@ -1,0 +1,15 @@
+/**
+ * The one helper for Atoll's small plain-text answers (404, 405, 414, …), so
+ * every route answers them the same way.
+ */
+import type { CoreResponse } from './handle.ts';
+
+/** A `text/plain` response; `headers` are added to (or override) the content type. */
+export function textResponse(status: number, text: string, requestId: string, headers: Record<string, string> = {}): CoreResponse {
+  return {
+    status,
+    headers: new Headers({ 'content-type': 'text/plain; charset=utf-8', ...headers }),
+    body: { kind: 'text', text },
+    requestId,
+  };
+}
