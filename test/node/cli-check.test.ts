@@ -162,6 +162,17 @@ describe('atoll render', () => {
     assert.match(r.stdout, /<x-greeting name="world" data-q defer-hydration><template shadowrootmode="open">/);
   });
 
+  test('--out writes the page to a file instead of stdout', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const out = join(mkdtempSync(join(tmpdir(), 'atoll-render-')), 'page.html');
+    const r = await runCli(['render', '/hello/file', '--root', fixture('basic'), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(readFileSync(out, 'utf8'), /^<!doctype html>.*name="file"/s);
+  });
+
   test('works from another working directory with a relative --root', async () => {
     const r = await runCli(['render', '/hello/x', '--root', 'basic'], { cwd: fixture('') });
     assert.equal(r.code, 0, r.stderr);

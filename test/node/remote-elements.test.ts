@@ -165,6 +165,27 @@ describe('remote elements', () => {
     assert.equal(refused.headers.get('access-control-allow-origin'), null);
   });
 
+  test('with a client build, the fragment links its client module by absolute URL (Tailor\'s fragment-script too)', async () => {
+    const built = await serveSite({
+      // Another tag: custom element names are one registry per process.
+      root: makeSite({ 'layouts/index.html': layout('<p>b</p>'), 'elements/r-linked/index.ts': cardModule.replaceAll('r-card', 'r-linked').replaceAll('RCard', 'RLinked') }),
+      client: { build: true },
+    });
+    try {
+      const res = await built.get('/_atoll/fragment/r-linked?sid=1');
+      await res.text();
+      const m = /^<(http:\/\/127\.0\.0\.1:\d+\/_atoll\/assets\/r-linked-[\w-]+\.js)>; rel="modulepreload", <\1>; rel="fragment-script"$/.exec(res.headers.get('link') ?? '');
+      assert.ok(m, `link: ${res.headers.get('link')}`);
+      assert.ok(m[1]!.startsWith(built.url));
+      assert.equal((await fetch(m[1]!)).status, 200, 'the linked module is served');
+      const https = await built.get('/_atoll/fragment/r-linked?sid=1', { headers: { 'x-forwarded-proto': 'https' } });
+      await https.text();
+      assert.match(https.headers.get('link')!, /^<https:\/\/127\.0\.0\.1:/);
+    } finally {
+      await built.close();
+    }
+  });
+
   test('unknown tags and bad attribute names are refused', async () => {
     assert.equal((await fragments.get('/_atoll/fragment/no-such-tag')).status, 404);
     assert.equal((await fragments.get('/_atoll/fragment/r-card?%3Cscript%3E=1')).status, 400);
