@@ -5,41 +5,17 @@
  */
 import { errorFields } from './log.ts';
 import { renderPage, type PageEnvironment, type PageRequest, type PageResult } from './render/page.ts';
-import type { Output } from './render/chunks.ts';
 import type { AssetStore } from './assets/store.ts';
 import { ASSET_PATH } from './build/manifest.ts';
 import { respondEmbed } from './embed/index.ts';
 import { FRAGMENT_PATH, respondFragment } from './fragment.ts';
 import { textResponse } from './responses.ts';
+import type { CoreRequest, CoreResponse } from './wire.ts';
+
+export type { CoreBody, CoreRequest, CoreResponse } from './wire.ts';
 
 /** Longest request target accepted (path and query). */
 export const MAX_URL_LENGTH = 8 * 1024;
-
-/** A request as the adapters hand it over. */
-export interface CoreRequest {
-  method: string;
-  /** The request target: path and query, e.g. `/products/3?x=1`. */
-  target: string;
-  headers: Headers;
-  signal: AbortSignal;
-  /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
-  onEarlyHints?: (links: readonly string[]) => void;
-}
-
-/** A response body: rendered HTML in the internal form, or plain text. */
-export type CoreBody =
-  | { kind: 'html'; result: Output }
-  | { kind: 'text'; text: string }
-  | { kind: 'bytes'; data: Uint8Array }
-  | { kind: 'none' };
-
-/** A response as the adapters write it. */
-export interface CoreResponse {
-  status: number;
-  headers: Headers;
-  body: CoreBody;
-  requestId: string;
-}
 
 /** What the handler works with. */
 export interface Engine extends PageEnvironment {

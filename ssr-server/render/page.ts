@@ -32,6 +32,8 @@ export interface PageRequest {
   signal: AbortSignal;
   /** Identifies the request in log lines. */
   requestId: string;
+  /** This request's CSP nonce, when the site has a `csp` config (for every inline `<script>` and `<style>`). */
+  nonce?: string;
 }
 
 /** The outcome of routing a request. */

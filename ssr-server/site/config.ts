@@ -23,6 +23,12 @@ export interface ElementEntryConfig {
   cache?: string;
   /** Server hooks module (`data`, `headers`), relative to the site. */
   server?: string;
+  /**
+   * A remote element's caching, declared statically (e.g. `public, max-age=60`):
+   * when its response headers are not known by the head deadline, the page's
+   * `Cache-Control` is merged with this instead of turning `private, no-store`.
+   */
+  cacheControl?: string;
 }
 
 /** The site configuration. Every field is optional. */
@@ -46,6 +52,54 @@ export interface AtollConfig {
   /** Port and host for `atoll serve` (the CLI and environment win). */
   port?: number;
   host?: string;
+  /**
+   * This server's public origin (`https://shop.example`): absolute URLs that
+   * Atoll hands to other origins (the fragment endpoint's `Link` headers) are
+   * made from it, never from the request's `Host`.
+   */
+  publicOrigin?: string;
+  /** The fragment endpoint: attributes allowed besides the element's own declared ones. */
+  fragment?: { attributes?: string[] };
+  /**
+   * How long the page head waits for non-primary remote elements' response
+   * headers (ms or a duration; default 100 ms).
+   */
+  remoteHeadDeadline?: number | string;
+  /** Content-Security-Policy with a per-request nonce (`true`: Atoll's default policy). */
+  csp?: boolean | CspConfig;
+  /** A response whose client takes nothing for this long is closed (ms or a duration; default 30 s). */
+  sendTimeout?: number | string;
+  /** Most bytes held for one slow client before the response is closed (default 4 MiB). */
+  maxBufferedBytes?: number;
+  /** On SIGTERM/SIGINT, how long in-flight responses may take to finish (default 10 s). */
+  drainTimeout?: number | string;
+  /** The least severe log lines written (default `info`). */
+  logLevel?: LogLevel;
+}
+
+/** Log levels, least severe first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Content-Security-Policy settings (see docs/security.md). */
+export interface CspConfig {
+  /**
+   * The policy; `{nonce}` is replaced by the request's nonce. Default:
+   * `script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self' 'nonce-{nonce}'; object-src 'none'; base-uri 'none'`.
+   */
+  policy?: string;
+  /** Send `Content-Security-Policy-Report-Only` instead. */
+  reportOnly?: boolean;
+}
+
+/**
+ * The configuration as the engine reads it (`site.config`): checked, with
+ * every duration in milliseconds.
+ */
+export interface ResolvedConfig extends Omit<AtollConfig, 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout'> {
+  remoteHeadDeadline?: number;
+  csp?: CspConfig;
+  sendTimeout?: number;
+  drainTimeout?: number;
 }
 
 const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'headers', 'maxRemoteBytes', 'cors', 'port', 'host']);

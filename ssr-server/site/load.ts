@@ -10,7 +10,7 @@ import { ProblemList, type SiteProblem } from '../errors.ts';
 import { compileLayout } from '../layout/compile.ts';
 import type { CompiledLayout } from '../layout/ops.ts';
 import { DEFAULT_RENDERERS } from '../render/element.ts';
-import { loadConfig, type AtollConfig } from './config.ts';
+import { loadConfig, type AtollConfig, type ResolvedConfig } from './config.ts';
 import { installResolveHooks } from './install-hooks.ts';
 import { buildRegistry, loadElementModules, type ElementRegistry } from './registry.ts';
 
@@ -18,7 +18,7 @@ import { buildRegistry, loadElementModules, type ElementRegistry } from './regis
 export interface Site {
   /** Absolute path of the site folder. */
   root: string;
-  config: AtollConfig;
+  config: ResolvedConfig;
   registry: ElementRegistry;
   /** Layouts by path prefix, longest prefix first. */
   layouts: ReadonlyArray<{ prefix: string; layout: CompiledLayout }>;
@@ -47,7 +47,7 @@ export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
   }
   installResolveHooks();
   const loaded = await loadConfig(root, problems, options.configPath);
-  const config: AtollConfig = { ...loaded.config, ...options.config };
+  const config = { ...loaded.config, ...options.config } as ResolvedConfig;
   if (options.config?.elements) config.elements = { ...loaded.config.elements, ...options.config.elements };
   const registry = buildRegistry(root, config, loaded.file, problems);
   await loadElementModules(root, registry, problems);

@@ -1,0 +1,34 @@
+/**
+ * The wire types between the transport adapters and the core: a request as
+ * an adapter hands it over, and a response as an adapter writes it. A leaf
+ * module: it imports nothing but types of the output form, so the
+ * dispatcher, the endpoints and the adapters can all depend on it without
+ * depending on each other.
+ */
+import type { Output } from './render/chunks.ts';
+
+/** A request as the adapters hand it over. */
+export interface CoreRequest {
+  method: string;
+  /** The request target: path and query, e.g. `/products/3?x=1`. */
+  target: string;
+  headers: Headers;
+  signal: AbortSignal;
+  /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
+  onEarlyHints?: (links: readonly string[]) => void;
+}
+
+/** A response body: rendered HTML in the internal form, or plain text. */
+export type CoreBody =
+  | { kind: 'html'; result: Output }
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; data: Uint8Array }
+  | { kind: 'none' };
+
+/** A response as the adapters write it. Its status and headers are already valid for the wire. */
+export interface CoreResponse {
+  status: number;
+  headers: Headers;
+  body: CoreBody;
+  requestId: string;
+}
