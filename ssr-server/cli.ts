@@ -28,6 +28,8 @@ Options:
   --out FILE       where render writes the page
   --workers N      serve from N processes on one port ("auto": one per core)
   --quiet          no request log lines
+  --csp            serve with a Content-Security-Policy: a nonce per
+                   request, Atoll's default policy (see docs/security.md)
   -h, --help       this text
 `;
 
@@ -45,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
+        csp: { type: 'boolean' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -120,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
           ...siteOptions,
           logger: values.quiet ? silentLogger : jsonLogger(),
           client: { build: isWorker() ? false : 'if-stale' },
+          ...(values.csp ? { config: { csp: {} } } : {}),
         });
         const port = Number(portValue ?? atoll.site.config.port ?? 3000);
         const host = values.host ?? process.env.HOST ?? atoll.site.config.host ?? '127.0.0.1';

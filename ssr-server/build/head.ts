@@ -2,8 +2,11 @@
  * `<atoll-head>`: for the elements on one page, the import map of their
  * client modules (`@atoll/<tag>` → URL), `modulepreload` links for the
  * `hydrate="load"` islands and the chunks they import (and the shared chunks
- * of every other island that can hydrate), and the inline island loader. Every inline script carries the request's CSP nonce when one is
- * configured.
+ * of every other island that can hydrate), and the inline island loader.
+ * With a CSP nonce — the request's own (`PageRequest.nonce`, from the `csp`
+ * config) or `client.nonce` — the import map, the loader and the
+ * modulepreload links all carry it: under `'strict-dynamic'` a
+ * parser-inserted preload without it is blocked like a script.
  */
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
@@ -63,10 +66,10 @@ export function headRenderer({ manifest, loader, assetUrl, nonce }: HeadOptions)
     }
     // Nothing to hydrate and no declarative shadow root to polyfill: no script at all.
     if (tags.size === 0 && !serverRendered) return '';
-    const value = typeof nonce === 'function' ? nonce(request) : nonce;
+    const value = request.nonce ?? (typeof nonce === 'function' ? nonce(request) : nonce);
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
     let html = `<script type="importmap" data-atoll${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
-    for (const f of preloadFiles(manifest, elements, true)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}">`;
+    for (const f of preloadFiles(manifest, elements, true)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     return `${html}<script${n}>${loader}</script>`;
   };
 }

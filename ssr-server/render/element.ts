@@ -11,6 +11,7 @@ import { LitElementRenderer, renderThunked } from '@lit-labs/ssr';
 import { html } from 'lit';
 import { getElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
+import { nonceUnknownStyles } from '../csp.ts';
 import { escapeAttr } from '../html.ts';
 import { collect } from './chunks.ts';
 
@@ -30,6 +31,11 @@ export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRender
  * for one element, with `properties` set before it renders. Returns a string
  * when rendering is synchronous (almost always) and a Promise otherwise.
  * Throws (or rejects) when the element throws.
+ *
+ * With the request's CSP `nonce`, a `<style>` whose text is not one of the
+ * element styles known at start-up (whose hashes are in the header) gets the
+ * nonce; the markup then carries it and must not be cached (`carriesNonce`).
+ * Lit's own `<style>` of an element's static styles never does.
  */
 export function renderHost(
   tag: string,
@@ -37,6 +43,7 @@ export function renderHost(
   properties: Readonly<Record<string, unknown>> | undefined,
   renderers: ElementRendererConstructor[],
   deferHydration: boolean,
+  nonce?: string,
 ): string | Promise<string> {
   const renderInfo: RenderInfo = {
     elementRenderers: renderers,
@@ -65,7 +72,9 @@ export function renderHost(
   const { mode = 'open', delegatesFocus } = instance.shadowRootOptions ?? {};
   const templateOpen = `<template shadowrootmode="${mode}"${delegatesFocus ? ' shadowrootdelegatesfocus' : ''}>`;
   const body = collect(shadow);
-  const finish = (s: string): string => `${open}${templateOpen}${s}</template>`;
+  const finish = nonce
+    ? (s: string): string => `${open}${templateOpen}${nonceUnknownStyles(s, nonce)}</template>`
+    : (s: string): string => `${open}${templateOpen}${s}</template>`;
   return typeof body === 'string' ? finish(body) : body.then(finish);
 }
 
