@@ -11,11 +11,14 @@
  * which the element is `primary`: its data decides the status, and a failure
  * answers non-2xx so the consumer falls back.
  */
-import type { CoreRequest, CoreResponse, Engine } from './handle.ts';
+import type { Endpoint, EndpointRequest } from './endpoint.ts';
+import type { Engine } from './engine.ts';
 import { RESERVED_ATTRIBUTES } from './layout/attributes.ts';
 import type { CompiledLayout, ElementOp } from './layout/ops.ts';
 import { renderPage, type PageRequest, type PageResult } from './render/page.ts';
 import { textResponse } from './responses.ts';
+import type { Site } from './site/load.ts';
+import type { CoreResponse } from './wire.ts';
 
 /** Where fragments are served. */
 export const FRAGMENT_PATH = '/_atoll/fragment/';
@@ -23,6 +26,44 @@ export const FRAGMENT_PATH = '/_atoll/fragment/';
 /** Most attributes a fragment request may carry. */
 const MAX_ATTRIBUTES = 64;
 const ATTRIBUTE_NAME = /^[a-z_][a-z0-9_.:-]*$/;
+const TAG = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
+
+/**
+ * Attributes that never pass, whatever the element declares or the operator
+ * allows: event handlers run script, and these are script or style sinks on
+ * a host element (or make one fire without a click).
+ */
+export function isForbiddenAttribute(name: string): boolean {
+  return name.startsWith('on') || NEVER.has(name) || name.startsWith('xmlns');
+}
+const NEVER = new Set(['style', 'srcdoc', 'formaction', 'action', 'is', 'autofocus', 'href', 'src', 'xlink:href']);
+
+/** The attributes each element accepts through the fragment endpoint, per site. */
+const allowedBySite = new WeakMap<Site, Map<string, ReadonlySet<string>>>();
+
+/**
+ * The attributes `<tag>` accepts from a fragment request: the ones the
+ * element declares (its `observedAttributes` — for Lit, its reactive
+ * properties' attribute names), the operator's `fragment.attributes`, and
+ * `hydrate`; never an event handler or another sink.
+ */
+export function fragmentAttributes(site: Site, tag: string): ReadonlySet<string> {
+  let perTag = allowedBySite.get(site);
+  if (perTag === undefined) allowedBySite.set(site, (perTag = new Map()));
+  let allowed = perTag.get(tag);
+  if (allowed !== undefined) return allowed;
+  const names = new Set<string>(['hydrate', ...(site.config.fragment?.attributes ?? [])]);
+  try {
+    const cls = globalThis.customElements?.get(tag) as { observedAttributes?: unknown } | undefined;
+    const observed = cls?.observedAttributes;
+    if (Array.isArray(observed)) for (const n of observed) if (typeof n === 'string') names.add(n.toLowerCase());
+  } catch {
+    // An element whose observedAttributes getter throws accepts only the operator's list.
+  }
+  allowed = new Set([...names].filter((n) => ATTRIBUTE_NAME.test(n) && !isForbiddenAttribute(n)));
+  perTag.set(tag, allowed);
+  return allowed;
+}
 
 /** CORS headers for `origin` when the site allows it (else none). */
 export function corsHeaders(engine: Engine, origin: string | null): Record<string, string> {
@@ -32,23 +73,31 @@ export function corsHeaders(engine: Engine, origin: string | null): Record<strin
   return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
-
-const HOST = /^([\w.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/i;
-
 /**
  * Makes a root-relative URL absolute for the consumer of the fragment (which
- * is another server, or a page on another origin), from the request's Host.
+ * is another server, or a page on another origin) from the configured
+ * `publicOrigin` — never from the request's `Host`, which the client
+ * chooses. Without one, the URL stays root-relative.
  */
-function absolute(path: string, headers: CoreRequest['headers']): string {
-  if (!path.startsWith('/')) return path;
-  const host = headers.get('host');
-  if (host === null || !HOST.test(host)) return path;
-  const proto = headers.get('x-forwarded-proto') === 'https' ? 'https' : 'http';
-  return `${proto}://${host}${path}`;
+function absolute(path: string, publicOrigin: string | undefined): string {
+  if (!path.startsWith('/') || publicOrigin === undefined) return path;
+  try {
+    return new URL(path, publicOrigin).href;
+  } catch {
+    return path;
+  }
 }
 
+export const fragmentEndpoint: Endpoint = {
+  name: 'fragment',
+  methods: ['GET', 'HEAD', 'OPTIONS'],
+  match: (pathname) => pathname.startsWith(FRAGMENT_PATH),
+  respond: respondFragment,
+};
+
 /** Answers a request under {@link FRAGMENT_PATH}. */
-export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requestId: string): CoreResponse | Promise<CoreResponse> {
+export function respondFragment(engine: Engine, req: EndpointRequest): CoreResponse | Promise<CoreResponse> {
+  const { url, requestId } = req;
   let tag: string;
   try {
     tag = decodeURIComponent(url.pathname.slice(FRAGMENT_PATH.length));
@@ -56,24 +105,30 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
     return textResponse(400, 'Bad Request\n', requestId);
   }
   const cors = corsHeaders(engine, req.headers.get('origin'));
-  const def = engine.site.registry.get(tag);
-  if (def === undefined || def.kind !== 'module') return textResponse(404, `No element <${tag}> here\n`, requestId, cors);
+  const def = TAG.test(tag) ? engine.site.registry.get(tag) : undefined;
+  if (def === undefined || def.kind !== 'module') {
+    return textResponse(404, TAG.test(tag) ? `No element <${tag}> here\n` : 'Not Found\n', requestId, cors);
+  }
   if (req.method === 'OPTIONS') {
     const headers = new Headers(cors);
     if (cors['access-control-allow-origin'] !== undefined) {
       headers.set('access-control-allow-methods', 'GET, HEAD, OPTIONS');
       const asked = req.headers.get('access-control-request-headers');
-      if (asked !== null) headers.set('access-control-allow-headers', asked);
+      if (asked !== null && /^[\w-]+(\s*,\s*[\w-]+)*$/.test(asked) && asked.length <= 1024) headers.set('access-control-allow-headers', asked);
       headers.set('access-control-max-age', '600');
     }
     return { status: 204, headers, body: { kind: 'none' }, requestId };
   }
+  const allowed = fragmentAttributes(engine.site, tag);
   const attrs: Array<{ name: string; literal: string; parts: string[] }> = [];
+  const seen = new Set<string>();
   for (const [name, value] of url.searchParams) {
-    if (!ATTRIBUTE_NAME.test(name)) return textResponse(400, `"${name}" is not an attribute name\n`, requestId, cors);
+    if (attrs.length === MAX_ATTRIBUTES) return textResponse(400, 'Too many attributes\n', requestId, cors);
+    // Only the element's own attributes (and the operator's list) pass; anything else is dropped.
+    if (!allowed.has(name) || seen.has(name)) continue;
     // The consumed reserved attributes are the consumer's business; `hydrate` stays on the tag.
     if (RESERVED_ATTRIBUTES.has(name) && name !== 'hydrate') continue;
-    if (attrs.length === MAX_ATTRIBUTES) return textResponse(400, 'Too many attributes\n', requestId, cors);
+    seen.add(name);
     attrs.push({ name, literal: value, parts: [value] });
   }
   const op: ElementOp = {
@@ -89,17 +144,20 @@ export function respondFragment(engine: Engine, req: CoreRequest, url: URL, requ
     ssr: true,
   };
   const layout: CompiledLayout = { file: '(fragment request)', ops: [op], routeCount: 0, hasRoutes: false };
-  const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
+  const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId, started: req.started };
   const respond = (page: PageResult): CoreResponse => {
     if (page.type === 'redirect') {
       return { status: page.status, headers: new Headers({ location: page.location, ...cors }), body: { kind: 'none' }, requestId };
     }
     const headers = page.headers;
     headers.set('x-request-id', requestId);
-    for (const [k, v] of Object.entries(cors)) headers.set(k, v);
+    for (const [k, v] of Object.entries(cors)) {
+      const prior = k === 'vary' ? headers.get('vary') : null;
+      headers.set(k, prior ? `${prior}, ${v}` : v);
+    }
     const modulePath = engine.moduleUrl?.(tag);
     if (modulePath !== undefined) {
-      const moduleUrl = absolute(modulePath, req.headers);
+      const moduleUrl = absolute(modulePath, engine.site.config.publicOrigin);
       const links = [`<${moduleUrl}>; rel="modulepreload"`, `<${moduleUrl}>; rel="fragment-script"`];
       const prior = headers.get('link');
       headers.set('link', prior ? `${prior}, ${links.join(', ')}` : links.join(', '));

@@ -1,31 +1,41 @@
 /**
- * The transport-free request handler: from a method, a URL and headers to a
- * status, headers and a body in the internal output form. The Node and Web
- * adapters (`adapters/`) are thin translations of this.
+ * The request pipeline, free of any transport: from a method, a URL and
+ * headers to a status, headers and a body in the internal output form. The
+ * Node and Web adapters (`adapters/`) are thin translations of this.
+ *
+ * One dispatcher walks a table of endpoints (assets, embed, fragment, page —
+ * the page endpoint takes every path the others do not) and is the one
+ * error boundary for all of them, sync and async: whatever an endpoint, a
+ * hook or a value throws or rejects with becomes a clean 500 here, and every
+ * response leaves with a status and headers that the wire accepts.
  */
-import { errorFields } from './log.ts';
-import { renderPage, type PageEnvironment, type PageRequest, type PageResult } from './render/page.ts';
-import type { AssetStore } from './assets/store.ts';
 import { ASSET_PATH } from './build/manifest.ts';
-import { respondEmbed } from './embed/index.ts';
-import { FRAGMENT_PATH, respondFragment } from './fragment.ts';
+import { embedEndpoint } from './embed/index.ts';
+import type { Endpoint, EndpointRequest } from './endpoint.ts';
+import type { Engine } from './engine.ts';
+import { fragmentEndpoint } from './fragment.ts';
+import { isHeaderValue } from './header-values.ts';
+import { errorFields } from './log.ts';
+import { pageEndpoint } from './page-endpoint.ts';
 import { textResponse } from './responses.ts';
 import type { CoreRequest, CoreResponse } from './wire.ts';
 
 export type { CoreBody, CoreRequest, CoreResponse } from './wire.ts';
+export type { Engine } from './engine.ts';
 
 /** Longest request target accepted (path and query). */
 export const MAX_URL_LENGTH = 8 * 1024;
 
-/** What the handler works with. */
-export interface Engine extends PageEnvironment {
-  /** The built client files, served at `/_atoll/assets/` (none: not built). */
-  assets?: AssetStore;
-  /** Compress HTML for clients that accept br or gzip (default true; Node adapter). */
-  compress?: boolean;
-  /** The URL of an element's client module, when there is a build. */
-  moduleUrl?: (tag: string) => string | undefined;
-}
+const assetsEndpoint: Endpoint = {
+  name: 'assets',
+  methods: ['GET', 'HEAD'],
+  match: (pathname) => pathname.startsWith(ASSET_PATH),
+  respond: (engine, req) =>
+    engine.assets?.respond(req.url.pathname.slice(ASSET_PATH.length), req.headers, req.requestId) ?? textResponse(404, 'Not Found\n', req.requestId),
+};
+
+/** The dispatcher's table, tried in order; the page endpoint matches every path. */
+export const ENDPOINTS: readonly Endpoint[] = [assetsEndpoint, embedEndpoint, fragmentEndpoint, pageEndpoint];
 
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);
@@ -37,58 +47,74 @@ export function requestIdFor(headers: Headers): string {
   return given !== null && requestIdRe.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
 }
 
-
 /**
- * Handles one request. Synchronous unless a primary element is still working.
- * Never throws or rejects: internal errors become a 500.
+ * Handles one request. Synchronous unless something on the page is still
+ * working. Never throws or rejects: internal errors become a 500.
  */
 export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise<CoreResponse> {
-  const requestId = requestIdFor(req.headers);
-  if (req.target.length > MAX_URL_LENGTH) return textResponse(414, 'URI Too Long\n', requestId);
-  const isFragment = req.target.startsWith(FRAGMENT_PATH);
-  if (req.method !== 'GET' && req.method !== 'HEAD' && !(isFragment && req.method === 'OPTIONS')) {
-    return textResponse(405, 'Method Not Allowed\n', requestId, { allow: isFragment ? 'GET, HEAD, OPTIONS' : 'GET, HEAD' });
-  }
-  let url: URL;
-  try {
-    url = new URL(req.target, 'http://atoll.invalid');
-    if (!req.target.startsWith('/')) throw new Error('not a path');
-  } catch {
-    return textResponse(400, 'Bad Request\n', requestId);
-  }
-  if (isFragment) {
-    try {
-      return respondFragment(engine, req, url, requestId);
-    } catch (e) {
-      engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'fragment request failed');
-      return textResponse(500, 'Internal Server Error\n', requestId);
-    }
-  }
-  if (url.pathname.startsWith(ASSET_PATH)) {
-    const name = url.pathname.slice(ASSET_PATH.length);
-    return engine.assets?.respond(name, req.headers, requestId) ?? textResponse(404, 'Not Found\n', requestId);
-  }
-  const embedded = respondEmbed(engine, url.pathname, req, requestId);
-  if (embedded !== undefined) return embedded;
-  const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId };
+  const started = performance.now();
+  let requestId = 'unknown';
+  let path = '';
   const failed = (e: unknown): CoreResponse => {
-    engine.logger.error({ requestId, url: url.pathname, ...errorFields(e) }, 'request failed');
-    return textResponse(500, 'Internal Server Error\n', requestId);
-  };
-  const respond = (page: PageResult): CoreResponse => {
-    if (page.type === 'redirect') {
-      page.headers.set('location', page.location);
-      return { status: page.status, headers: page.headers, body: { kind: 'none' }, requestId };
+    try {
+      engine.logger.error({ requestId, url: path, ...errorFields(e) }, 'request failed');
+    } catch {
+      // a logger that throws cannot stop the answer
     }
-    page.headers.set('x-request-id', requestId);
-    return { status: page.status, headers: page.headers, body: { kind: 'html', result: page.body }, requestId };
+    return textResponse(500, 'Internal Server Error\n', requestId, { 'cache-control': 'no-store' });
   };
   try {
-    const start = renderPage(engine, request);
-    if (start.earlyHints.length > 0) req.onEarlyHints?.(start.earlyHints);
-    const result = start.result;
-    return result instanceof Promise ? result.then(respond, failed) : respond(result);
+    requestId = requestIdFor(req.headers);
+    if (req.target.length > MAX_URL_LENGTH) return textResponse(414, 'URI Too Long\n', requestId);
+    let url: URL;
+    try {
+      if (!req.target.startsWith('/')) throw new Error('not a path');
+      // Appended, not resolved: `//x/y` is the path `//x/y`, not another host.
+      url = new URL(`http://atoll.invalid${req.target}`);
+      if (url.host !== 'atoll.invalid') throw new Error('not a path');
+    } catch {
+      return textResponse(400, 'Bad Request\n', requestId);
+    }
+    path = url.pathname;
+    const endpoint = ENDPOINTS.find((e) => e.match(url.pathname))!;
+    if (!endpoint.methods.includes(req.method)) {
+      return textResponse(405, 'Method Not Allowed\n', requestId, { allow: endpoint.methods.join(', ') });
+    }
+    const request: EndpointRequest = { ...req, url, requestId, started };
+    const response = endpoint.respond(engine, request);
+    if (response instanceof Promise) return response.then((r) => wireSafe(engine, r), failed).then(undefined, failed);
+    return wireSafe(engine, response);
   } catch (e) {
     return failed(e);
   }
+}
+
+/**
+ * The last check before a response reaches an adapter: a status the wire
+ * accepts and no header value Node's `writeHead` would throw on. Values are
+ * checked where they enter, so this finds nothing unless an endpoint has a
+ * bug; it then drops the value and logs it rather than crash the writer.
+ */
+function wireSafe(engine: Engine, response: CoreResponse): CoreResponse {
+  const { status } = response;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    engine.logger.error({ requestId: response.requestId, status: String(status) }, 'a response had an invalid status; 500 was sent');
+    return textResponse(500, 'Internal Server Error\n', response.requestId, { 'cache-control': 'no-store' });
+  }
+  let bad: string[] | undefined;
+  response.headers.forEach((value, name) => {
+    if (!isHeaderValue(value)) (bad ??= []).push(name);
+  });
+  for (const cookie of response.headers.getSetCookie()) if (!isHeaderValue(cookie)) (bad ??= []).push('set-cookie');
+  if (bad !== undefined) {
+    engine.logger.error({ requestId: response.requestId, headers: bad }, 'invalid header values were dropped from a response');
+    for (const name of new Set(bad)) {
+      if (name === 'set-cookie') {
+        const keep = response.headers.getSetCookie().filter(isHeaderValue);
+        response.headers.delete('set-cookie');
+        for (const c of keep) response.headers.append('set-cookie', c);
+      } else response.headers.delete(name);
+    }
+  }
+  return response;
 }

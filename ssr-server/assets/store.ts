@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import type { CoreResponse } from '../handle.ts';
+import type { CoreResponse } from '../wire.ts';
 import { textResponse } from '../responses.ts';
 import type { ClientManifest } from '../build/manifest.ts';
 

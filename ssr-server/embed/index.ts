@@ -17,7 +17,9 @@
  */
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import type { CoreRequest, CoreResponse, Engine } from '../handle.ts';
+import type { Endpoint } from '../endpoint.ts';
+import type { Engine } from '../engine.ts';
+import type { CoreRequest, CoreResponse } from '../wire.ts';
 import { pickEncoding, type AssetStore } from '../assets/store.ts';
 import { ASSET_PATH, type ClientManifest } from '../build/manifest.ts';
 import { textResponse } from '../responses.ts';
@@ -154,3 +156,11 @@ export function respondEmbed(engine: Engine, pathname: string, req: CoreRequest,
   headers.set('content-length', String(data.byteLength));
   return { status: 200, headers, body: { kind: 'bytes', data }, requestId };
 }
+
+/** `/_atoll/embed.js` and `/_atoll/element/<tag>.js` as an endpoint of the dispatcher. */
+export const embedEndpoint: Endpoint = {
+  name: 'embed',
+  methods: ['GET', 'HEAD'],
+  match: (pathname) => pathname === EMBED_PATH || (pathname.startsWith(ELEMENT_PATH) && pathname.endsWith('.js')),
+  respond: (engine, req) => respondEmbed(engine, req.url.pathname, req, req.requestId) ?? notFound(req.requestId, 'Not Found\n'),
+};

@@ -5,35 +5,21 @@
  * and time.
  */
 import { Agent, request } from 'undici';
+import type { RemoteFetcher } from './fetcher.ts';
+
+export { fragmentUrl } from './fragment-url.ts';
 
 /** Shared connection pools, one per origin, kept alive between requests. */
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
 
-/** Default largest remote body accepted. */
-export const DEFAULT_MAX_REMOTE_BYTES = 2 * 1024 * 1024;
-
-/** A remote element's answer. */
-export interface RemoteResponse {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-/** Builds the fragment request URL: the entry's URL plus the attributes as query parameters. */
-export function fragmentUrl(base: string, attributes: ReadonlyArray<readonly [string, string]>): string {
-  const url = new URL(base);
-  for (const [name, value] of attributes) url.searchParams.append(name, value);
-  return url.href;
-}
 
 /**
- * Fetches a remote element. Rejects on a non-2xx status, a connection
- * error or reset, a body larger than `maxBytes`, or when `signal` fires.
+ * Fetches a remote element (the default {@link RemoteFetcher}): resolves as
+ * soon as the response head is in, with the body still arriving. Rejects on
+ * a non-2xx status, a connection error or reset, or when `signal` fires; the
+ * body rejects on a reset, on more than `maxBytes`, or on the signal.
  */
-export async function fetchRemote(
-  url: string,
-  options: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number },
-): Promise<RemoteResponse> {
+export const fetchRemote: RemoteFetcher = async (url, options) => {
   const res = await request(url, {
     method: 'GET',
     headers: { accept: 'text/html', ...options.headers },
@@ -47,25 +33,30 @@ export async function fetchRemote(
     (err as Error & { status: number }).status = res.statusCode;
     throw err;
   }
+  const headers: Array<readonly [string, string]> = [];
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.push([name, v]);
+    else headers.push([name, value]);
+  }
+  const body = readBody(res.body, options.maxBytes);
+  body.catch(() => {}); // the caller may never ask for the body (page answered otherwise)
+  return { status: res.statusCode, headers, body };
+};
+
+async function readBody(stream: AsyncIterable<unknown> & { destroy(): void }, maxBytes: number): Promise<string> {
   const decoder = new TextDecoder();
   let body = '';
   let bytes = 0;
-  for await (const chunk of res.body) {
+  for await (const chunk of stream) {
     bytes += (chunk as Buffer).length;
-    if (bytes > options.maxBytes) {
-      res.body.destroy();
-      const err = new Error(`the remote body is larger than ${options.maxBytes} bytes`);
+    if (bytes > maxBytes) {
+      stream.destroy();
+      const err = new Error(`the remote body is larger than ${maxBytes} bytes`);
       err.name = 'RemoteTooLargeError';
       throw err;
     }
     body += decoder.decode(chunk as Buffer, { stream: true });
   }
-  body += decoder.decode();
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  return { status: res.statusCode, headers, body };
+  return body + decoder.decode();
 }

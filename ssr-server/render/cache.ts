@@ -80,7 +80,7 @@ export class LruStore implements RenderCacheStore {
 }
 
 /** The cache key of one rendering. */
-export function cacheKey(tag: string, attributes: ReadonlyArray<readonly [string, string]>, data: unknown): string {
+export function cacheKey(tag: string, attributes: ReadonlyArray<readonly [string, string]>, dataJson: string | undefined): string {
   const attrs = [...attributes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return `${tag}\u0000${JSON.stringify(attrs)}\u0000${data === undefined ? '' : JSON.stringify(data)}`;
+  return `${tag}\u0000${JSON.stringify(attrs)}\u0000${dataJson ?? ''}`;
 }

@@ -1,0 +1,405 @@
+/**
+ * One microfrontend instance on one request: its work (`data()`, or the
+ * fetch of a remote element), its response headers, and its output. The
+ * result of the work is one value, {@link Outcome}, written once when the
+ * work settles; the head decision (`page-head.ts`) and the body read it.
+ *
+ * Everything that comes from element code or a remote — return values,
+ * thrown values, headers — is treated as data: checked where it enters, and
+ * anything unusable makes this element fall back (one log line), never an
+ * exception elsewhere in the page.
+ */
+import type { ElementContext } from '../hooks.ts';
+import { checkHeaders, type HeaderIssue } from '../header-values.ts';
+import { escapeAttr, type Html } from '../html.ts';
+import type { ElementOp } from '../layout/ops.ts';
+import { errorFields } from '../log.ts';
+import { fragmentUrl } from '../remote/fragment-url.ts';
+import { checkFragment } from '../remote/validate.ts';
+import type { RemoteHead } from '../remote/fetcher.ts';
+import { HttpSignal, httpStatus } from '../signals.ts';
+import type { ElementDefinition } from '../site/registry.ts';
+import { cacheKey, type CacheEntry, type RenderCacheStore } from './cache.ts';
+import type { Output, Piece } from './chunks.ts';
+import {
+  DEFAULT_TIMEOUT_MS,
+  FALLBACK_ATTRIBUTE,
+  type FailurePhase,
+  type PageEnvironment,
+  type PageRequest,
+} from './context.ts';
+import { plainOpenTag, renderHost } from './element.ts';
+import { checkProps } from './props.ts';
+
+/** Default largest remote body accepted. */
+export const DEFAULT_MAX_REMOTE_BYTES = 2 * 1024 * 1024;
+
+/** Properties from `data()`. */
+export type Props = Record<string, unknown>;
+
+/** What an element's work came to. */
+export type Outcome =
+  /** Ready to render: the props from `data()` (if any) and their JSON. */
+  | { kind: 'ok'; props: Props | undefined; json: Html | undefined }
+  /** A remote element's checked markup, without its end tag. */
+  | { kind: 'remote'; markup: string }
+  /** Replaced by its fallback. */
+  | { kind: 'failed'; phase: FailurePhase }
+  /** `data()` threw an HTTP signal (decides the response for a primary element). */
+  | { kind: 'status'; signal: HttpSignal };
+
+/** What an element needs from the page it is on. */
+export interface PageScope {
+  readonly env: PageEnvironment;
+  readonly request: PageRequest;
+  /** True once the request ended or was answered otherwise: no more logging. */
+  readonly closed: boolean;
+  /** Request headers that elements may see. */
+  allowedHeaders(): Headers;
+}
+
+const now = (): number => performance.now();
+const READY: Outcome = { kind: 'ok', props: undefined, json: undefined };
+
+/** One microfrontend instance on one request. */
+export class ElementWork {
+  /** The result of the element's work; undefined while it is working. */
+  outcome: Outcome | undefined;
+  /** Settles (never rejects) when the work is over; undefined when there was none to wait for. */
+  settled: Promise<void> | undefined;
+  /** This instance's checked response headers (from `headers()`, or the remote's response). */
+  headers: Headers | undefined;
+  /** False only for a remote element whose response head has not arrived yet. */
+  headersKnown = true;
+  /** Settles when a remote element's headers are known or its fetch is over. */
+  headersReady: Promise<void> | undefined;
+  /** How long the work took (`data` or `fetch`), once it settled. */
+  work: { phase: 'data' | 'fetch'; ms: number } | undefined;
+  /** Milliseconds spent rendering the host, once rendered. */
+  renderMs: number | undefined;
+  /** Milliseconds this rendering may be reused (0: not cached). */
+  readonly cacheLifetime: number;
+  /** Set when the host came from the render cache: ms it has left. */
+  cacheRemaining: number | undefined;
+  private prepared: Piece | (() => Promise<Piece>) | undefined;
+  private controller: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private ctx: ElementContext | undefined;
+  private headersArrived: (() => void) | undefined;
+
+  constructor(
+    readonly op: ElementOp,
+    readonly def: ElementDefinition,
+    readonly attributes: ReadonlyArray<readonly [string, string]>,
+    readonly params: Readonly<Record<string, string>>,
+    readonly children: Output,
+    private readonly page: PageScope,
+  ) {
+    this.cacheLifetime = page.env.cache !== undefined && op.ssr && def.kind === 'module' ? (op.cache ?? def.cache ?? 0) : 0;
+  }
+
+  /** The element's timeout in ms. */
+  get timeout(): number {
+    return this.op.timeout ?? this.def.timeout ?? this.page.env.site.config.timeout ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** True when the element falls back (its work failed, or threw a status as a non-primary). */
+  get fellBack(): boolean {
+    return this.outcome?.kind === 'failed' || (this.outcome?.kind === 'status' && !this.op.primary);
+  }
+
+  private context(): ElementContext {
+    if (this.ctx !== undefined) return this.ctx;
+    const controller = new AbortController();
+    this.controller = controller;
+    const request = this.page.request;
+    return (this.ctx = {
+      url: request.url,
+      params: this.params,
+      query: request.url.searchParams,
+      headers: this.page.allowedHeaders(),
+      attributes: Object.fromEntries(this.attributes),
+      signal: controller.signal,
+    });
+  }
+
+  /** Starts the element's work: `data()` (or the fetch of a remote element), and `headers()` when it needs no data. Never throws. */
+  start(): void {
+    if (!this.op.ssr) {
+      this.outcome = READY;
+      return;
+    }
+    if (this.def.kind === 'remote') {
+      this.headersKnown = false;
+      this.headersReady = new Promise((resolve) => (this.headersArrived = resolve));
+      this.track('fetch', (ctx) => this.fetchRemote(ctx));
+      return;
+    }
+    const { data: dataHook, headers: headersHook } = this.def.hooks;
+    // headers() runs at once, except for a primary element with data: it gets the data.
+    if (headersHook !== undefined && (dataHook === undefined || !this.op.primary)) this.callHeaders(undefined);
+    if (dataHook === undefined) {
+      this.outcome = READY;
+      return;
+    }
+    this.track('data', async (ctx) => {
+      const value: unknown = await dataHook(ctx);
+      if (isSignal(value)) throw value;
+      const checked = checkProps(value);
+      if (!checked.ok) throw new Error(`<${this.op.tag}> ${checked.reason}`);
+      return { kind: 'ok', props: checked.props, json: checked.json };
+    });
+  }
+
+  /**
+   * Runs the element's async work, raced against its timeout and the
+   * client's disconnect (both fire `ctx.signal`); `settled` settles when it
+   * is over, whatever the outcome, and never rejects.
+   */
+  private track(phase: 'data' | 'fetch', work: (ctx: ElementContext) => Promise<Outcome>): void {
+    const ctx = this.context();
+    const controller = this.controller!;
+    const started = now();
+    const timeoutError = new Error(`<${this.op.tag}> timed out after ${this.timeout} ms`);
+    timeoutError.name = 'TimeoutError';
+    const timedOut = new Promise<never>((_, reject) => {
+      this.timer = setTimeout(() => {
+        controller.abort(timeoutError);
+        reject(timeoutError);
+      }, this.timeout);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const running = Promise.resolve().then(() => work(ctx));
+    // The losers of the race must not become unhandled rejections.
+    running.catch(() => {});
+    timedOut.catch(() => {});
+    aborted.catch(() => {});
+    this.settled = Promise.race([running, timedOut, aborted])
+      .then(
+        (outcome) => outcome,
+        (err: unknown): Outcome => {
+          if (err === timeoutError) return this.fail('timeout', err);
+          if (isSignal(err)) return { kind: 'status', signal: err };
+          return this.fail(phase, err);
+        },
+      )
+      .then((outcome) => {
+        this.outcome = outcome;
+        this.work = { phase, ms: now() - started };
+        clearTimeout(this.timer);
+        this.headersArrived?.();
+        if (phase === 'data' && this.op.primary && this.def.hooks.headers !== undefined && outcome.kind === 'ok') {
+          this.callHeaders(outcome.props);
+        }
+      })
+      .catch((err: unknown) => {
+        // Only a broken logger gets here; the element still ends in a state the page can render.
+        this.outcome ??= { kind: 'failed', phase };
+        this.headersArrived?.();
+        void err;
+      });
+  }
+
+  /** Fetches a remote element's markup and checks it (SPEC 6). */
+  private async fetchRemote(ctx: ElementContext): Promise<Outcome> {
+    const fetcher = this.page.env.fetchRemote;
+    if (fetcher === undefined) throw new Error(`<${this.op.tag}> is a remote element, but this engine has no remote fetcher`);
+    const headers: Record<string, string> = { 'x-request-id': this.page.request.requestId };
+    ctx.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    let head: RemoteHead;
+    try {
+      head = await fetcher(fragmentUrl(this.def.url!, this.attributes), {
+        headers,
+        signal: ctx.signal,
+        maxBytes: this.page.env.site.config.maxRemoteBytes ?? DEFAULT_MAX_REMOTE_BYTES,
+      });
+    } catch (err) {
+      const status = statusOf(err);
+      if (this.op.primary && (status === 404 || status === 410)) throw httpStatus(status, `the remote <${this.op.tag}> answered ${status}`);
+      throw err;
+    }
+    this.takeHeaders(checkHeaders(head.headers), 'remote response');
+    this.headersArrived?.();
+    const body = await head.body;
+    const checked = checkFragment(this.op.tag, body);
+    if (!checked.ok) throw new Error(`the remote <${this.op.tag}> sent unusable markup: ${checked.reason}`);
+    return { kind: 'remote', markup: checked.head };
+  }
+
+  private callHeaders(props: Props | undefined): void {
+    let value: unknown;
+    try {
+      value = this.def.hooks.headers!(this.context(), props);
+    } catch (err) {
+      this.log('error', { phase: 'headers', ...safeErrorFields(err) }, 'element headers() threw; its headers were ignored');
+      return;
+    }
+    this.takeHeaders(checkHeaders(value), 'headers()');
+  }
+
+  private takeHeaders({ headers, issues }: { headers: Headers; issues: HeaderIssue[] }, from: string): void {
+    if (issues.length > 0) {
+      this.log(
+        'warn',
+        { phase: 'headers', dropped: issues.slice(0, 8).map((i) => `${i.name}: ${i.reason}`), droppedCount: issues.length },
+        `invalid headers from the element's ${from} were dropped`,
+      );
+    }
+    this.headers = headers;
+    this.headersKnown = true;
+  }
+
+  /** Aborts pending work (client gone, or the page is answered otherwise). */
+  abort(reason: unknown): void {
+    clearTimeout(this.timer);
+    this.controller?.abort(reason);
+  }
+
+  /** Renders the host now (primary elements, before the head is written). */
+  prepare(): void {
+    this.prepared = this.safeHost();
+  }
+
+  /** The element's output, in the page's internal form. Its thunks never throw or reject. */
+  render(): Output {
+    const tail = this.children.concat(`</${this.op.tag}>`);
+    if (this.prepared !== undefined) return [this.prepared, ...tail];
+    if (this.outcome === undefined && this.settled !== undefined) {
+      const settled = this.settled;
+      return [() => settled.then(() => [this.safeHost(), ...tail])];
+    }
+    return [this.safeHost(), ...tail];
+  }
+
+  private safeHost(): Piece | (() => Promise<Piece>) {
+    try {
+      const host = this.host();
+      if (typeof host !== 'function') return host;
+      const done = host().catch((err: unknown) => {
+        this.fail('render', err);
+        return this.fallbackOpen();
+      });
+      return () => done;
+    } catch (err) {
+      this.fail('render', err);
+      return this.fallbackOpen();
+    }
+  }
+
+  private host(): Piece | (() => Promise<Piece>) {
+    const outcome = this.outcome ?? { kind: 'failed', phase: 'render' };
+    if (outcome.kind === 'failed' || outcome.kind === 'status') return this.fallbackOpen();
+    if (!this.op.ssr) return plainOpenTag(this.op.tag, this.attributes);
+    if (outcome.kind === 'remote') return outcome.markup;
+    const store = this.page.env.cache;
+    if (this.cacheLifetime > 0 && store !== undefined) {
+      const key = cacheKey(this.op.tag, this.attributes, outcome.json);
+      const hit = store.get(key);
+      if (hit === undefined) return this.fresh(outcome, key, store);
+      if (!(hit instanceof Promise)) return this.fromCache(hit);
+      const done = hit
+        .then(
+          (e) => (e !== undefined ? this.fromCache(e) : this.fresh(outcome, key, store)),
+          () => this.fresh(outcome, key, store),
+        )
+        .then((r) => (typeof r === 'function' ? r() : r));
+      return () => done;
+    }
+    return this.fresh(outcome, undefined, undefined);
+  }
+
+  private fromCache(entry: CacheEntry): Piece {
+    this.cacheRemaining = Math.max(0, entry.expires - Date.now());
+    return entry.bytes ?? entry.html;
+  }
+
+  private fresh(
+    outcome: Extract<Outcome, { kind: 'ok' }>,
+    key: string | undefined,
+    store: RenderCacheStore | undefined,
+  ): string | (() => Promise<string>) {
+    const started = now();
+    const script = outcome.json === undefined ? '' : `<script type="application/json" data-atoll-props>${outcome.json}</script>`;
+    const keep = (html: string): string => {
+      this.renderMs = now() - started;
+      if (key !== undefined && store !== undefined && this.cacheable()) {
+        try {
+          void Promise.resolve(store.set(key, { html, expires: Date.now() + this.cacheLifetime })).catch(() => {});
+        } catch {
+          // A store that throws only loses this entry.
+        }
+      }
+      return html;
+    };
+    const host = renderHost(this.op.tag, this.attributes, outcome.props, this.page.env.site.renderers, true);
+    if (typeof host === 'string') return keep(host + script);
+    const done = host.then(
+      (h) => keep(h + script),
+      (err: unknown) => {
+        this.fail('render', err);
+        return this.fallbackOpen();
+      },
+    );
+    return () => done;
+  }
+
+  /** Per-user or uncacheable output never goes into the shared render cache. */
+  private cacheable(): boolean {
+    const cc = this.headers?.get('cache-control')?.toLowerCase() ?? '';
+    return !/(^|,)\s*(no-store|private)\b/.test(cc) && !this.headers?.has('set-cookie');
+  }
+
+  private fallbackOpen(): string {
+    const o = this.outcome;
+    const phase = o?.kind === 'failed' ? o.phase : o?.kind === 'status' ? 'status' : 'render';
+    return plainOpenTag(this.op.tag, this.attributes, ` ${FALLBACK_ATTRIBUTE}="${escapeAttr(phase)}"`);
+  }
+
+  /** Records a failure (one log line) and returns its outcome. */
+  private fail(phase: FailurePhase, err: unknown): Outcome {
+    const outcome: Outcome = { kind: 'failed', phase };
+    this.outcome = outcome;
+    if (!this.page.closed) {
+      this.log('error', { phase, url: this.page.request.url.pathname, ...safeErrorFields(err) }, 'element failed; its fallback was rendered');
+    }
+    return outcome;
+  }
+
+  private log(level: 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    try {
+      this.page.env.logger[level]({ requestId: this.page.request.requestId, element: this.op.tag, ...fields }, message);
+    } catch {
+      // A logger that throws must not take the page with it.
+    }
+  }
+}
+
+/** `instanceof HttpSignal`, safe for hostile values (a Proxy can throw from `getPrototypeOf`). */
+function isSignal(value: unknown): value is HttpSignal {
+  try {
+    return value instanceof HttpSignal;
+  } catch {
+    return false;
+  }
+}
+
+function statusOf(err: unknown): unknown {
+  try {
+    return (err as { status?: unknown } | null)?.status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `errorFields`, and never a throw whatever was thrown. */
+function safeErrorFields(err: unknown): Record<string, unknown> {
+  try {
+    return errorFields(err);
+  } catch {
+    return { err: { message: '(an error that cannot be described)' } };
+  }
+}

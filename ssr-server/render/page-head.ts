@@ -1,0 +1,135 @@
+/**
+ * The page's status and headers, decided once the primary elements (and the
+ * remote elements' response heads, up to their deadline) are known: a
+ * redirect or status thrown by a primary `data()`, a failed primary, the
+ * `default` route's status, and the merge of the layout's and every
+ * element's headers (SPEC 4). Every value that reaches the wire is checked
+ * here or where it entered; junk is dropped and logged.
+ */
+import { checkHeaders, encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
+import type { Site } from '../site/load.ts';
+import type { Output } from './chunks.ts';
+import type { PageEnvironment } from './context.ts';
+import type { ElementWork } from './element-work.ts';
+import { mergeHeaders, type HeaderPart } from './headers.ts';
+import type { PageRun } from './routing.ts';
+
+/** The outcome of a page request before its body. */
+export type PageResult =
+  | { type: 'redirect'; status: number; location: string; headers: Headers }
+  | { type: 'page'; status: number; headers: Headers; body: Output; elements: readonly ElementWork[] };
+
+/** The `Cache-Control` a part gets when its headers are unknown and not declared. */
+export const UNKNOWN_HEADERS_CACHE_CONTROL = 'private, no-store';
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+/** The layout's own headers (config `headers`), checked once per site. */
+const layoutHeadersBySite = new WeakMap<Site, Headers>();
+function layoutHeaders(env: PageEnvironment): Headers {
+  let h = layoutHeadersBySite.get(env.site);
+  if (h === undefined) {
+    const checked = checkHeaders(env.site.config.headers ?? {});
+    for (const issue of checked.issues) env.logger.error({ header: issue.name }, `config headers: ${issue.reason}; dropped`);
+    h = checked.headers;
+    h.set('content-type', 'text/html; charset=utf-8');
+    layoutHeadersBySite.set(env.site, h);
+  }
+  return new Headers(h);
+}
+
+/** Decides status and headers once the primary elements are ready. */
+export function decideHead(env: PageEnvironment, run: PageRun, body: Output): PageResult {
+  const log = (level: 'warn' | 'error', fields: Record<string, unknown>, message: string): void => {
+    try {
+      env.logger[level]({ requestId: run.request.requestId, ...fields }, message);
+    } catch {
+      // a broken logger does not decide the response
+    }
+  };
+  const primaries = run.elements.filter((e) => e.op.primary);
+  let status = run.status !== undefined && isPageStatus(run.status) ? run.status : 200;
+  if (run.layout.hasRoutes && !run.matchedAnyRoute) status = 404;
+  // A failed primary decides the status, unless another primary threw a status.
+  const failed = primaries.find((p) => p.outcome?.kind === 'failed');
+  if (failed?.outcome?.kind === 'failed') {
+    const phase = failed.outcome.phase;
+    status = phase === 'timeout' ? 504 : phase === 'fetch' ? 502 : 500;
+  }
+
+  for (const p of primaries) {
+    const o = p.outcome;
+    if (o?.kind !== 'status') continue;
+    const { signal } = o;
+    if (signal.location !== undefined) {
+      const location = encodeLocation(signal.location);
+      if (location !== undefined) {
+        let redirectStatus = signal.status;
+        if (!REDIRECT_STATUSES.has(redirectStatus)) {
+          log('warn', { element: p.op.tag, status: String(redirectStatus) }, 'redirect() with a status that is not a redirect status; 302 was sent');
+          redirectStatus = 302;
+        }
+        run.close(new Error('redirected'));
+        return { type: 'redirect', status: redirectStatus, location, headers: new Headers() };
+      }
+      log('error', { element: p.op.tag }, 'redirect() to a location that cannot be sent (control characters, or too long); the page answered 500');
+      status = 500;
+      continue;
+    }
+    if (isPageStatus(signal.status)) status = signal.status;
+    else {
+      log('error', { element: p.op.tag, status: String(signal.status) }, 'httpStatus() with a status a page cannot have (use 200, 203, 4xx or 5xx); the page answered 500');
+      status = 500;
+    }
+  }
+  for (const p of primaries) p.prepare();
+
+  const layout = layoutHeaders(env);
+  const parts: HeaderPart[] = [{ source: 'layout', primary: false, headers: layout }];
+  let cap: number | undefined;
+  for (const el of run.elements) {
+    if (!el.headersKnown) {
+      const declared = env.site.config.elements?.[el.op.tag]?.cacheControl;
+      parts.push({ source: el.op.tag, primary: el.op.primary, headers: new Headers({ 'cache-control': declared ?? UNKNOWN_HEADERS_CACHE_CONTROL }) });
+      if (declared === undefined) {
+        log('warn', { element: el.op.tag }, `the remote's response headers were not known by the head deadline; the page is sent with Cache-Control: ${UNKNOWN_HEADERS_CACHE_CONTROL}`);
+      }
+    } else if (el.headers !== undefined && !(el.def.kind === 'remote' && el.fellBack)) {
+      parts.push({ source: el.op.tag, primary: el.op.primary, headers: el.headers });
+    }
+    if (el.cacheLifetime > 0) {
+      const left = el.cacheRemaining ?? el.cacheLifetime;
+      cap = cap === undefined ? left : Math.min(cap, left);
+    }
+  }
+  let headers: Headers;
+  if (env.mergeHeaders !== undefined) {
+    let merged: unknown;
+    try {
+      merged = env.mergeHeaders(parts);
+    } catch (err) {
+      log('error', { message: String((err as Error)?.message ?? err).slice(0, 200) }, 'the operator\'s mergeHeaders threw; the default merge was used');
+      merged = mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
+    }
+    const checked = checkHeaders(merged, { maxCount: 256, maxBytes: 128 * 1024 });
+    if (checked.issues.length > 0) {
+      log('warn', { dropped: checked.issues.slice(0, 8).map((i) => `${i.name}: ${i.reason}`) }, 'invalid headers from mergeHeaders were dropped');
+    }
+    headers = checked.headers;
+  } else {
+    headers = parts.length === 1 && cap === undefined ? layout : mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
+  }
+  if (!headers.has('content-type')) headers.set('content-type', 'text/html; charset=utf-8');
+
+  const timing: string[] = [];
+  for (const el of run.elements) {
+    const desc = `desc="${el.op.tag}"`;
+    if (el.work !== undefined) timing.push(`${el.work.phase};${desc};dur=${round(el.work.ms)}`);
+    if (el.renderMs !== undefined) timing.push(`render;${desc};dur=${round(el.renderMs)}`);
+  }
+  if (run.request.started !== undefined) timing.push(`total;dur=${round(performance.now() - run.request.started)}`);
+  const prior = headers.get('server-timing');
+  if (prior) timing.unshift(prior);
+  headers.set('server-timing', timing.length > 0 ? timing.join(', ') : 'total;dur=0');
+  return { type: 'page', status, headers, body, elements: run.elements };
+}
