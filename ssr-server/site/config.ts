@@ -1,13 +1,23 @@
 /**
- * `atoll.config.(mjs|json)`: the optional site configuration. Loaded and
- * validated once at start-up; every problem names the file (and for JSON the
- * line and column).
+ * `atoll.config.(mjs|json)` and the config given in code: one schema
+ * (`configSchema`, valibot) defines every key's type, default, bounds and
+ * message. Loaded and checked once at start-up; every problem names the file
+ * (for JSON also the line and column of the offending key or value), or
+ * `(createAtoll config)` for config given in code. See docs/config.md.
+ *
+ * Input is read once into plain data before the schema sees it
+ * (`readPlainData`): a Proxy, a throwing getter, a circular structure or a
+ * `__proto__` key becomes a reported problem, never a throw or a changed
+ * prototype.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as v from 'valibot';
 import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import { lineCol, type ProblemList, type SourceLocation } from '../errors.ts';
+import { headerValueProblem, isHeaderName, MAX_HEADER_COUNT, MAX_HEADER_VALUE_BYTES } from '../header-values.ts';
+import { parseDuration } from '../layout/attributes.ts';
 
 /** One entry of the `elements` map: overrides or adds a microfrontend. */
 export interface ElementEntryConfig {
@@ -17,10 +27,10 @@ export interface ElementEntryConfig {
   url?: string;
   /** The browser module, when it is not the same as `module`. */
   client?: string;
-  /** Default timeout for this element, in ms or with a unit (`2s`). */
+  /** Default timeout for this element, in ms or with a unit (`2s`); 1 ms to 10 minutes. */
   timeout?: number | string;
-  /** Default render-cache lifetime (`60s`). */
-  cache?: string;
+  /** Default render-cache lifetime: seconds (`60`) or with a unit (`60s`, `5m`). */
+  cache?: number | string;
   /** Server hooks module (`data`, `headers`), relative to the site. */
   server?: string;
   /**
@@ -37,8 +47,8 @@ export interface AtollConfig {
   layouts?: Record<string, string>;
   /** Adds or overrides element registry entries. */
   elements?: Record<string, ElementEntryConfig>;
-  /** Default element timeout in ms (default 5000). */
-  timeout?: number;
+  /** Default element timeout, in ms or with a unit (`2s`); default 5000, 1 ms to 10 minutes. */
+  timeout?: number | string;
   /** Request headers passed to elements (lower-case names). */
   requestHeaders?: string[];
   /** Element renderers tried in order; Lit's is always last. */
@@ -91,49 +101,760 @@ export interface CspConfig {
   reportOnly?: boolean;
 }
 
+/** An `elements` entry as the engine reads it: durations in milliseconds. */
+export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout' | 'cache'> {
+  /** Timeout in ms. */
+  timeout?: number;
+  /** Render-cache lifetime in ms. */
+  cache?: number;
+}
+
 /**
  * The configuration as the engine reads it (`site.config`): checked, with
- * every duration in milliseconds.
+ * defaults filled (see {@link CONFIG_DEFAULTS}) and every duration in
+ * milliseconds. `csp: true` becomes `{}`; `csp: false` is absent.
  */
-export interface ResolvedConfig extends Omit<AtollConfig, 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout'> {
+export interface ResolvedConfig
+  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout'> {
+  elements?: Record<string, ResolvedElementEntry>;
+  timeout?: number;
   remoteHeadDeadline?: number;
   csp?: CspConfig;
   sendTimeout?: number;
   drainTimeout?: number;
 }
 
-const KNOWN_KEYS = new Set(['layouts', 'elements', 'timeout', 'requestHeaders', 'renderers', 'headers', 'maxRemoteBytes', 'cors', 'port', 'host']);
-const KNOWN_ELEMENT_KEYS = new Set(['module', 'url', 'client', 'timeout', 'cache', 'server']);
+// ---------------------------------------------------------------------------
+// Bounds and defaults
+// ---------------------------------------------------------------------------
 
-/** A loaded configuration and the file it came from. */
-export interface LoadedConfig {
-  config: AtollConfig;
-  /** The config file (relative to the site root), or undefined when there is none. */
-  file: string | undefined;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** A closed range of milliseconds. */
+export interface Bounds {
+  min: number;
+  max: number;
+}
+
+/** Element timeouts (`timeout`, `elements.<tag>.timeout`). */
+export const TIMEOUT_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
+/** Render-cache lifetimes (`elements.<tag>.cache`): up to a year. */
+export const CACHE_BOUNDS: Bounds = { min: 1, max: 365 * 24 * 60 * MINUTE };
+export const REMOTE_HEAD_DEADLINE_BOUNDS: Bounds = { min: 1, max: 60 * SECOND };
+export const SEND_TIMEOUT_BOUNDS: Bounds = { min: SECOND, max: 10 * MINUTE };
+export const DRAIN_TIMEOUT_BOUNDS: Bounds = { min: 0, max: 10 * MINUTE };
+/** `maxRemoteBytes` and `maxBufferedBytes`. */
+export const BYTES_BOUNDS: Bounds = { min: 1, max: GiB };
+
+/** The values a resolved config has when the site does not set them. */
+export const CONFIG_DEFAULTS = {
+  timeout: 5000,
+  requestHeaders: ['accept-language', 'user-agent'],
+  maxRemoteBytes: 2 * MiB,
+  remoteHeadDeadline: 100,
+  sendTimeout: 30 * SECOND,
+  maxBufferedBytes: 4 * MiB,
+  drainTimeout: 10 * SECOND,
+  logLevel: 'info',
+} as const satisfies ResolvedConfig;
+
+/** Where problems in config given to `createAtoll({ config })` are reported. */
+export const CODE_CONFIG_LOCATION = '(createAtoll config)';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Headers that framing owns: never from config. */
+const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive', 'trailer', 'upgrade']);
+const TAG_RE = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
+const ATTRIBUTE_RE = /^[a-z][a-z0-9_.-]*$/;
+/** Attributes the fragment endpoint never copies from a query, and why. */
+const URL_ATTRIBUTES = new Set(['href', 'src', 'srcset', 'action', 'formaction', 'data', 'poster', 'background', 'ping', 'xlink:href', 'codebase', 'cite', 'manifest']);
+
+// ---------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------
+
+/** A string as messages show it: quoted, short, and printable ASCII only. */
+export function quote(s: string, max = 60): string {
+  const cut = s.length > max ? s.slice(0, max) + '…' : s;
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** Any value, described for a message without running its code. */
+function describe(x: unknown): string {
+  switch (typeof x) {
+    case 'string':
+      return quote(x);
+    case 'number':
+    case 'boolean':
+      return String(x);
+    case 'bigint':
+      return `${x}n`;
+    case 'undefined':
+      return 'undefined';
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      return x === null ? 'null' : Array.isArray(x) ? 'an array' : 'an object';
+  }
+}
+
+const mustBe = (what: string) => (issue: { input: unknown }) => `must be ${what}, not ${describe(issue.input)}`;
+
+function formatMs(ms: number): string {
+  if (ms >= MINUTE && ms % MINUTE === 0) return ms === MINUTE ? '1 minute' : `${ms / MINUTE} minutes`;
+  if (ms >= SECOND && ms % SECOND === 0) return `${ms / SECOND} s`;
+  return `${ms} ms`;
+}
+
+function formatBytes(n: number): string {
+  if (n >= GiB && n % GiB === 0) return `${n / GiB} GiB`;
+  if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`;
+  return `${n} bytes`;
+}
+
+// ---------------------------------------------------------------------------
+// Field schemas
+// ---------------------------------------------------------------------------
+
+type Result<T> = { ok: T } | { problem: string };
+
+/**
+ * A field that accepts values `accepts` allows (else "must be <what>") and
+ * converts them, possibly with a problem. Keeps messages in one place.
+ */
+function field<TIn, TOut>(accepts: (x: unknown) => x is TIn, what: string, convert: (x: TIn) => Result<TOut>) {
+  return v.pipe(
+    v.custom<TIn>(accepts, mustBe(what)),
+    v.rawTransform<TIn, TOut>(({ dataset, addIssue, NEVER }) => {
+      const r = convert(dataset.value);
+      if ('problem' in r) {
+        addIssue({ message: r.problem });
+        return NEVER;
+      }
+      return r.ok;
+    }),
+  );
+}
+
+const isString = (x: unknown): x is string => typeof x === 'string';
+const isNumber = (x: unknown): x is number => typeof x === 'number';
+const isBoolean = (x: unknown): x is boolean => typeof x === 'boolean';
+const isDurationInput = (x: unknown): x is number | string => typeof x === 'number' || typeof x === 'string';
+const isFunction = (x: unknown): x is ElementRendererConstructor => typeof x === 'function';
+
+/** Reads a duration (a number in `bareUnit`, or a string with a unit) into ms within `bounds`. */
+export function checkDurationValue(value: number | string, bounds: Bounds, bareUnit: 'ms' | 's' = 'ms'): Result<number> {
+  const example = bareUnit === 'ms' ? 'a number of milliseconds or a string such as "300ms", "2s", "5m"' : 'a number of seconds or a string such as "60s", "5m", "1h"';
+  let ms: number | undefined;
+  if (typeof value === 'number') {
+    ms = Number.isFinite(value) && value >= 0 ? Math.round(value * (bareUnit === 's' ? SECOND : 1)) : undefined;
+  } else {
+    ms = parseDuration(value, bareUnit);
+  }
+  if (ms === undefined) return { problem: `${describe(value)} is not ${bareUnit === 'ms' ? 'a duration' : 'a lifetime'}: give ${example}` };
+  const range = `between ${formatMs(bounds.min)} and ${formatMs(bounds.max)}`;
+  const shown = typeof value === 'string' || bareUnit === 's' ? `${describe(value)} (${ms} ms)` : `${ms} ms`;
+  if (ms < bounds.min) return { problem: `${shown} is less than ${formatMs(bounds.min)}: give a duration ${range}` };
+  if (ms > bounds.max) return { problem: `${shown} is more than ${formatMs(bounds.max)}: give a duration ${range}` };
+  return { ok: ms };
+}
+
+const duration = (bounds: Bounds, bareUnit: 'ms' | 's' = 'ms') =>
+  field(isDurationInput, bareUnit === 'ms' ? 'a number of milliseconds or a duration string such as "2s"' : 'a number of seconds or a duration string such as "60s"', (x) =>
+    checkDurationValue(x, bounds, bareUnit),
+  );
+
+const byteSize = (bounds: Bounds) =>
+  field(isNumber, 'a number of bytes', (n): Result<number> =>
+    Number.isInteger(n) && n >= bounds.min && n <= bounds.max
+      ? { ok: n }
+      : { problem: `${describe(n)} is not a whole number of bytes from ${bounds.min} to ${formatBytes(bounds.max)} (${bounds.max})` },
+  );
+
+/** Why `value` cannot be a header value from config, or undefined. */
+function configHeaderValueProblem(value: string): string | undefined {
+  const p = headerValueProblem(value);
+  if (p !== undefined) return `the value ${p}: use printable ASCII on one line, without control characters`;
+  if (value.length > MAX_HEADER_VALUE_BYTES) return `the value is ${value.length} characters long: at most ${MAX_HEADER_VALUE_BYTES}`;
+  return undefined;
+}
+
+const headerValue = field(isString, 'a string', (s): Result<string> => {
+  const p = configHeaderValueProblem(s);
+  return p === undefined ? { ok: s } : { problem: p };
+});
+
+const headerName = (lowerCase: boolean) =>
+  field(isString, 'a header name', (s): Result<string> =>
+    isHeaderName(s)
+      ? { ok: lowerCase ? s.toLowerCase() : s }
+      : { problem: `${quote(s)} is not a valid header name: use letters, digits and !#$%&'*+-.^_\`|~ only` },
+  );
+
+/** Checks that `s` is exactly an http(s) origin such as `https://a.example:8443`. */
+export function originProblem(s: string): string | undefined {
+  const example = 'such as "https://shop.example" or "http://127.0.0.1:8080" (scheme, host and optional port; no path)';
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return `${quote(s)} is not an origin ${example}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${quote(s)} is not an http(s) origin ${example}`;
+  if (url.origin !== s) {
+    const clean = url.username === '' && url.password === '' && url.search === '' && url.hash === '' && (url.pathname === '/' || url.pathname === '');
+    return clean
+      ? `${quote(s)} is not written as an origin: write ${quote(url.origin)}`
+      : `${quote(s)} is not an origin ${example}`;
+  }
+  return undefined;
+}
+
+const origin = (allowAny: boolean) =>
+  field(isString, allowAny ? 'an origin or "*"' : 'an origin', (s): Result<string> => {
+    if (allowAny && s === '*') return { ok: s };
+    const p = originProblem(s);
+    return p === undefined ? { ok: s } : { problem: allowAny ? `${p}, or "*" for any origin` : p };
+  });
+
+/** Why `name` may not be allowed through the fragment endpoint, or undefined. */
+export function fragmentAttributeProblem(name: string): string | undefined {
+  if (!ATTRIBUTE_RE.test(name)) {
+    const lower = name.toLowerCase();
+    return lower !== name && ATTRIBUTE_RE.test(lower)
+      ? `${quote(name)}: attribute names are matched in lower case: write ${quote(lower)}`
+      : `${quote(name)} is not an attribute name: use lower-case letters, digits, "-", "_" and "."`;
+  }
+  if (name.startsWith('on')) return `${quote(name)} is an event-handler attribute, which runs script: it can never be allowed`;
+  if (name === 'style') return '"style" lets a request restyle, hide or overlay the page (and leak data through CSS): it can never be allowed';
+  if (name === 'srcdoc') return '"srcdoc" holds a whole HTML document, scripts included: it can never be allowed';
+  if (name === 'is') return '"is" changes which element the host becomes: it can never be allowed';
+  if (URL_ATTRIBUTES.has(name)) return `${quote(name)} takes a URL, which may be javascript:…: it can never be allowed; declare it as a property of the element instead`;
+  return undefined;
+}
+
+const fragmentAttribute = field(isString, 'an attribute name', (s): Result<string> => {
+  const p = fragmentAttributeProblem(s);
+  return p === undefined ? { ok: s } : { problem: p };
+});
+
+const nonEmptyString = (what: string) =>
+  field(isString, what, (s): Result<string> => (s.trim() === '' ? { problem: `must be ${what}, not an empty string` } : { ok: s }));
+
+const httpUrl = field(isString, 'an absolute http(s) URL', (s): Result<string> => {
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return { ok: s };
+  } catch {
+    // reported below
+  }
+  return { problem: `${quote(s)} is not an absolute http(s) URL such as "https://reviews.example/_atoll/fragment/shop-reviews"` };
+});
+
+const host = field(isString, 'a host name or address', (s): Result<string> =>
+  // eslint-disable-next-line no-control-regex
+  s === '' || s.length > 253 || /[\s\x00-\x1f\x7f/]/.test(s) ? { problem: `${quote(s)} is not a host name or address such as "127.0.0.1" or "0.0.0.0"` } : { ok: s },
+);
+
+const port = field(isNumber, 'a port number', (n): Result<number> =>
+  Number.isInteger(n) && n >= 0 && n <= 65535 ? { ok: n } : { problem: `${describe(n)} is not a port: use an integer from 0 to 65535` },
+);
+
+const logLevel = field((x: unknown): x is LogLevel => typeof x === 'string', 'a log level', (s): Result<LogLevel> =>
+  LOG_LEVELS.includes(s) ? { ok: s } : { problem: `${quote(s)} is not a log level: use one of ${LOG_LEVELS.join(', ')}` },
+);
+
+const layoutPrefix = field(isString, 'a path prefix', (s): Result<string> =>
+  s.startsWith('/') ? { ok: s } : { problem: `the prefix ${quote(s)} must start with "/"` },
+);
+
+const tagName = field(isString, 'a tag name', (s): Result<string> =>
+  TAG_RE.test(s) ? { ok: s } : { problem: `${quote(s)} is not a valid custom element name (lower case, with a hyphen)` },
+);
+
+/**
+ * An object with exactly `entries`: each unknown key is its own problem that
+ * lists the known keys (from the same definition).
+ */
+function strict<const TEntries extends v.ObjectEntries>(entries: TEntries, what: string): v.ObjectSchema<TEntries, undefined> {
+  // Typed as a plain object schema: the rest is `never`, so the input and
+  // output types are exactly the entries (without a `never` index signature).
+  return v.objectWithRest(entries, v.never(`known: ${Object.keys(entries).join(', ')}`), mustBe(what)) as unknown as v.ObjectSchema<TEntries, undefined>;
+}
+
+/** An object (not an array) of `key` → `value`. */
+function recordOf<const TKey extends v.GenericSchema<string, string>, const TValue extends v.GenericSchema>(key: TKey, value: TValue, what: string) {
+  const message = mustBe(what);
+  return v.pipe(v.custom<v.InferInput<v.RecordSchema<TKey, TValue, undefined>>>(isRecord, message), v.record(key, value, message));
+}
+
+const elementEntrySchema = v.pipe(
+  strict(
+    {
+      module: v.optional(nonEmptyString('a package specifier or a path')),
+      url: v.optional(httpUrl),
+      client: v.optional(nonEmptyString('a URL or a path')),
+      timeout: v.optional(duration(TIMEOUT_BOUNDS)),
+      cache: v.optional(duration(CACHE_BOUNDS, 's')),
+      server: v.optional(nonEmptyString('a path')),
+      cacheControl: v.optional(headerValue),
+    },
+    'an object such as { "module": "…" } or { "url": "…" }',
+  ),
+  v.check((e) => e.module === undefined || e.url === undefined, 'give "module" or "url", not both'),
+);
+
+const cspSchema = v.pipe(
+  v.custom<boolean | CspConfig>((x) => typeof x === 'boolean' || isRecord(x), mustBe('true, false or { "policy": "…", "reportOnly": true }')),
+  v.transform((x) => (x === true ? {} : x === false ? undefined : x)),
+  v.optional(
+    strict(
+      {
+        policy: v.optional(
+          field(isString, 'a policy string', (s): Result<string> => {
+            if (s.trim() === '') return { problem: 'must be a policy such as "script-src \'nonce-{nonce}\'", not an empty string' };
+            const p = configHeaderValueProblem(s);
+            return p === undefined ? { ok: s } : { problem: p };
+          }),
+        ),
+        reportOnly: v.optional(v.custom<boolean>(isBoolean, mustBe('true or false'))),
+      },
+      'true, false or { "policy": "…", "reportOnly": true }',
+    ),
+  ),
+);
+
+/** The whole configuration: types, defaults, bounds and messages. */
+export const configSchema = strict(
+  {
+    layouts: v.optional(recordOf(layoutPrefix, nonEmptyString('a layout file name'), 'an object of path prefix → layout file, e.g. { "/admin": "admin.html" }')),
+    elements: v.optional(recordOf(tagName, elementEntrySchema, 'an object of tag name → entry')),
+    timeout: v.optional(duration(TIMEOUT_BOUNDS), CONFIG_DEFAULTS.timeout),
+    requestHeaders: v.optional(v.array(headerName(true), mustBe('an array of header names')), () => [...CONFIG_DEFAULTS.requestHeaders]),
+    renderers: v.optional(v.array(v.custom<ElementRendererConstructor>(isFunction, mustBe('an ElementRenderer class')), mustBe('an array of ElementRenderer classes'))),
+    maxRemoteBytes: v.optional(byteSize(BYTES_BOUNDS), CONFIG_DEFAULTS.maxRemoteBytes),
+    cors: v.optional(
+      strict(
+        { origins: v.array(origin(true), mustBe('an array of origins, e.g. ["https://shop.example"] ("*" allows any)')) },
+        'an object such as { "origins": ["https://shop.example"] }',
+      ),
+    ),
+    headers: v.optional(
+      v.pipe(
+        recordOf(
+          v.pipe(
+            headerName(false),
+            v.check((n) => !FRAMING_HEADERS.has(n.toLowerCase()), (i) => `${quote(String(i.input))} is set by Atoll for each response: remove it`),
+          ),
+          headerValue,
+          'an object of header name → value, e.g. { "x-frame-options": "DENY" }',
+        ),
+        v.check((h) => Object.keys(h).length <= MAX_HEADER_COUNT, `must have at most ${MAX_HEADER_COUNT} headers`),
+      ),
+    ),
+    port: v.optional(port),
+    host: v.optional(host),
+    publicOrigin: v.optional(origin(false)),
+    fragment: v.optional(
+      strict(
+        { attributes: v.optional(v.array(fragmentAttribute, mustBe('an array of attribute names'))) },
+        'an object such as { "attributes": ["data-variant"] }',
+      ),
+    ),
+    remoteHeadDeadline: v.optional(duration(REMOTE_HEAD_DEADLINE_BOUNDS), CONFIG_DEFAULTS.remoteHeadDeadline),
+    csp: v.optional(cspSchema),
+    sendTimeout: v.optional(duration(SEND_TIMEOUT_BOUNDS), CONFIG_DEFAULTS.sendTimeout),
+    maxBufferedBytes: v.optional(byteSize(BYTES_BOUNDS), CONFIG_DEFAULTS.maxBufferedBytes),
+    drainTimeout: v.optional(duration(DRAIN_TIMEOUT_BOUNDS), CONFIG_DEFAULTS.drainTimeout),
+    logLevel: v.optional(logLevel, CONFIG_DEFAULTS.logLevel),
+  },
+  'an object (for .mjs: `export default { … }`)',
+);
+
+/** The known top-level keys, from the schema. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.entries);
+
+// The declared types and the schema cannot drift apart: both directions must type-check.
+type Assert<T extends true> = T;
+type SchemaIn = v.InferInput<typeof configSchema>;
+type SchemaOut = v.InferOutput<typeof configSchema>;
+export type _ConfigTypesAgree = Assert<
+  [AtollConfig] extends [SchemaIn] ? ([SchemaOut] extends [ResolvedConfig] ? true : false) : false
+>;
+
+// ---------------------------------------------------------------------------
+// Reading untrusted input into plain data
+// ---------------------------------------------------------------------------
+
+/** A key path into the config: `["headers", "x-evil"]`, `["cors", "origins", 0]`. */
+export type ConfigPath = ReadonlyArray<string | number>;
+
+/** One problem, with its message complete, before it has a location. */
+export interface PathProblem {
+  path: ConfigPath;
+  /** Whether the key itself or its value is at fault. */
+  at: 'key' | 'value';
+  message: string;
+  /** Where it is reported, when not where the merged config's key path is written. */
+  locate?: ConfigLocator;
+}
+
+function forbiddenKey(parent: ConfigPath, key: string): string {
+  const m = `the key ${quote(key)} is not allowed (it could change object prototypes): remove it`;
+  return parent.length === 0 ? m : `${formatConfigPath(parent)}: ${m}`;
+}
+
+/** `message` about the thing at `path` (the whole config when the path is empty). */
+function about(path: ConfigPath, message: string): string {
+  return path.length === 0 ? `the config ${message}` : `${formatConfigPath(path)}: ${message}`;
+}
+
+const MAX_DEPTH = 8;
+const MAX_ENTRIES = 10_000;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function safeMessage(e: unknown): string {
+  try {
+    const m = e instanceof Error ? e.message : String(e);
+    return quote(m, 200).slice(1, -1);
+  } catch {
+    return '(an unprintable error)';
+  }
 }
 
 /**
- * Loads the site's config: `configPath` when given, else `atoll.config.mjs`,
- * `atoll.config.js` or `atoll.config.json` in `root`.
+ * Copies `value` into plain data (null-prototype objects, arrays, and
+ * primitives; functions by reference), reading each property once. Problems
+ * (a throwing Proxy or getter, a circular reference, a `__proto__` key, too
+ * many entries) are reported with their path; the part at fault is left out.
  */
-export async function loadConfig(root: string, problems: ProblemList, configPath?: string): Promise<LoadedConfig> {
+export function readPlainData(value: unknown, problems: PathProblem[]): unknown {
+  const ancestors = new Set<object>();
+  const copy = (x: unknown, path: Array<string | number>): unknown => {
+    if (typeof x !== 'object' || x === null) return x;
+    if (ancestors.has(x)) {
+      problems.push({ path: [...path], at: 'value', message: about(path, 'refers back to an object that contains it (a circular structure): the config must be plain data') });
+      return undefined;
+    }
+    if (path.length > MAX_DEPTH) return Object.create(null);
+    ancestors.add(x);
+    try {
+      if (Array.isArray(x)) {
+        const n = x.length;
+        if (!(n <= MAX_ENTRIES)) {
+          problems.push({ path: [...path], at: 'value', message: about(path, `has ${n} items: at most ${MAX_ENTRIES}`) });
+          return undefined;
+        }
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(copy(x[i], [...path, i]));
+        return out;
+      }
+      const keys = Object.keys(x);
+      if (keys.length > MAX_ENTRIES) {
+        problems.push({ path: [...path], at: 'value', message: about(path, `has ${keys.length} keys: at most ${MAX_ENTRIES}`) });
+        return undefined;
+      }
+      const out: Record<string, unknown> = Object.create(null);
+      for (const k of keys) {
+        if (FORBIDDEN_KEYS.has(k)) {
+          problems.push({ path: [...path, k], at: 'key', message: forbiddenKey(path, k) });
+          continue;
+        }
+        let item: unknown;
+        try {
+          item = (x as Record<string, unknown>)[k];
+        } catch (e) {
+          problems.push({ path: [...path, k], at: 'value', message: about([...path, k], `could not be read: ${safeMessage(e)}`) });
+          continue;
+        }
+        const c = copy(item, [...path, k]);
+        if (c !== undefined || item === undefined) out[k] = c;
+      }
+      return out;
+    } catch (e) {
+      problems.push({ path: [...path], at: 'value', message: about(path, `could not be read: ${safeMessage(e)}`) });
+      return undefined;
+    } finally {
+      ancestors.delete(x);
+    }
+  };
+  return copy(value, []);
+}
+
+// ---------------------------------------------------------------------------
+// Locations
+// ---------------------------------------------------------------------------
+
+/** Maps a key path to where it is written. */
+export type ConfigLocator = (path: ConfigPath, at: 'key' | 'value') => SourceLocation;
+
+const pathId = (path: ConfigPath): string => JSON.stringify(path);
+
+/**
+ * Offsets of every key and value in a JSON text, by key path. The text must
+ * be valid JSON (it has been parsed); iterative, so nesting depth is no risk.
+ * A key written twice maps to its last occurrence, as `JSON.parse` keeps.
+ */
+export function jsonOffsets(text: string): Map<string, { key?: number; value?: number }> {
+  const map = new Map<string, { key?: number; value?: number }>();
+  const note = (path: ConfigPath, kind: 'key' | 'value', at: number): void => {
+    const id = pathId(path);
+    const entry = map.get(id) ?? {};
+    entry[kind] = at;
+    map.set(id, entry);
+  };
+  const n = text.length;
+  let i = 0;
+  const ws = (): void => {
+    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  };
+  const readString = (): string => {
+    let j = i + 1;
+    while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    const s = JSON.parse(text.slice(i, j + 1)) as string;
+    i = j + 1;
+    return s;
+  };
+  const path: Array<string | number> = [];
+  const stack: Array<'o' | 'a'> = [];
+  let state: 'value' | 'key' | 'key-or-end' | 'after' = 'value';
+  for (;;) {
+    ws();
+    if (i >= n) break;
+    const c = text[i];
+    if (state === 'value') {
+      note(path, 'value', i);
+      if (c === '{') {
+        i++;
+        stack.push('o');
+        state = 'key-or-end';
+      } else if (c === '[') {
+        i++;
+        stack.push('a');
+        ws();
+        if (text[i] === ']') {
+          i++;
+          stack.pop();
+          state = 'after';
+        } else {
+          path.push(0);
+        }
+      } else {
+        if (c === '"') readString();
+        else while (i < n && !',]} \t\r\n'.includes(text[i]!)) i++;
+        state = 'after';
+      }
+      continue;
+    }
+    if (state === 'key' || state === 'key-or-end') {
+      if (c === '}' && state === 'key-or-end') {
+        i++;
+        stack.pop();
+        state = 'after';
+        continue;
+      }
+      if (c !== '"') break;
+      const at = i;
+      path.push(readString());
+      note(path, 'key', at);
+      ws();
+      if (text[i] !== ':') break;
+      i++;
+      state = 'value';
+      continue;
+    }
+    const top = stack[stack.length - 1];
+    if (top === undefined) break;
+    const last = path.pop();
+    if (c === ',') {
+      i++;
+      if (top === 'o') state = 'key';
+      else {
+        path.push((last as number) + 1);
+        state = 'value';
+      }
+    } else if (c === (top === 'o' ? '}' : ']')) {
+      i++;
+      stack.pop();
+    } else break;
+  }
+  return map;
+}
+
+/** A locator for a JSON config: `file:line:col` of the key or value at a path (or its nearest written parent). */
+export function jsonLocator(file: string, text: string): ConfigLocator {
+  let offsets: Map<string, { key?: number; value?: number }> | undefined;
+  return (path, at) => {
+    offsets ??= jsonOffsets(text);
+    for (let len = path.length; len >= 0; len--) {
+      const e = offsets.get(pathId(path.slice(0, len)));
+      if (e === undefined) continue;
+      const offset = (len === path.length && at === 'key' ? e.key : undefined) ?? e.value ?? e.key;
+      if (offset !== undefined) return { file, ...lineCol(text, offset) };
+    }
+    return { file };
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Checking
+// ---------------------------------------------------------------------------
+
+/** `headers.x-evil`, `cors.origins[0]`, `headers["a b"]`. */
+export function formatConfigPath(path: ConfigPath): string {
+  let s = '';
+  for (const k of path) {
+    if (typeof k === 'number') s += `[${k}]`;
+    else if (/^[A-Za-z0-9_$-]{1,60}$/.test(k)) s += s === '' ? k : `.${k}`;
+    else s += `[${quote(k)}]`;
+  }
+  return s;
+}
+
+function issueToProblem(issue: v.BaseIssue<unknown>): PathProblem {
+  const items = issue.path ?? [];
+  const path = items.map((p) => (typeof p.key === 'number' || typeof p.key === 'string' ? p.key : String(p.key)));
+  if (issue.type === 'never') {
+    // An unknown key (see `strict`): the message lists the known ones.
+    const key = quote(String(path[path.length - 1]));
+    const parent = path.slice(0, -1);
+    const message = parent.length === 0 ? `unknown config key ${key} (${issue.message})` : `${formatConfigPath(parent)}: unknown key ${key} (${issue.message})`;
+    return { path, at: 'key', message };
+  }
+  if (issue.type === 'object_with_rest' && items[items.length - 1]?.origin === 'key') {
+    // A required key is missing.
+    const parent = path.slice(0, -1);
+    const m = `the key ${quote(String(path[path.length - 1]))} is required`;
+    return { path: parent, at: 'value', message: parent.length === 0 ? m : `${formatConfigPath(parent)}: ${m}` };
+  }
+  // A problem with a record's key names the record; the key is in the message.
+  const at = items[items.length - 1]?.origin === 'key' ? 'key' : 'value';
+  const shown = at === 'key' ? path.slice(0, -1) : path;
+  if (shown.length === 0) return { path, at, message: issue.message.startsWith('must ') ? `the config ${issue.message}` : issue.message };
+  const sep = issue.message.startsWith('must ') ? ' ' : ': ';
+  return { path, at, message: formatConfigPath(shown) + sep + issue.message };
+}
+
+const startsWith = (path: ConfigPath, prefix: ConfigPath): boolean =>
+  prefix.length <= path.length && prefix.every((k, i) => path[i] === k);
+
+/**
+ * Checks plain-data config input against the schema and returns the
+ * resolved config; every problem goes to `problems` at the place `locate`
+ * gives for its key path. Problems found while reading (`early`) are
+ * reported too, and hide schema problems at or under the same path.
+ */
+function check(input: unknown, early: readonly PathProblem[], locate: ConfigLocator, problems: ProblemList): ResolvedConfig {
+  const found: PathProblem[] = [...early];
+  let out: ResolvedConfig = {};
+  try {
+    const result = v.safeParse(configSchema, input ?? {});
+    if (result.success) out = result.output;
+    else {
+      for (const issue of result.issues) {
+        const p = issueToProblem(issue);
+        if (!early.some((e) => startsWith(p.path, e.path))) found.push(p);
+      }
+      out = bestEffort(input);
+    }
+  } catch (e) {
+    found.push({ path: [], at: 'value', message: `the config could not be checked: ${safeMessage(e)}` });
+  }
+  const located = found.map((p) => ({ loc: (p.locate ?? locate)(p.path, p.at), message: p.message }));
+  located.sort((a, b) => (a.loc.file === b.loc.file ? (a.loc.line ?? 0) - (b.loc.line ?? 0) || (a.loc.col ?? 0) - (b.loc.col ?? 0) : 0));
+  for (const { loc, message } of located) problems.error(loc, message);
+  return out;
+}
+
+/**
+ * The parts of an invalid config that are valid on their own (whole keys,
+ * and `elements` entries one by one), so that the rest of the site is still
+ * checked against what the author meant. Never served: the site has errors.
+ */
+function bestEffort(input: unknown): ResolvedConfig {
+  if (!isRecord(input)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.entries)) {
+    const r = v.safeParse(schema, input[key]);
+    if (r.success) {
+      if (r.output !== undefined) out[key] = r.output;
+    } else if (key === 'elements' && isRecord(input.elements)) {
+      const elements: Record<string, ResolvedElementEntry> = {};
+      for (const [tag, entry] of Object.entries(input.elements)) {
+        const e = v.safeParse(elementEntrySchema, entry);
+        if (TAG_RE.test(tag) && e.success) elements[tag] = e.output;
+      }
+      out.elements = elements;
+    }
+  }
+  return out as ResolvedConfig;
+}
+
+/** Checks one config object (from a file or from code) and resolves it. */
+export function resolveConfig(raw: unknown, locate: ConfigLocator, problems: ProblemList): ResolvedConfig {
+  const early: PathProblem[] = [];
+  const input = readPlainData(raw, early);
+  return check(input, early, locate, problems);
+}
+
+// ---------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------
+
+/** A config file read into plain data, not yet checked. */
+export interface ConfigSource {
+  /** The file (relative to the site root when inside it), or {@link CODE_CONFIG_LOCATION}. */
+  file: string;
+  /** Plain data (see {@link readPlainData}); undefined when the file could not be read. */
+  input: unknown;
+  /** Problems found while reading it into plain data. */
+  early: PathProblem[];
+  locate: ConfigLocator;
+}
+
+/** A loaded configuration and the file it came from. */
+export interface LoadedConfig {
+  config: ResolvedConfig;
+  /** The config file (relative to the site root), or undefined when there is none. */
+  file: string | undefined;
+  /** Where a key path of the config is written (for messages about it). */
+  locate: ConfigLocator;
+}
+
+/**
+ * Finds and reads the site's config file: `configPath` when given, else
+ * `atoll.config.mjs`, `atoll.config.js` or `atoll.config.json` in `root`.
+ * Undefined when there is none (or it could not be read: then a problem is
+ * reported).
+ */
+export async function readConfigFile(root: string, problems: ProblemList, configPath?: string): Promise<ConfigSource | undefined> {
   let path: string | undefined;
   if (configPath !== undefined) {
     path = resolve(root, configPath);
     if (!existsSync(path)) {
       problems.error({ file: configPath }, 'config file not found');
-      return { config: {}, file: configPath };
+      return undefined;
     }
   } else {
-    path = ['atoll.config.mjs', 'atoll.config.js', 'atoll.config.json']
-      .map((f) => join(root, f))
-      .find((f) => existsSync(f));
+    path = ['atoll.config.mjs', 'atoll.config.js', 'atoll.config.json'].map((f) => join(root, f)).find((f) => existsSync(f));
   }
-  if (path === undefined) return { config: {}, file: undefined };
+  if (path === undefined) return undefined;
   const file = relative(root, path) || path;
   let raw: unknown;
+  let locate: ConfigLocator = () => ({ file });
   if (path.endsWith('.json')) {
-    const text = readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
     try {
       raw = JSON.parse(text);
     } catch (e) {
@@ -141,114 +862,71 @@ export async function loadConfig(root: string, problems: ProblemList, configPath
       const pos = /position (\d+)/.exec(msg);
       const loc: SourceLocation = pos ? { file, ...lineCol(text, Number(pos[1])) } : { file };
       problems.error(loc, `invalid JSON: ${msg}`);
-      return { config: {}, file };
+      return undefined;
     }
+    locate = jsonLocator(file, text);
   } else {
     try {
       const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
       raw = mod.default;
     } catch (e) {
-      problems.error({ file }, `the config module threw while loading: ${(e as Error).message}`);
-      return { config: {}, file };
+      problems.error({ file }, `the config module threw while loading: ${safeMessage(e)}`);
+      return undefined;
     }
   }
-  return { config: validateConfig(raw, file, problems), file };
+  const early: PathProblem[] = [];
+  return { file, input: readPlainData(raw, early), early, locate };
 }
 
-/** Checks the shape of a config object; reports problems and drops bad parts. */
-export function validateConfig(raw: unknown, file: string, problems: ProblemList): AtollConfig {
-  const loc = { file };
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    problems.error(loc, 'the config must be an object (for .mjs: `export default { … }`)');
-    return {};
-  }
-  const c = raw as Record<string, unknown>;
-  for (const k of Object.keys(c)) {
-    if (!KNOWN_KEYS.has(k)) problems.error(loc, `unknown config key "${k}" (known: ${[...KNOWN_KEYS].join(', ')})`);
-  }
-  const out: AtollConfig = {};
-  if (c.layouts !== undefined) {
-    if (!isStringRecord(c.layouts)) problems.error(loc, '"layouts" must map path prefixes to layout files, e.g. { "/admin": "admin.html" }');
-    else {
-      for (const prefix of Object.keys(c.layouts)) {
-        if (!prefix.startsWith('/')) problems.error(loc, `layouts: the prefix "${prefix}" must start with "/"`);
-      }
-      out.layouts = c.layouts;
-    }
-  }
-  if (c.elements !== undefined) {
-    if (typeof c.elements !== 'object' || c.elements === null || Array.isArray(c.elements)) {
-      problems.error(loc, '"elements" must be an object of tag name → entry');
-    } else {
-      out.elements = {};
-      for (const [tag, entry] of Object.entries(c.elements as Record<string, unknown>)) {
-        if (!/^[a-z][a-z0-9._]*-[a-z0-9._-]*$/.test(tag)) {
-          problems.error(loc, `elements: "${tag}" is not a valid custom element name (lower case, with a hyphen)`);
-          continue;
-        }
-        if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-          problems.error(loc, `elements.${tag} must be an object such as { "module": "…" } or { "url": "…" }`);
-          continue;
-        }
-        const e = entry as Record<string, unknown>;
-        for (const k of Object.keys(e)) {
-          if (!KNOWN_ELEMENT_KEYS.has(k)) problems.error(loc, `elements.${tag}: unknown key "${k}" (known: ${[...KNOWN_ELEMENT_KEYS].join(', ')})`);
-        }
-        for (const k of ['module', 'url', 'client', 'cache', 'server'] as const) {
-          if (e[k] !== undefined && typeof e[k] !== 'string') problems.error(loc, `elements.${tag}.${k} must be a string`);
-        }
-        if (e.timeout !== undefined && typeof e.timeout !== 'number' && typeof e.timeout !== 'string') {
-          problems.error(loc, `elements.${tag}.timeout must be a number of ms or a duration string`);
-        }
-        if (e.module !== undefined && e.url !== undefined) {
-          problems.error(loc, `elements.${tag}: give "module" or "url", not both`);
-        }
-        if (typeof e.url === 'string' && !/^https?:\/\//.test(e.url)) {
-          problems.error(loc, `elements.${tag}.url must be an absolute http(s) URL`);
-        }
-        out.elements[tag] = e as ElementEntryConfig;
-      }
-    }
-  }
-  if (c.timeout !== undefined) {
-    if (typeof c.timeout !== 'number' || !(c.timeout > 0)) problems.error(loc, '"timeout" must be a positive number of milliseconds');
-    else out.timeout = c.timeout;
-  }
-  if (c.requestHeaders !== undefined) {
-    if (!Array.isArray(c.requestHeaders) || !c.requestHeaders.every((h) => typeof h === 'string')) {
-      problems.error(loc, '"requestHeaders" must be an array of header names');
-    } else out.requestHeaders = c.requestHeaders.map((h: string) => h.toLowerCase());
-  }
-  if (c.renderers !== undefined) {
-    if (!Array.isArray(c.renderers)) problems.error(loc, '"renderers" must be an array of ElementRenderer classes');
-    else out.renderers = c.renderers as ElementRendererConstructor[];
-  }
-  if (c.maxRemoteBytes !== undefined) {
-    if (typeof c.maxRemoteBytes !== 'number' || !(c.maxRemoteBytes > 0)) problems.error(loc, '"maxRemoteBytes" must be a positive number of bytes');
-    else out.maxRemoteBytes = c.maxRemoteBytes;
-  }
-  if (c.cors !== undefined) {
-    const origins = (c.cors as { origins?: unknown }).origins;
-    if (typeof c.cors !== 'object' || c.cors === null || !Array.isArray(origins) || !origins.every((o) => typeof o === 'string')) {
-      problems.error(loc, '"cors" must be { "origins": ["https://shop.example", …] } ("*" allows any origin)');
-    } else out.cors = { origins: origins as string[] };
-  }
-  if (c.headers !== undefined) {
-    if (!isStringRecord(c.headers)) problems.error(loc, '"headers" must map header names to string values');
-    else out.headers = c.headers;
-  }
-  if (c.port !== undefined) {
-    if (!Number.isInteger(c.port)) problems.error(loc, '"port" must be an integer');
-    else out.port = c.port as number;
-  }
-  if (c.host !== undefined) {
-    if (typeof c.host !== 'string') problems.error(loc, '"host" must be a string');
-    else out.host = c.host;
-  }
-  return out;
+/** Loads and checks the site's config file (see {@link readConfigFile}). */
+export async function loadConfig(root: string, problems: ProblemList, configPath?: string): Promise<LoadedConfig> {
+  const source = await readConfigFile(root, problems, configPath);
+  return resolveConfigSources(source, undefined, problems);
 }
 
-function isStringRecord(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+/**
+ * The site's config: the file's, with config given in code merged over it
+ * (top-level keys replace the file's; `elements` merge by tag), checked as
+ * one object through the schema. Each problem is reported where its key was
+ * written: the file (with line and column for JSON) or
+ * {@link CODE_CONFIG_LOCATION}.
+ */
+export function resolveConfigSources(source: ConfigSource | undefined, code: unknown, problems: ProblemList): LoadedConfig {
+  const codeLocate: ConfigLocator = () => ({ file: CODE_CONFIG_LOCATION });
+  const fileLocate: ConfigLocator = source?.locate ?? codeLocate;
+  const early: PathProblem[] = (source?.early ?? []).map((p) => ({ ...p, locate: fileLocate }));
+
+  let fileInput: unknown = source?.input;
+  if (fileInput !== undefined && fileInput !== null && !isRecord(fileInput)) {
+    problems.error(fileLocate([], 'value'), `the config must be an object (for .mjs: \`export default { … }\`), not ${describe(fileInput)}`);
+    fileInput = undefined;
+  }
+  let codeInput: unknown;
+  if (code !== undefined && code !== null) {
+    const codeEarly: PathProblem[] = [];
+    codeInput = readPlainData(code, codeEarly);
+    for (const p of codeEarly) early.push({ ...p, locate: codeLocate });
+    if (codeInput !== undefined && !isRecord(codeInput)) {
+      problems.error(codeLocate([], 'value'), `the config must be an object, not ${describe(codeInput)}`);
+      codeInput = undefined;
+    }
+  }
+  const fileObj = (fileInput ?? Object.create(null)) as Record<string, unknown>;
+  const codeObj = codeInput as Record<string, unknown> | undefined;
+  const merged: Record<string, unknown> = Object.assign(Object.create(null), fileObj, codeObj);
+  const elementsMerged = codeObj !== undefined && isRecord(codeObj.elements) && isRecord(fileObj.elements);
+  if (elementsMerged) merged.elements = Object.assign(Object.create(null), fileObj.elements, codeObj.elements);
+
+  /** Whether the merged config's value at `path` came from code. */
+  const fromCode = (path: ConfigPath): boolean => {
+    if (codeObj === undefined) return false;
+    if (path.length === 0) return source === undefined;
+    const top = String(path[0]);
+    if (!(top in codeObj)) return false;
+    if (top === 'elements' && elementsMerged && path.length > 1) return String(path[1]) in (codeObj.elements as object);
+    return true;
+  };
+  const locate: ConfigLocator = (path, at) => (fromCode(path) ? codeLocate(path, at) : fileLocate(path, at));
+  const config = check(merged, early, locate, problems);
+  return { config, file: source?.file, locate };
 }

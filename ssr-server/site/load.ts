@@ -10,7 +10,7 @@ import { ProblemList, type SiteProblem } from '../errors.ts';
 import { compileLayout } from '../layout/compile.ts';
 import type { CompiledLayout } from '../layout/ops.ts';
 import { DEFAULT_RENDERERS } from '../render/element.ts';
-import { loadConfig, type AtollConfig, type ResolvedConfig } from './config.ts';
+import { readConfigFile, resolveConfigSources, type AtollConfig, type ResolvedConfig } from './config.ts';
 import { installResolveHooks } from './install-hooks.ts';
 import { buildRegistry, loadElementModules, type ElementRegistry } from './registry.ts';
 
@@ -33,7 +33,11 @@ export interface LoadSiteOptions {
   root?: string;
   /** A config file to use instead of `atoll.config.*` in the root. */
   configPath?: string;
-  /** Config given in code; merged over the file's. */
+  /**
+   * Config given in code; merged over the file's (top-level keys replace the
+   * file's, `elements` merge by tag) and checked with it. Problems in it are
+   * reported at `(createAtoll config)`.
+   */
   config?: AtollConfig;
 }
 
@@ -46,10 +50,12 @@ export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
     problems.throwIfAny();
   }
   installResolveHooks();
-  const loaded = await loadConfig(root, problems, options.configPath);
-  const config = { ...loaded.config, ...options.config } as ResolvedConfig;
-  if (options.config?.elements) config.elements = { ...loaded.config.elements, ...options.config.elements };
-  const registry = buildRegistry(root, config, loaded.file, problems);
+  // The file's config and the config given in code are checked as one
+  // object (code wins per key, `elements` merge by tag); each problem is
+  // reported where its key was written.
+  const source = await readConfigFile(root, problems, options.configPath);
+  const { config, locate } = resolveConfigSources(source, options.config, problems);
+  const registry = buildRegistry(root, config, locate, problems);
   await loadElementModules(root, registry, problems);
 
   const layoutFiles = new Map<string, string>(Object.entries(config.layouts ?? {}));

@@ -10,8 +10,7 @@ import { join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as resolveSpecifier } from 'import-meta-resolve';
 import type { ProblemList, SourceLocation } from '../errors.ts';
-import { parseDuration } from '../layout/attributes.ts';
-import type { AtollConfig } from './config.ts';
+import type { ConfigLocator, ResolvedConfig } from './config.ts';
 import type { ServerHooks } from '../hooks.ts';
 
 /** A microfrontend known to the registry. */
@@ -34,6 +33,11 @@ export interface ElementDefinition {
   timeout: number | undefined;
   /** Default render-cache lifetime from the registry entry, in ms. */
   cache: number | undefined;
+  /**
+   * A remote element's caching, declared in its registry entry: used when its
+   * response headers are not known by the head deadline.
+   */
+  cacheControl?: string | undefined;
   /** Where the entry came from, for messages. */
   source: SourceLocation;
 }
@@ -77,9 +81,11 @@ export function discoverElements(root: string): Found[] {
 }
 
 /**
- * Builds the registry from discovery and config, without importing anything.
+ * Builds the registry from discovery and the resolved config (durations
+ * already checked and in ms), without importing anything. `locate` says
+ * where a config key path is written, for messages.
  */
-export function buildRegistry(root: string, config: AtollConfig, configFile: string | undefined, problems: ProblemList): Map<string, ElementDefinition> {
+export function buildRegistry(root: string, config: ResolvedConfig, locate: ConfigLocator, problems: ProblemList): Map<string, ElementDefinition> {
   const registry = new Map<string, ElementDefinition>();
   for (const f of discoverElements(root)) {
     const rel = relative(root, f.modulePath!);
@@ -95,10 +101,10 @@ export function buildRegistry(root: string, config: AtollConfig, configFile: str
       hooksFile: f.hooksPath,
       timeout: undefined,
       cache: undefined,
+      cacheControl: undefined,
       source: { file: shown.startsWith('..') ? f.modulePath! : shown },
     });
   }
-  const loc: SourceLocation = { file: configFile ?? 'atoll.config' };
   for (const [tag, entry] of Object.entries(config.elements ?? {})) {
     const prev = registry.get(tag);
     let moduleUrl = prev?.moduleUrl;
@@ -108,28 +114,21 @@ export function buildRegistry(root: string, config: AtollConfig, configFile: str
       try {
         moduleUrl = resolveModule(root, entry.module);
       } catch (e) {
-        problems.error(loc, `elements.${tag}.module: cannot resolve "${entry.module}" from ${root}: ${(e as Error).message}`);
+        problems.error(locate(['elements', tag, 'module'], 'value'), `elements.${tag}.module: cannot resolve "${entry.module}" from ${root}: ${(e as Error).message}`);
         continue;
       }
     }
     const isRemote = entry.url !== undefined;
-    let timeout = prev?.timeout;
-    if (entry.timeout !== undefined) {
-      timeout = typeof entry.timeout === 'number' ? entry.timeout : parseDuration(entry.timeout);
-      if (timeout === undefined) problems.error(loc, `elements.${tag}.timeout: "${entry.timeout}" is not a duration`);
-    }
-    let cache = prev?.cache;
-    if (entry.cache !== undefined) {
-      cache = parseDuration(entry.cache, 's');
-      if (cache === undefined) problems.error(loc, `elements.${tag}.cache: "${entry.cache}" is not a lifetime: use seconds (60) or a unit (60s, 5m)`);
-    }
     let hooksFile = prev?.hooksFile;
     if (entry.server !== undefined) {
       hooksFile = resolvePath(root, entry.server);
-      if (!existsSync(hooksFile)) problems.error(loc, `elements.${tag}.server: ${entry.server} does not exist`);
+      if (!existsSync(hooksFile)) problems.error(locate(['elements', tag, 'server'], 'value'), `elements.${tag}.server: ${entry.server} does not exist`);
     }
     if (!isRemote && moduleUrl === undefined) {
-      problems.error(loc, `elements.${tag} needs "module" (a package specifier or path) or "url" (a remote element), or a module at elements/${tag}/index.ts`);
+      problems.error(
+        locate(['elements', tag], 'key'),
+        `elements.${tag} needs "module" (a package specifier or path) or "url" (a remote element), or a module at elements/${tag}/index.ts`,
+      );
       continue;
     }
     registry.set(tag, {
@@ -141,9 +140,10 @@ export function buildRegistry(root: string, config: AtollConfig, configFile: str
       client: entry.client ?? prev?.client,
       hooks: {},
       hooksFile: isRemote ? undefined : hooksFile,
-      timeout,
-      cache,
-      source: loc,
+      timeout: entry.timeout ?? prev?.timeout,
+      cache: entry.cache ?? prev?.cache,
+      cacheControl: entry.cacheControl ?? prev?.cacheControl,
+      source: locate(['elements', tag], 'key'),
     });
   }
   return registry;

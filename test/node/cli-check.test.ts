@@ -56,7 +56,7 @@ describe('atoll check and serve refuse broken sites with the exact location', ()
         'layouts/index.html': layout('<x-a></x-a>'),
         'atoll.config.json': JSON.stringify({ elements: { 'x-a': { module: './lib/missing.js' } } }),
       },
-      /atoll\.config\.json: elements\.x-a\.module: cannot resolve "\.\/lib\/missing\.js"/,
+      /atoll\.config\.json:1:30: elements\.x-a\.module: cannot resolve "\.\/lib\/missing\.js"/,
     );
   });
 
@@ -129,8 +129,20 @@ describe('atoll check and serve refuse broken sites with the exact location', ()
         'elements/x-a/index.ts': litElement('x-a'),
         'atoll.config.json': JSON.stringify({ elements: { 'x-a': { cache: 'a while' } } }),
       },
-      /atoll\.config\.json: elements\.x-a\.cache: "a while" is not a lifetime/,
+      /^atoll\.config\.json:1:29: elements\.x-a\.cache: "a while" is not a lifetime: give a number of seconds or a string such as "60s", "5m", "1h"$/m,
     );
+  });
+
+  test('a control character in a config header value, with the line and column of the value', async () => {
+    // Before the config schema this passed `check` and then killed the server on the first request.
+    const stderr = await expectProblem(
+      {
+        'layouts/index.html': layout('<p>hi</p>'),
+        'atoll.config.json': '{\n  "headers": {\n    "x-frame-options": "DENY",\n    "x-evil": "a\\u0001b"\n  }\n}\n',
+      },
+      /^atoll\.config\.json:4:15: headers\.x-evil: the value contains U\+0001, which is not allowed in a header value: use printable ASCII on one line, without control characters$/m,
+    );
+    assert.match(stderr, /1 problem found/);
   });
 
   test('a missing layouts/index.html', async () => {
