@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { DEFAULT_POLICY, cspHeader, makeNonce, policyFor } from '../../ssr-server/csp.ts';
 import { createAtoll, memoryLogger, type Atoll } from '../../ssr-server/index.ts';
 import { layout, makeSite, repoRoot } from '../helpers.ts';
