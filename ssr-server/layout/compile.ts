@@ -3,14 +3,17 @@
  * into the operation tree of `ops.ts`. Every problem is reported with its
  * file, line and column; nothing here runs per request.
  */
-import { parse } from 'parse5';
+import { Parser } from 'parse5';
 import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
-import { lineCol, ProblemList, type SourceLocation } from '../errors.ts';
+import { ProblemList, type SourceLocation } from '../errors.ts';
+import { encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
 import { escapeAttr, escapeText, trusted } from '../html.ts';
 import {
+  CACHE_BOUNDS_MS,
   RESERVED_ATTRIBUTES,
+  TIMEOUT_BOUNDS_MS,
+  checkDuration,
   isHydrateStrategy,
-  parseDuration,
   parseInterpolation,
 } from './attributes.ts';
 import type { AttrTemplate, CompiledLayout, ElementOp, Op, RouteOp } from './ops.ts';
@@ -48,9 +51,119 @@ const FATAL_PARSE_ERRORS = new Set([
   'missing-end-tag-name',
   'eof-before-tag-name',
 ]);
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Static parts at least this long are UTF-8-encoded once at start-up. */
 const PRE_ENCODE_MIN = 1024;
+
+/**
+ * How deeply a layout may nest elements, counting `<html>` and `<body>` (and
+ * `<atoll-route>`s and microfrontends, which are elements too). Real layouts
+ * nest a few dozen levels. The bound exists because everything that walks a
+ * layout is proportional to its depth: parse5's scope checks walk its stack of
+ * open elements for every tag (100,000 nested `<div>`s took 92 s to parse,
+ * quadratic), the compiler below recurses three frames per level, and per
+ * request `expand` (render/routing.ts) and csp.ts recurse over nested route
+ * and element ops. With 256 levels, all of these stay far below Node's stack
+ * of roughly 10,000 frames, whatever calls them, and parsing stays linear.
+ */
+export const MAX_LAYOUT_DEPTH = 256;
+/**
+ * Most attributes on one tag. parse5 checks each new attribute against all
+ * earlier ones on the tag (quadratic: 40,000 attributes took 24 s); no real
+ * tag has more than a few dozen.
+ */
+export const MAX_ATTRIBUTES = 256;
+/**
+ * Longest route pattern, after joining with the enclosing routes' paths (and
+ * longest redirect `from`). Nested routes repeat their parents' paths, so
+ * without a bound the patterns of deeply nested long paths grow
+ * quadratically; no URL a person routes is this long, and a request URL may
+ * be at most 8 KiB anyway.
+ */
+export const MAX_ROUTE_PATH = 2048;
+/** At most this many errors (and warnings) are listed per layout; the rest are counted. */
+export const MAX_PROBLEMS_PER_LAYOUT = 100;
+
+/** Thrown inside parse5 to stop at a limit; caught in {@link parseLayout}. */
+class LayoutLimit extends Error {
+  constructor(
+    readonly at: { startLine: number; startCol: number } | null | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface TokenizerInternals {
+  _leaveAttrName(): void;
+  currentToken: { attrs: unknown[]; location: { startLine: number; startCol: number } | null } | null;
+}
+
+/**
+ * Parses a layout with parse5, stopping at the first tag that crosses
+ * {@link MAX_LAYOUT_DEPTH} or {@link MAX_ATTRIBUTES}, before its cost grows:
+ * the checks sit where parse5 pushes an open element and where it adds an
+ * attribute to a tag (parse5 is pinned; test/node/layout-compile.test.ts
+ * fails if these hooks stop being called).
+ */
+function parseLayout(
+  source: string,
+  onParseError: (err: ParserError) => void,
+): { document: DefaultTreeAdapterMap['document'] } | { limit: LayoutLimit } {
+  const parser = new Parser<DefaultTreeAdapterMap>({ sourceCodeLocationInfo: true, onParseError });
+  const stack = parser.openElements;
+  const push = stack.push;
+  const tokenLocation = () => (parser as unknown as { currentToken: { location?: LayoutLimit['at'] } | null }).currentToken?.location;
+  stack.push = function (this: typeof stack, element, tagID) {
+    if (this.stackTop + 2 > MAX_LAYOUT_DEPTH) {
+      throw new LayoutLimit(
+        element.sourceCodeLocation ?? tokenLocation(),
+        `<${clip(element.tagName)}> is nested more than ${MAX_LAYOUT_DEPTH} elements deep (counting <html> and <body>): ` +
+          `a layout may nest at most ${MAX_LAYOUT_DEPTH}; the rest of this layout was not checked`,
+      );
+    }
+    push.call(this, element, tagID);
+  };
+  const tokenizer = parser.tokenizer as unknown as TokenizerInternals;
+  const leaveAttrName = tokenizer._leaveAttrName;
+  let token: TokenizerInternals['currentToken'] = null;
+  let attributes = 0;
+  tokenizer._leaveAttrName = function (this: TokenizerInternals) {
+    if (this.currentToken !== token) {
+      token = this.currentToken;
+      attributes = 0;
+    }
+    if (++attributes > MAX_ATTRIBUTES) {
+      throw new LayoutLimit(
+        token?.location,
+        `this tag has more than ${MAX_ATTRIBUTES} attributes: a tag may have at most ${MAX_ATTRIBUTES}; the rest of this layout was not checked`,
+      );
+    }
+    leaveAttrName.call(this);
+  };
+  try {
+    parser.tokenizer.write(source, true);
+  } catch (e) {
+    if (e instanceof LayoutLimit) return { limit: e };
+    throw e;
+  }
+  return { document: parser.document };
+}
+
+/** 1-based line and column of offsets in `text`, each found in O(log lines). */
+function lineIndex(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - starts[lo]! + 1 };
+  };
+}
 
 interface Scope {
   /** The joined path of the enclosing routes. */
@@ -61,7 +174,8 @@ interface Scope {
 
 /** Compiles one layout file. Problems go to `options.problems`. */
 export function compileLayout(options: CompileOptions): CompiledLayout {
-  const { file, problems } = options;
+  const { file } = options;
+  const problems = cappedProblems(options.problems, file);
   const headStarts = new Set<number>();
   // `<atoll-head>` inside <head> would make the HTML parser close the head.
   // Rename it to <template> with the same length (so every source location
@@ -70,23 +184,33 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     if (slash === '') headStarts.add(offset);
     return `<${slash}template  `;
   });
-  const document = parse(source, {
-    sourceCodeLocationInfo: true,
-    onParseError(err: ParserError) {
-      const loc = { file, line: err.startLine, col: err.startCol };
-      if (FATAL_PARSE_ERRORS.has(err.code)) problems.error(loc, `HTML parse error: ${err.code}`);
-    },
+  const parsed = parseLayout(source, (err: ParserError) => {
+    const loc = { file, line: err.startLine, col: err.startCol };
+    if (FATAL_PARSE_ERRORS.has(err.code)) problems.error(loc, `HTML parse error: ${err.code}`);
   });
+  if ('limit' in parsed) {
+    const at = parsed.limit.at;
+    // Listed even after many other problems: it is why the rest was not checked.
+    options.problems.error(at ? { file, line: at.startLine, col: at.startCol } : { file, line: 1, col: 1 }, parsed.limit.message);
+    problems.done();
+    return { file, ops: [], routeCount: 0, hasRoutes: false };
+  }
+  const document = parsed.document;
 
   const warned = options.warnedTags ?? new Set<string>();
   let routeCount = 0;
   let hasRoutes = false;
 
+  /** Where `node` (or its attribute) starts; for an element the parser made up, where its nearest written ancestor does. */
   const locOf = (node: Element, attr?: string): SourceLocation => {
     const l = node.sourceCodeLocation;
     const a = attr !== undefined ? l?.attrs?.[attr] : undefined;
     const at = a ?? l;
-    return at ? { file, line: at.startLine, col: at.startCol } : { file };
+    if (at) return { file, line: at.startLine, col: at.startCol };
+    for (let p = node.parentNode; p !== null && 'tagName' in p; p = p.parentNode) {
+      if (p.sourceCodeLocation) return { file, line: p.sourceCodeLocation.startLine, col: p.sourceCodeLocation.startCol };
+    }
+    return { file, line: 1, col: 1 };
   };
   const attrOf = (node: Element, name: string): string | undefined =>
     node.attrs.find((a) => a.name === name && a.prefix === undefined)?.value;
@@ -95,7 +219,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     const l = node.sourceCodeLocation;
     if (l?.endTag) endTags.add(l.endTag.startOffset);
     if (l && !l.endTag) {
-      problems.error(locOf(node), `<${node.tagName}> is never closed: add </${node.tagName}> where its content ends`);
+      problems.error(locOf(node), `<${clip(node.tagName)}> is never closed: add </${clip(node.tagName)}> where its content ends`);
     }
   };
 
@@ -123,20 +247,29 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     }
   }
 
-  const compileChildren = (parent: ParentNode, scope: Scope, out: Out): void => {
+  /**
+   * Compiles `parent`'s children, which are `depth` elements deep. parse5
+   * already stopped at {@link MAX_LAYOUT_DEPTH}; this check backs it up for
+   * trees that its error recovery rearranged deeper than its stack was.
+   */
+  const compileChildren = (parent: ParentNode, scope: Scope, out: Out, depth: number): void => {
     const routes: RouteOp[] = [];
     const defaults: RouteOp[] = [];
     const children = parent.nodeName === 'template' ? (parent as Template).content.childNodes : parent.childNodes;
     const raw = parent.nodeName !== '#document' && RAW_TEXT.has((parent as Element).tagName);
     for (const child of children) {
-      const route = compileNode(child, scope, out, raw);
+      if (depth > MAX_LAYOUT_DEPTH && 'tagName' in child) {
+        problems.error(locOf(child), `<${clip(child.tagName)}> is nested more than ${MAX_LAYOUT_DEPTH} elements deep (counting <html> and <body>): a layout may nest at most ${MAX_LAYOUT_DEPTH}`);
+        continue;
+      }
+      const route = compileNode(child, scope, out, raw, depth);
       if (route) (route.pattern ? routes : defaults).push(route);
     }
     for (const d of defaults) (d as unknown as { siblings: RouteOp[] }).siblings = routes;
   };
 
   /** Compiles one node into `out`; returns the route op when it is a route. */
-  const compileNode = (node: Node, scope: Scope, out: Out, rawParent: boolean): RouteOp | undefined => {
+  const compileNode = (node: Node, scope: Scope, out: Out, rawParent: boolean, depth: number): RouteOp | undefined => {
     switch (node.nodeName) {
       case '#documentType':
         out.push(`<!doctype ${(node as DefaultTreeAdapterMap['documentType']).name || 'html'}>`);
@@ -156,24 +289,24 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       out.op({ kind: 'head', loc: locOf(el) });
       return undefined;
     }
-    if (tag === 'atoll-route') return compileRoute(el, scope, out);
+    if (tag === 'atoll-route') return compileRoute(el, scope, out, depth);
     if (tag === 'atoll-redirect') {
       compileRedirect(el, out);
       return undefined;
     }
     if (tag.startsWith('atoll-')) {
       requireClosed(el);
-      problems.error(locOf(el), `unknown Atoll tag <${tag}>: the layout language has <atoll-head>, <atoll-route> and <atoll-redirect>`);
+      problems.error(locOf(el), `unknown Atoll tag <${clip(tag)}>: the layout language has <atoll-head>, <atoll-route> and <atoll-redirect>`);
       return undefined;
     }
     if (tag.includes('-') && el.namespaceURI === 'http://www.w3.org/1999/xhtml') {
       if (options.isElement(tag)) {
-        out.op(compileElement(el, scope));
+        out.op(compileElement(el, scope, depth));
         return undefined;
       }
       if (!warned.has(tag)) {
         warned.add(tag);
-        problems.warn(locOf(el), `<${tag}> is not in the element registry; it is emitted as written (a client-only element)`);
+        problems.warn(locOf(el), `<${clip(tag)}> is not in the element registry; it is emitted as written (a client-only element)`);
       }
     }
     // A static element.
@@ -184,12 +317,32 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     }
     out.push('>');
     if (VOID_ELEMENTS.has(tag)) return undefined;
-    compileChildren(el, scope, out);
+    compileChildren(el, scope, out, depth + 1);
     out.push(`</${tag}>`);
     return undefined;
   };
 
-  const compileRoute = (el: Element, scope: Scope, out: Out): RouteOp | undefined => {
+  /** Compiled patterns by source: a path that repeats is compiled once. */
+  const patterns = new Map<string, RoutePattern>();
+  /** A route pattern, or undefined after reporting why `source` is none. */
+  const pattern = (el: Element, attr: string, source: string, shown: string): RoutePattern | undefined => {
+    const known = patterns.get(source);
+    if (known !== undefined) return known;
+    if (source.length > MAX_ROUTE_PATH) {
+      problems.error(locOf(el, attr), `${attr}="${clip(shown)}" is ${source.length} characters long${source === shown ? '' : ' when joined with the enclosing routes\' paths'}: a route pattern may have at most ${MAX_ROUTE_PATH}`);
+      return undefined;
+    }
+    try {
+      const compiled = compilePattern(source);
+      patterns.set(source, compiled);
+      return compiled;
+    } catch (e) {
+      problems.error(locOf(el, attr), `${attr}="${clip(shown)}" is not a valid URLPattern pathname: ${clip((e as Error).message)}`);
+      return undefined;
+    }
+  };
+
+  const compileRoute = (el: Element, scope: Scope, out: Out, depth: number): RouteOp | undefined => {
     requireClosed(el);
     hasRoutes = true;
     const path = attrOf(el, 'path');
@@ -198,8 +351,8 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     let status: number | undefined;
     if (statusAttr !== undefined) {
       status = Number(statusAttr);
-      if (!Number.isInteger(status) || status < 200 || status > 599) {
-        problems.error(locOf(el, 'status'), `status="${statusAttr}" is not an HTTP status code (200–599)`);
+      if (!isPageStatus(status)) {
+        problems.error(locOf(el, 'status'), `status="${clip(statusAttr)}" is not a status a page can have: use 200, 203, or a registered 4xx or 5xx code such as 404 or 410`);
         status = undefined;
       }
     }
@@ -209,32 +362,33 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     if (path !== undefined && isDefault) {
       problems.error(locOf(el), '<atoll-route> has both path and default: use one of them');
     }
-    let pattern: RoutePattern | undefined;
+    let joined: string | undefined;
+    let exact: RoutePattern | undefined;
     let childScope = scope;
     if (path !== undefined && !isDefault) {
-      const joined = joinPaths(scope.routePath, path);
-      const hasNested = containsRoute(el);
-      try {
-        pattern = compilePattern(hasNested ? prefixPattern(joined) : joined);
-        const params = new Set([...scope.params, ...pattern.params]);
+      joined = joinPaths(scope.routePath, path);
+      exact = pattern(el, 'path', joined, path);
+      if (exact !== undefined) {
+        const params = new Set([...scope.params, ...exact.params]);
         childScope = { routePath: joined, params, routeNames: `${scope.routeNames} ${joined}`.trim() };
-      } catch (e) {
-        problems.error(locOf(el, 'path'), `path="${path}" is not a valid URLPattern pathname: ${(e as Error).message}`);
       }
     }
+    const routesBefore = routeCount;
     const inner = new Out();
-    compileChildren(el, childScope, inner);
+    compileChildren(el, childScope, inner, depth + 1);
+    // A route that contains routes also matches deeper paths.
+    const routePattern = exact !== undefined && routeCount > routesBefore ? pattern(el, 'path', prefixPattern(joined!), path!) : exact;
     const op: RouteOp = {
       kind: 'route',
       id: routeCount++,
       loc: locOf(el),
-      pattern,
+      pattern: routePattern,
       siblings: [],
       status,
       children: inner.done(),
     };
     out.op(op);
-    return isDefault || pattern ? op : undefined;
+    return isDefault || routePattern ? op : undefined;
   };
 
   const compileRedirect = (el: Element, out: Out): void => {
@@ -248,17 +402,29 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       return;
     }
     if (!REDIRECT_STATUSES.has(status)) {
-      problems.error(locOf(el, 'status'), `status="${statusAttr}" is not a redirect status (301, 302, 303, 307 or 308)`);
+      problems.error(locOf(el, 'status'), `status="${clip(statusAttr)}" is not a redirect status (301, 302, 303, 307 or 308)`);
       return;
     }
-    try {
-      out.op({ kind: 'redirect', loc: locOf(el), from: compilePattern(from), to, status });
-    } catch (e) {
-      problems.error(locOf(el, 'from'), `from="${from}" is not a valid URLPattern pathname: ${(e as Error).message}`);
+    const location = encodeLocation(to);
+    if (location === undefined) {
+      problems.error(locOf(el, 'to'), `to="${clip(to)}" cannot be a Location header: it must be a non-empty URL without control characters, at most 8 KiB`);
+      return;
     }
+    const fromPattern = pattern(el, 'from', from, from);
+    if (fromPattern !== undefined) out.op({ kind: 'redirect', loc: locOf(el), from: fromPattern, to: location, status });
   };
 
-  const compileElement = (el: Element, scope: Scope): ElementOp => {
+  /** Reads a reserved duration attribute within `bounds`; reports and returns undefined otherwise. */
+  const durationAttr = (el: Element, name: string, bounds: typeof TIMEOUT_BOUNDS_MS, bareUnit: 'ms' | 's'): number | undefined => {
+    const value = attrOf(el, name);
+    if (value === undefined) return undefined;
+    const r = checkDuration(value, bounds, bareUnit);
+    if ('ms' in r) return r.ms;
+    problems.error(locOf(el, name), `${name}="${clip(value)}" ${r.error}`);
+    return undefined;
+  };
+
+  const compileElement = (el: Element, scope: Scope, depth: number): ElementOp => {
     requireClosed(el);
     const tag = el.tagName;
     const attrs: AttrTemplate[] = [];
@@ -268,8 +434,8 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       const parts = parseInterpolation(a.value);
       for (const p of parts) {
         if (typeof p !== 'string' && p.source === 'params' && !scope.params.has(p.name)) {
-          const where = scope.routeNames === '' ? 'no enclosing <atoll-route>' : `the enclosing routes (${scope.routeNames}) have no :${p.name}`;
-          problems.error(locOf(el, a.name), `{params.${p.name}} in ${a.name}="…" cannot be filled: ${where}`);
+          const where = scope.routeNames === '' ? 'no enclosing <atoll-route>' : `the enclosing routes (${clip(scope.routeNames)}) have no :${p.name}`;
+          problems.error(locOf(el, a.name), `{params.${p.name}} in ${clip(a.name)}="…" cannot be filled: ${where}`);
         }
       }
       const literal = parts.length === 0 ? '' : parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : undefined;
@@ -277,30 +443,16 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     }
     const hydrate = attrOf(el, 'hydrate') ?? 'visible';
     if (!isHydrateStrategy(hydrate)) {
-      problems.error(locOf(el, 'hydrate'), `hydrate="${hydrate}" is not a strategy: use visible, load, idle, interaction, media:(query) or none`);
+      problems.error(locOf(el, 'hydrate'), `hydrate="${clip(hydrate)}" is not a strategy: use visible, load, idle, interaction, media:(query) or none`);
     }
-    let timeout: number | undefined;
-    const timeoutAttr = attrOf(el, 'timeout');
-    if (timeoutAttr !== undefined) {
-      timeout = parseDuration(timeoutAttr);
-      if (timeout === undefined) {
-        problems.error(locOf(el, 'timeout'), `timeout="${timeoutAttr}" is not a duration: use milliseconds (300) or a unit (300ms, 2s)`);
-      }
-    }
-    let cache: number | undefined;
-    const cacheAttr = attrOf(el, 'cache');
-    if (cacheAttr !== undefined) {
-      cache = parseDuration(cacheAttr, 's');
-      if (cache === undefined) {
-        problems.error(locOf(el, 'cache'), `cache="${cacheAttr}" is not a lifetime: use seconds (60) or a unit (60s, 5m, 1h)`);
-      }
-    }
+    const timeout = durationAttr(el, 'timeout', TIMEOUT_BOUNDS_MS, 'ms');
+    const cache = durationAttr(el, 'cache', CACHE_BOUNDS_MS, 's');
     const ssrAttr = attrOf(el, 'ssr');
     if (ssrAttr !== undefined && ssrAttr !== 'none' && ssrAttr !== 'true' && ssrAttr !== '') {
-      problems.error(locOf(el, 'ssr'), `ssr="${ssrAttr}" is not supported: use ssr="none" for a client-only element`);
+      problems.error(locOf(el, 'ssr'), `ssr="${clip(ssrAttr)}" is not supported: use ssr="none" for a client-only element`);
     }
     const inner = new Out();
-    compileChildren(el, scope, inner);
+    compileChildren(el, scope, inner, depth + 1);
     return {
       kind: 'element',
       tag,
@@ -316,24 +468,52 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
   };
 
   const out = new Out();
-  compileChildren(document, { routePath: undefined, params: new Set(), routeNames: '' }, out);
+  compileChildren(document, { routePath: undefined, params: new Set(), routeNames: '' }, out, 1);
   // The HTML parser drops an end tag that closes nothing without a word;
   // for Atoll's tags and microfrontends that is a mistake worth reporting.
+  const position = lineIndex(source);
   for (const m of source.matchAll(/<\/([a-z][a-z0-9]*-[a-z0-9._-]*)\s*>/gi)) {
     const tag = m[1]!.toLowerCase();
     if (endTags.has(m.index!) || !(tag.startsWith('atoll-') || options.isElement(tag))) continue;
-    const { line, col } = lineCol(source, m.index!);
-    problems.error({ file, line, col }, `</${tag}> closes nothing: there is no open <${tag}> here`);
+    problems.error({ file, ...position(m.index!) }, `</${clip(tag)}> closes nothing: there is no open <${clip(tag)}> here`);
   }
+  problems.done();
   return { file, ops: out.done(), routeCount, hasRoutes };
 }
 
-function containsRoute(el: Element): boolean {
-  for (const c of el.childNodes) {
-    if ('tagName' in c) {
-      if (c.tagName === 'atoll-route') return true;
-      if (containsRoute(c)) return true;
-    }
-  }
-  return false;
+/** A value from the layout, shortened for a message. */
+function clip(s: string, max = 80): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
+/** A message on one line: control characters (a newline in an attribute value, …) escaped. */
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Errors and warnings of one layout, at most {@link MAX_PROBLEMS_PER_LAYOUT} of each listed. */
+function cappedProblems(problems: ProblemList, file: string) {
+  const counts = { error: 0, warn: 0 };
+  const firstHidden: { error?: SourceLocation; warn?: SourceLocation } = {};
+  const add = (kind: 'error' | 'warn', loc: SourceLocation, message: string): void => {
+    if (++counts[kind] <= MAX_PROBLEMS_PER_LAYOUT) problems[kind](loc, oneLine(message));
+    else firstHidden[kind] ??= loc;
+  };
+  return {
+    error: (loc: SourceLocation, message: string) => add('error', loc, message),
+    warn: (loc: SourceLocation, message: string) => add('warn', loc, message),
+    /** Adds one line for each kind that was cut, at the first problem not listed. */
+    done(): void {
+      for (const kind of ['error', 'warn'] as const) {
+        const hidden = counts[kind] - MAX_PROBLEMS_PER_LAYOUT;
+        if (hidden > 0) {
+          const what = kind === 'error' ? 'problem' : 'warning';
+          problems[kind](firstHidden[kind] ?? { file }, `and ${hidden} more ${what}${hidden === 1 ? '' : 's'} in this layout, the first of them here (at most ${MAX_PROBLEMS_PER_LAYOUT} are listed)`);
+        }
+      }
+    },
+  };
 }

@@ -3,6 +3,11 @@
  * start-up and interpreted per request by `render/page.ts`. Static markup is
  * pre-serialized into `text` operations, so a request only walks the dynamic
  * parts.
+ *
+ * The tree is at most `MAX_LAYOUT_DEPTH` (256, compile.ts) operations deep,
+ * since every route and element op is an element of the layout and the
+ * compiler refuses deeper layouts: code that recurses over `children` (the
+ * per-request expansion, csp.ts) may rely on that bound.
  */
 import type { SourceLocation } from '../errors.ts';
 import type { Html } from '../html.ts';

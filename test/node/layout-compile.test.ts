@@ -5,7 +5,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProblemList } from '../../ssr-server/errors.ts';
-import { compileLayout } from '../../ssr-server/layout/compile.ts';
+import {
+  checkDuration,
+  CACHE_BOUNDS_MS,
+  parseDuration,
+  TIMEOUT_BOUNDS_MS,
+} from '../../ssr-server/layout/attributes.ts';
+import {
+  compileLayout,
+  MAX_ATTRIBUTES,
+  MAX_LAYOUT_DEPTH,
+  MAX_PROBLEMS_PER_LAYOUT,
+  MAX_ROUTE_PATH,
+} from '../../ssr-server/layout/compile.ts';
 import type { ElementOp, Op, RouteOp } from '../../ssr-server/layout/ops.ts';
 import { joinPaths, compilePattern } from '../../ssr-server/layout/route-pattern.ts';
 
@@ -90,7 +102,9 @@ describe('compileLayout', () => {
   test('cache lifetimes: a bare number is seconds, anything else that is not a duration is an error', () => {
     const { layout, problems } = compile('<x-a cache="90"></x-a><x-b cache="5m"></x-b>\n<x-a cache="forever"></x-a>');
     assert.deepEqual(find(layout.ops, 'element').map((e) => e.cache), [90_000, 300_000, undefined]);
-    assert.deepEqual(problems.errors.map((p) => `${p.line}:${p.col} ${p.message}`), ['2:6 cache="forever" is not a lifetime: use seconds (60) or a unit (60s, 5m, 1h)']);
+    assert.deepEqual(problems.errors.map((p) => `${p.line}:${p.col} ${p.message}`), [
+      '2:6 cache="forever" is not a duration: use seconds (60) or a unit (60s, 5m, 1h), from 1 s to 365 days',
+    ]);
   });
 
   test('a stray end tag is a parse error with its location', () => {
@@ -119,5 +133,201 @@ describe('route patterns', () => {
     const p = compilePattern('/docs{/:page}?');
     assert.deepEqual(p.match('/docs'), {});
     assert.deepEqual(p.match('/docs/intro'), { page: 'intro' });
+  });
+});
+
+/** `<!doctype html>`, `<html>` on line 2, `<body>` on line 3, then one open tag per line. */
+const nested = (open: string, close: string, n: number): string =>
+  `<!doctype html>\n<html>\n<body>\n${`${open}\n`.repeat(n)}x${close.repeat(n)}\n</body>\n</html>\n`;
+const timed = <T>(f: () => T): { value: T; ms: number } => {
+  const t = performance.now();
+  const value = f();
+  return { value, ms: performance.now() - t };
+};
+const shown = (problems: ProblemList) => problems.errors.map((p) => `${p.line}:${p.col} ${p.message}`);
+
+describe('deep and huge layouts', () => {
+  // <html> is 1 deep and <body> 2, so the k-th open tag, on line 3 + k, is
+  // k + 2 deep: the first one over the limit is on line MAX_LAYOUT_DEPTH + 2.
+  const overLine = MAX_LAYOUT_DEPTH + 2;
+
+  test('elements may nest exactly MAX_LAYOUT_DEPTH deep', () => {
+    const { problems, layout } = compile(nested('<div>', '</div>', MAX_LAYOUT_DEPTH - 2));
+    assert.deepEqual(shown(problems), []);
+    assert.equal(layout.ops.length, 1);
+  });
+
+  for (const n of [2_000, 10_000, 100_000]) {
+    test(`${n.toLocaleString('en')} nested <div>s: one error where the limit is crossed, quickly`, () => {
+      const { value: { problems, layout }, ms } = timed(() => compile(nested('<div>', '</div>', n)));
+      assert.deepEqual(shown(problems), [
+        `${overLine}:1 <div> is nested more than 256 elements deep (counting <html> and <body>): a layout may nest at most 256; the rest of this layout was not checked`,
+      ]);
+      assert.deepEqual(layout.ops, []);
+      assert.ok(ms < 10_000, `took ${ms} ms`);
+    });
+  }
+
+  test('1,500 nested routes, microfrontends, tables, templates and SVG stop at the same limit', () => {
+    for (const [open, close] of [
+      ['<atoll-route path="a">', '</atoll-route>'],
+      ['<x-a timeout="2s">', '</x-a>'],
+      ['<template>', '</template>'],
+      ['<svg>', '</svg>'],
+      ['<b>', '</b>'],
+      ['<div>', ''], // never closed
+    ] as const) {
+      const { value: { problems }, ms } = timed(() => compile(nested(open, close, 1_500)));
+      const tag = /<([a-z-]+)/.exec(open)![1];
+      assert.equal(problems.errors.length, 1, open);
+      assert.equal(`${problems.errors[0]!.line}:${problems.errors[0]!.col}`, `${overLine}:1`, open);
+      assert.match(problems.errors[0]!.message, new RegExp(`^<${tag}> is nested more than 256 elements deep`));
+      assert.ok(ms < 10_000, `${open}: ${ms} ms`);
+    }
+    // Implied elements count too: every <table><td> opens table, tbody, tr and td.
+    const { problems } = compile(nested('<table><td>', '</td></table>', 1_500));
+    assert.equal(problems.errors.length, 1);
+    assert.match(problems.errors[0]!.message, /is nested more than 256 elements deep/);
+  });
+
+  test('nested routes and elements up to the limit compile, with every level joined', () => {
+    const depth = MAX_LAYOUT_DEPTH - 2;
+    const half = depth / 2;
+    const routes = Array.from({ length: half }, (_, i) => `<atoll-route path=":p${i}">\n`).join('');
+    const elements = Array.from({ length: half }, (_, i) => `<x-a a="{params.p${i}}">`).join('');
+    const src = `<!doctype html>\n<html>\n<body>\n${routes}${elements}${'</x-a>'.repeat(half)}${'</atoll-route>'.repeat(half)}</body></html>`;
+    const { problems, layout } = compile(src);
+    assert.deepEqual(shown(problems), []);
+    const routeOps = find(layout.ops, 'route');
+    assert.equal(routeOps.length, half);
+    assert.equal(find(layout.ops, 'element').length, half);
+    assert.equal(layout.routeCount, half);
+    const innermost = routeOps.find((r) => !find(r.children, 'route').length)!;
+    assert.equal(innermost.pattern!.source, `/${Array.from({ length: half }, (_, i) => `:p${i}`).join('/')}`);
+    assert.ok(routeOps[0]!.pattern!.match(`/${Array(half).fill('v').join('/')}`), 'the outermost route matches the deepest path');
+  });
+
+  test(`more than ${MAX_ATTRIBUTES} attributes on a tag is an error at the tag, found quickly`, () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => `a${i}`).join(' ');
+    assert.deepEqual(shown(compile(`<p>\n  <x-a ${attrs(MAX_ATTRIBUTES)}></x-a></p>`).problems), []);
+    for (const n of [MAX_ATTRIBUTES + 1, 50_000]) {
+      const { value: { problems }, ms } = timed(() => compile(`<p>\n  <div ${attrs(n)}></div></p>`));
+      assert.deepEqual(shown(problems), [
+        '2:3 this tag has more than 256 attributes: a tag may have at most 256; the rest of this layout was not checked',
+      ]);
+      assert.ok(ms < 10_000, `${n} attributes: ${ms} ms`);
+    }
+    // Repeating one attribute is counted as often as it is written.
+    const { problems } = compile(`<div ${'a '.repeat(100_000)}></div>`);
+    assert.ok(problems.errors.some((p) => /more than 256 attributes/.test(p.message)), 'the limit is listed even after 100 other problems');
+  });
+
+  test('long values, many siblings and many problems stay linear, and at most 100 problems are listed', () => {
+    const long = timed(() => compile(`<x-a title="${'v'.repeat(500_000)}"></x-a>`));
+    assert.deepEqual(shown(long.value.problems), []);
+    assert.ok(long.ms < 10_000, `${long.ms} ms`);
+    const siblings = timed(() => compile('<x-a></x-a><p>x</p>'.repeat(5_000)));
+    assert.deepEqual(shown(siblings.value.problems), []);
+    assert.equal(find(siblings.value.layout.ops, 'element').length, 5_000);
+    const stray = timed(() => compile('<p></p>\n</x-a>'.repeat(5_000)));
+    const errors = stray.value.problems.errors;
+    assert.equal(errors.length, MAX_PROBLEMS_PER_LAYOUT + 1);
+    assert.equal(`${errors[99]!.line}:${errors[99]!.col}`, '101:1');
+    assert.equal(`${errors[100]!.line}:${errors[100]!.col} ${errors[100]!.message}`, '102:1 and 4900 more problems in this layout, the first of them here (at most 100 are listed)');
+    assert.ok(stray.ms < 10_000, `${stray.ms} ms`);
+  });
+
+  test('route patterns have a length limit, joined with their parents', () => {
+    const seg = 'a'.repeat(100);
+    const src = `${`<atoll-route path="${seg}">\n`.repeat(30)}${'</atoll-route>'.repeat(30)}`;
+    const { problems } = compile(src);
+    const first = Math.floor(MAX_ROUTE_PATH / (seg.length + 1)) + 1;
+    assert.equal(problems.errors.length, 30 - first + 1, 'every route past the limit');
+    assert.equal(problems.errors[0]!.line, first);
+    assert.match(problems.errors[0]!.message, /^path="a{80}…" is 2121 characters long when joined with the enclosing routes' paths: a route pattern may have at most 2048$/);
+  });
+
+  test('an invalid route pattern with deep regex groups is a problem, not a crash', () => {
+    const { problems } = compile(`<atoll-route path="/${'('.repeat(20_000)}a${')'.repeat(20_000)}"></atoll-route>`);
+    assert.equal(problems.errors.length, 1);
+    assert.equal(`${problems.errors[0]!.line}:${problems.errors[0]!.col}`, '1:14');
+  });
+
+  test('messages stay on one line whatever the values hold', () => {
+    const { problems } = compile('<x-a timeout="1\n\u0001x" hydrate="a\u2028b"></x-a><atoll-redirect from="/a" to="/b\nc"></atoll-redirect>');
+    assert.deepEqual(shown(problems), [
+      '2:5 hydrate="a\\u2028b" is not a strategy: use visible, load, idle, interaction, media:(query) or none',
+      '1:6 timeout="1\\n\\u0001x" is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes',
+      '2:51 to="/b\\nc" cannot be a Location header: it must be a non-empty URL without control characters, at most 8 KiB',
+    ]);
+  });
+});
+
+describe('durations have bounds', () => {
+  test('timeout="597h" (over 2^31 ms) and timeout="0" are errors with their location', () => {
+    const { problems, layout } = compile('<main>\n  <x-a timeout="597h"></x-a>\n  <x-a timeout="0"></x-a> <x-b timeout="0.4"></x-b>\n  <x-a timeout="600001"></x-a>\n</main>');
+    assert.deepEqual(shown(problems), [
+      '2:8 timeout="597h" is more than 10 minutes: use a duration from 1 ms to 10 minutes',
+      '3:8 timeout="0" is less than 1 ms: use a duration from 1 ms to 10 minutes',
+      '3:32 timeout="0.4" is less than 1 ms: use a duration from 1 ms to 10 minutes',
+      '4:8 timeout="600001" is more than 10 minutes: use a duration from 1 ms to 10 minutes',
+    ]);
+    assert.deepEqual(find(layout.ops, 'element').map((e) => e.timeout), [undefined, undefined, undefined, undefined]);
+  });
+
+  test('the bounds themselves are accepted', () => {
+    const { problems, layout } = compile('<x-a timeout="1"></x-a><x-a timeout="10m"></x-a><x-a cache="1"></x-a><x-a cache="8760h"></x-a><x-b cache="1.5"></x-b>');
+    assert.deepEqual(shown(problems), []);
+    assert.deepEqual(find(layout.ops, 'element').map((e) => e.timeout ?? e.cache), [1, 600_000, 1_000, 31_536_000_000, 1_500]);
+  });
+
+  test('cache lifetimes: from 1 s to 365 days', () => {
+    const { problems } = compile('<x-a cache="500ms"></x-a>\n<x-a cache="8761h"></x-a>\n<x-a cache="0"></x-a>');
+    assert.deepEqual(shown(problems), [
+      '1:6 cache="500ms" is less than 1 s: use a duration from 1 s to 365 days',
+      '2:6 cache="8761h" is more than 365 days: use a duration from 1 s to 365 days',
+      '3:6 cache="0" is less than 1 s: use a duration from 1 s to 365 days',
+    ]);
+  });
+
+  test('checkDuration and the bounds, for the config to share', () => {
+    assert.deepEqual(TIMEOUT_BOUNDS_MS, { min: 1, max: 600_000 });
+    assert.deepEqual(CACHE_BOUNDS_MS, { min: 1_000, max: 365 * 24 * 3_600_000 });
+    assert.ok(TIMEOUT_BOUNDS_MS.max < 2 ** 31 - 1 && CACHE_BOUNDS_MS.max < Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(checkDuration('2s', TIMEOUT_BOUNDS_MS), { ms: 2_000 });
+    assert.deepEqual(checkDuration(' 300 ms ', TIMEOUT_BOUNDS_MS), { ms: 300 });
+    assert.deepEqual(checkDuration(250, TIMEOUT_BOUNDS_MS), { ms: 250 });
+    assert.deepEqual(checkDuration(60, CACHE_BOUNDS_MS, 's'), { ms: 60_000 });
+    assert.deepEqual(checkDuration('90', CACHE_BOUNDS_MS, 's'), { ms: 90_000 });
+    assert.deepEqual(checkDuration(-1, TIMEOUT_BOUNDS_MS), { error: 'is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes' });
+    assert.deepEqual(checkDuration(Number.NaN, TIMEOUT_BOUNDS_MS), { error: 'is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes' });
+    assert.deepEqual(checkDuration(Infinity, TIMEOUT_BOUNDS_MS), { error: 'is more than 10 minutes: use a duration from 1 ms to 10 minutes' });
+    assert.deepEqual(checkDuration(`${'9'.repeat(400)}h`.slice(0, 60), TIMEOUT_BOUNDS_MS), { error: 'is more than 10 minutes: use a duration from 1 ms to 10 minutes' });
+    assert.deepEqual(checkDuration('1e3', TIMEOUT_BOUNDS_MS), { error: 'is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes' });
+    // parseDuration keeps its contract: milliseconds or undefined, no bounds.
+    assert.equal(parseDuration('597h'), 597 * 3_600_000);
+    assert.equal(parseDuration('0'), 0);
+    assert.equal(parseDuration('90', 's'), 90_000);
+    assert.equal(parseDuration('soon'), undefined);
+    assert.equal(parseDuration(`${'9'.repeat(400)}h`), undefined, 'too long to be a duration');
+    const slow = timed(() => parseDuration(`1${' '.repeat(100_000)}x`));
+    assert.equal(slow.value, undefined);
+    assert.ok(slow.ms < 500, `${slow.ms} ms`);
+  });
+});
+
+describe('other layout values checked at start-up', () => {
+  test('a default route status must be one a page can have', () => {
+    const { problems } = compile('<atoll-route default status="204"></atoll-route><atoll-route default status="999"></atoll-route><atoll-route default status="410"></atoll-route>');
+    assert.deepEqual(problems.errors.map((p) => p.message.slice(0, 45)), [
+      'status="204" is not a status a page can have:',
+      'status="999" is not a status a page can have:',
+    ]);
+  });
+
+  test('a redirect target is percent-encoded once, at start-up', () => {
+    const { layout, problems } = compile('<atoll-redirect from="/a" to="/b?x=€ y"></atoll-redirect>');
+    assert.deepEqual(shown(problems), []);
+    assert.equal(find(layout.ops, 'redirect')[0]!.to, '/b?x=%E2%82%AC%20y');
   });
 });
