@@ -3,10 +3,14 @@
  * `--root DIR` (default: the current folder).
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SiteError, formatProblem } from './errors.ts';
-import { createAtoll, listen } from './index.ts';
-import { jsonLogger, silentLogger } from './log.ts';
+import { createAtoll, listen, type RunningServer } from './index.ts';
+import { DEFAULT_DRAIN_TIMEOUT } from './server.ts';
+import { isLogLevel, jsonLogger, LOG_LEVELS, type JsonLogger, type LogLevel } from './log.ts';
+import { ProblemList } from './errors.ts';
+import { loadConfig } from './site/config.ts';
 import { loadSite } from './site/load.ts';
 import { isWorker, runPrimary, workerCount } from './workers.ts';
 
@@ -27,7 +31,9 @@ Options:
   --host H         host for serve (or HOST)
   --out FILE       where render writes the page
   --workers N      serve from N processes on one port ("auto": one per core)
-  --quiet          no request log lines
+  --quiet          no request log lines (the same as --log-level warn)
+  --log-level L    debug, info, warn, error or silent (serve, render;
+                   default: the config's logLevel, else info)
   --csp            serve with a Content-Security-Policy: a nonce per
                    request, Atoll's default policy (see docs/security.md)
   -h, --help       this text
@@ -47,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
+        'log-level': { type: 'string' },
         csp: { type: 'boolean' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -63,6 +70,15 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const siteOptions = { root: values.root ?? '.', configPath: values.config };
+  const levelFlag = values['log-level'];
+  if (levelFlag !== undefined && !isLogLevel(levelFlag)) {
+    process.stderr.write(`atoll: --log-level takes one of ${LOG_LEVELS.join(', ')}, not "${levelFlag}"\n`);
+    return 2;
+  }
+  /** The log level: the flag, else --quiet, else the config's `logLevel` (set once the site is read), else info. */
+  const cliLevel: LogLevel | undefined = levelFlag ?? (values.quiet ? 'warn' : undefined);
+  const makeLogger = (configLevel?: unknown): JsonLogger =>
+    jsonLogger(undefined, { level: cliLevel ?? (isLogLevel(configLevel) ? configLevel : 'info') });
   try {
     switch (command) {
       case 'build': {
@@ -89,7 +105,9 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write('atoll render: give the path to render, e.g. atoll render /home\n');
           return 2;
         }
-        const atoll = await createAtoll({ ...siteOptions, logger: jsonLogger() });
+        const logger = makeLogger();
+        const atoll = await createAtoll({ ...siteOptions, logger });
+        if (cliLevel === undefined && isLogLevel(atoll.site.config.logLevel)) logger.level = atoll.site.config.logLevel;
         let page = await atoll.render(target);
         for (let hops = 0; hops < 5 && page.status >= 300 && page.status < 400; hops++) {
           const location = page.headers.get('location')!;
@@ -115,35 +133,80 @@ export async function main(argv: string[]): Promise<number> {
           // Check the site and build the client once, here; the workers then only load it.
           const site = await loadSite(siteOptions);
           const { ensureBuild } = await import('./build/client.ts');
-          await ensureBuild(site, { build: 'if-stale' }, values.quiet ? silentLogger : jsonLogger());
-          await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`);
+          await ensureBuild(site, { build: 'if-stale' }, makeLogger(site.config.logLevel));
+          const drainMs = typeof site.config.drainTimeout === 'number' ? site.config.drainTimeout : DEFAULT_DRAIN_TIMEOUT;
+          await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`, { drainMs });
+          // The workers are gone; what the primary loaded (the build's helpers) must not hold the exit.
+          setTimeout(() => process.exit(0), 100).unref();
           return 0;
         }
-        const atoll = await createAtoll({
-          ...siteOptions,
-          logger: values.quiet ? silentLogger : jsonLogger(),
-          client: { build: isWorker() ? false : 'if-stale' },
-          ...(values.csp ? { config: { csp: {} } } : {}),
-        });
-        const port = Number(portValue ?? atoll.site.config.port ?? 3000);
-        const host = values.host ?? process.env.HOST ?? atoll.site.config.host ?? '127.0.0.1';
+        // Port, host and log level are read from the config before the site
+        // loads, so that the server can listen (and answer its health
+        // endpoint) while the site and its client build are being prepared.
+        // Problems are reported by the full load below.
+        const early = await loadConfig(resolve(siteOptions.root), new ProblemList(), siteOptions.configPath).catch(() => undefined);
+        const config = (early?.config ?? {}) as { port?: unknown; host?: unknown; logLevel?: unknown };
+        const port = Number(portValue ?? (Number.isInteger(config.port) ? config.port : 3000));
+        const host = values.host ?? process.env.HOST ?? (typeof config.host === 'string' ? config.host : '127.0.0.1');
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
           process.stderr.write(`atoll serve: "${portValue}" is not a port number\n`);
           return 2;
         }
-        const running = await listen(atoll, { port, host });
-        if (!isWorker()) process.stdout.write(`Atoll is serving ${atoll.site.root} at ${running.url}\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            // A worker's IPC channel to the primary would keep it alive: let go of it too.
-            void running.close().then(() => {
-              if (isWorker()) process.disconnect?.();
-              resolve();
-            });
+        const logger = makeLogger(config.logLevel);
+        // SIGTERM/SIGINT: drain (see server.ts). Installed before anything
+        // loads, so a signal while starting stops cleanly too. A second
+        // signal stops at once (a worker ignores it: the primary forwards
+        // every signal it gets, and a terminal sends Ctrl-C to both).
+        let signalled = false;
+        const signal = new Promise<NodeJS.Signals>((resolveSignal) => {
+          const onSignal = (sig: NodeJS.Signals): void => {
+            if (signalled) {
+              if (isWorker()) return;
+              logger.warn({ signal: sig }, 'second signal: stopping without waiting for responses in flight');
+              process.exit(1);
+            }
+            signalled = true;
+            resolveSignal(sig);
           };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
         });
+        const loading = createAtoll({
+          ...siteOptions,
+          logger,
+          client: { build: isWorker() ? false : 'if-stale' },
+          ...(values.csp ? { config: { csp: {} } } : {}),
+        });
+        loading.catch(() => {}); // reported through `running.ready` (or the worker's await) below
+        let running: RunningServer;
+        if (isWorker()) {
+          // A worker listens only once its site is loaded: the primary hands
+          // connections to every listening worker, and one still loading
+          // would answer them 503.
+          const atoll = await Promise.race([loading, signal.then(() => undefined)]);
+          if (atoll === undefined) {
+            setTimeout(() => process.exit(0), 100).unref();
+            return 0;
+          }
+          running = await listen(atoll, { port, host, logger });
+        } else {
+          running = await listen(loading, { port, host, logger });
+          logger.info({ url: running.url, root: resolve(siteOptions.root) }, 'listening; loading the site');
+        }
+        const first = await Promise.race([running.ready, signal.then(() => undefined)]);
+        if (first !== undefined) {
+          if (cliLevel === undefined && isLogLevel(first.site.config.logLevel)) logger.level = first.site.config.logLevel;
+          if (!isWorker()) process.stdout.write(`Atoll is serving ${first.site.root} at ${running.url}\n`);
+        }
+        const sig = await signal;
+        logger.info({ signal: sig, inFlight: running.stats().inFlight }, 'draining: no new connections, letting responses in flight finish');
+        await running.close();
+        logger.info({ ...running.closed }, 'stopped');
+        // A worker's IPC channel to the primary would keep it alive: let go of it too.
+        if (isWorker()) process.disconnect?.();
+        // Whatever is still pending (a client build interrupted by the
+        // signal, a pooled connection to a remote) must not hold the exit.
+        setTimeout(() => process.exit(0), 100).unref();
         return 0;
       }
       default:

@@ -5,13 +5,13 @@
  */
 // First, so that Lit's renderer picks up the fast path (render/lit-fastpath.ts).
 import { fastPathInEffect } from './render/element.ts';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { formatLocation } from './errors.ts';
 import { fetchHandler } from './adapters/fetch.ts';
-import { nodeHandler } from './adapters/node.ts';
+import { nodeHandler, type NodeHandler, type TransportStats } from './adapters/node.ts';
 import { handle, type Engine } from './handle.ts';
 import { jsonLogger, type Logger } from './log.ts';
+import { DEFAULT_DRAIN_TIMEOUT, startServer, type CloseResult, type Readiness, type ServerOptions } from './server.ts';
 import { collect } from './render/chunks.ts';
 import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
 import { LruStore, type RenderCacheStore } from './render/cache.ts';
@@ -21,7 +21,9 @@ import { prepareClient, type ClientOptions } from './build/client.ts';
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
 export type { ElementContext, ServerHooks } from './hooks.ts';
-export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log.ts';
+export { jsonLogger, memoryLogger, silentLogger, type JsonLogger, type Logger, type LogLevel } from './log.ts';
+export { HEALTH_PATH, type CloseResult, type Readiness } from './server.ts';
+export type { NodeHandler, TransportLimits, TransportStats } from './adapters/node.ts';
 export { loadSite, type Site } from './site/load.ts';
 export { FALLBACK_ATTRIBUTE } from './render/page.ts';
 export { HttpSignal, httpStatus, notFound, redirect } from './signals.ts';
@@ -67,8 +69,8 @@ export interface RenderedPage {
 export interface Atoll {
   site: Site;
   logger: Logger;
-  /** The handler for `http.createServer`. */
-  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The handler for `http.createServer`; `handler.stats()` counts stalled clients closed and failed writes. */
+  handler: NodeHandler;
   /** The Web handler: `fetch(Request) => Response`. */
   fetch: (request: Request) => Promise<Response>;
   /** Renders one path (with query) to a string, e.g. for static export. */
@@ -115,32 +117,74 @@ export interface RunningServer {
   server: Server;
   /** The base URL, e.g. `http://127.0.0.1:3000`. */
   url: string;
-  close(): Promise<void>;
+  /** `starting` until the site is loaded, `ready`, then `draining` once closing. */
+  readonly state: Readiness;
+  /** Resolves with the Atoll instance once it is serving (rejects when loading failed). */
+  ready: Promise<Atoll>;
+  /** The Node adapter's counters (zeros before the site is loaded). */
+  stats(): TransportStats & { inFlight: number };
+  /**
+   * Graceful shutdown: stops accepting, lets responses in flight finish for
+   * up to `drainMs` (default: the site's `drainTimeout`, else 10 s), then
+   * destroys what is left; idle keep-alive connections are closed.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
+  /** What the last `close` did (responses destroyed at the drain timeout, time taken); undefined before. */
+  readonly closed: CloseResult | undefined;
 }
 
-/** Starts Node's HTTP server for an Atoll instance. Port 0 picks a free port. */
-export async function listen(atoll: Atoll, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
-  const server = createServer(atoll.handler);
-  server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 3000, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+/** Options for {@link listen}. */
+export interface ListenOptions extends Omit<ServerOptions, 'logger'> {
+  /** Where the server's own lines go (default: the Atoll instance's logger, or JSON lines on stderr). */
+  logger?: Logger;
+}
+
+const EMPTY_STATS: TransportStats = { inFlight: 0, sendTimeouts: 0, bufferLimits: 0, stalledClosed: 0, headFailures: 0, bodyFailures: 0 };
+
+/**
+ * Starts Node's HTTP server for an Atoll instance. Port 0 picks a free port.
+ *
+ * Given a Promise (e.g. `listen(createAtoll(options))`), the server listens at
+ * once and answers `503` with `Retry-After: 1` (and `/_atoll/health` with
+ * `{"status":"starting"}`) until the site is loaded. If loading fails, the
+ * server is closed and `ready` rejects.
+ */
+export async function listen(atoll: Atoll | Promise<Atoll>, options: ListenOptions = {}): Promise<RunningServer> {
+  const given = atoll instanceof Promise ? undefined : atoll;
+  const running = await startServer({ ...options, logger: options.logger ?? given?.logger ?? jsonLogger() });
+  let loaded: Atoll | undefined;
+  let closed: CloseResult | undefined;
+  const ready = Promise.resolve(atoll).then(
+    (a) => {
+      loaded = a;
+      running.ready(a.handler);
+      return a;
+    },
+    async (e: unknown) => {
+      await running.close({ drainMs: 0 });
+      throw e;
+    },
+  );
+  // The caller sees a failed load through `ready`; this keeps it from being unhandled when nobody looks.
+  ready.catch(() => {});
+  if (given !== undefined) await ready;
   return {
-    server,
-    url: `http://${shownHost}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    server: running.server,
+    url: running.url,
+    get state() {
+      return running.state;
+    },
+    ready,
+    stats: () => ({ ...(loaded?.handler.stats() ?? EMPTY_STATS), inFlight: running.inFlight }),
+    close: (closeOptions = {}) => {
+      const configured = loaded?.site.config.drainTimeout;
+      const drainMs = closeOptions.drainMs ?? (typeof configured === 'number' && configured >= 0 ? configured : DEFAULT_DRAIN_TIMEOUT);
+      return running.close({ drainMs }).then((r) => {
+        closed = r;
+      });
+    },
+    get closed() {
+      return closed;
+    },
   };
 }

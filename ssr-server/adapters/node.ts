@@ -2,13 +2,30 @@
  * The Node `http` adapter: turns an `IncomingMessage` into a core request and
  * writes the core response to a `ServerResponse`, with backpressure and with
  * a client disconnect turned into an `AbortSignal`.
+ *
+ * It is the last line of defence between a response and the process: nothing
+ * thrown while writing (an invalid status or header value at `writeHead`, an
+ * Early Hints value, a rejection during the body drain) escapes the request
+ * listener. A head that cannot be written becomes a clean 500; a body that
+ * fails mid-stream ends that response only.
+ *
+ * It also bounds what one client can hold: a response whose client takes no
+ * bytes for `sendTimeout` ms while some are waiting, or that holds more than
+ * `maxBufferedBytes` for a client that does not read, is closed, counted and
+ * logged once (see {@link StallWatch}).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
-import { errorFields } from '../log.ts';
+import { errorFields, safeString, type Logger } from '../log.ts';
+
+/** Default `sendTimeout`: a client that takes nothing for this long is closed. */
+export const DEFAULT_SEND_TIMEOUT = 30_000;
+/** Default `maxBufferedBytes`: most bytes held for one client that does not read. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** Resolves on `writable`'s next 'drain' or when the response closes, whichever is first. */
 function drainOrClose(writable: NodeJS.EventEmitter, res: ServerResponse): Promise<void> {
@@ -32,12 +49,13 @@ export class NodeResponseSink implements Sink {
   constructor(private readonly res: ServerResponse) {}
   write(chunk: string | Uint8Array): boolean {
     const res = this.res;
+    if (this.closed) return false;
     if (!this.corked) {
       this.corked = true;
       res.cork();
       process.nextTick(() => {
         this.corked = false;
-        res.uncork();
+        if (!res.destroyed) res.uncork();
       });
     }
     // Encoding once here spares Node a second pass over the string (it would
@@ -59,7 +77,7 @@ export class NodeResponseSink implements Sink {
  * promise holds with compression too: Atoll flushes before every wait.
  */
 export class CompressedResponseSink implements Sink {
-  private readonly z: BrotliCompress | Gzip;
+  readonly z: BrotliCompress | Gzip;
   constructor(
     private readonly res: ServerResponse,
     encoding: 'br' | 'gzip',
@@ -68,11 +86,12 @@ export class CompressedResponseSink implements Sink {
       encoding === 'br'
         ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } })
         : createGzip({ level: 4 });
-    this.z.on('error', (e) => res.destroy(e));
+    this.z.on('error', () => res.destroy());
     res.on('close', () => this.z.destroy());
     this.z.pipe(res);
   }
   write(chunk: string | Uint8Array): boolean {
+    if (this.closed) return false;
     return this.z.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
   flush(): void {
@@ -101,81 +120,308 @@ export function toNodeHeaders(headers: Headers): Record<string, string | string[
   return out;
 }
 
-/** Builds the `(req, res)` handler for Node's `http` server. */
-export function nodeHandler(engine: Engine): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
+/** Limits on what one client may hold (from `site.config`, or given to {@link nodeHandler}). */
+export interface TransportLimits {
+  /** A response whose client takes no bytes for this long while some wait is closed (ms). */
+  sendTimeout: number;
+  /** A response holding more than this many bytes for a client that does not read is closed. */
+  maxBufferedBytes: number;
+}
+
+/** Counters of the Node adapter (for tests, a log line, a metrics endpoint). */
+export interface TransportStats {
+  /** Responses being written now. */
+  inFlight: number;
+  /** Responses closed because their client took nothing for `sendTimeout` ms. */
+  sendTimeouts: number;
+  /** Responses closed because they held more than `maxBufferedBytes` for a client that did not read. */
+  bufferLimits: number;
+  /** `sendTimeouts + bufferLimits`. */
+  stalledClosed: number;
+  /** Heads that could not be written (answered 500 instead). */
+  headFailures: number;
+  /** Bodies that failed while streaming (that response was ended). */
+  bodyFailures: number;
+}
+
+/** The Node handler, with its counters. */
+export type NodeHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  stats(): TransportStats;
+};
+
+const positive = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+
+/** The limits a site's config asks for, with the defaults. */
+export function limitsFromConfig(config: unknown): TransportLimits {
+  const c = (typeof config === 'object' && config !== null ? config : {}) as { sendTimeout?: unknown; maxBufferedBytes?: unknown };
+  return {
+    sendTimeout: positive(c.sendTimeout) ?? DEFAULT_SEND_TIMEOUT,
+    maxBufferedBytes: positive(c.maxBufferedBytes) ?? DEFAULT_MAX_BUFFERED_BYTES,
+  };
+}
+
+/** One response being watched for a stalled client. */
+interface Watched {
+  res: ServerResponse;
+  compressor: BrotliCompress | Gzip | undefined;
+  requestId: string;
+  /** Bytes the socket had handed to the kernel at the last look. */
+  sent: number;
+  /** When bytes last moved (or nothing was waiting). */
+  since: number;
+  /** Set once the response was closed for its client. */
+  closedFor?: 'send-timeout' | 'buffer-limit';
+}
+
+/** Bytes that left this socket for the kernel so far (`bytesWritten` counts the queued ones too). */
+function sentBytes(socket: Socket | null): number {
+  if (socket === null) return 0;
+  const n = socket.bytesWritten - socket.writableLength;
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Bytes waiting for one client: the response's and socket's buffers, plus the compressor's. */
+function bufferedBytes(w: Watched): number {
+  const z = w.compressor;
+  return w.res.writableLength + (z === undefined ? 0 : z.writableLength + z.readableLength);
+}
+
+/**
+ * Watches the responses being written with one timer for all of them (it
+ * runs only while there are some): a response with bytes waiting whose
+ * socket took none for `sendTimeout` ms is closed; so is one holding more
+ * than `maxBufferedBytes` whose socket took none for a whole tick.
+ */
+class StallWatch {
+  private readonly watched = new Set<Watched>();
+  private timer: NodeJS.Timeout | undefined;
+  readonly tick: number;
+  constructor(
+    private readonly limits: TransportLimits,
+    private readonly onStalled: (w: Watched, reason: 'send-timeout' | 'buffer-limit', buffered: number) => void,
+  ) {
+    this.tick = Math.max(20, Math.min(1000, Math.floor(limits.sendTimeout / 4)));
+  }
+  get size(): number {
+    return this.watched.size;
+  }
+  add(w: Watched): void {
+    this.watched.add(w);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.tick);
+      this.timer.unref();
+    }
+  }
+  delete(w: Watched): void {
+    this.watched.delete(w);
+    if (this.watched.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+  private sweep(): void {
+    const now = performance.now();
+    for (const w of this.watched) {
+      if (w.res.destroyed || w.res.writableFinished) {
+        this.delete(w);
+        continue;
+      }
+      const sent = sentBytes(w.res.socket);
+      const buffered = bufferedBytes(w);
+      if (sent !== w.sent || buffered === 0) {
+        w.sent = sent;
+        w.since = now;
+        continue;
+      }
+      const idle = now - w.since;
+      const reason = buffered > this.limits.maxBufferedBytes && idle >= this.tick ? 'buffer-limit' : idle >= this.limits.sendTimeout ? 'send-timeout' : undefined;
+      if (reason !== undefined) {
+        this.delete(w);
+        this.onStalled(w, reason, buffered);
+      }
+    }
+  }
+}
+
+/** A logger call that cannot throw (an operator's logger might). */
+function safeLog(logger: Logger, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+  try {
+    logger[level](fields, message);
+  } catch {
+    // nothing sensible left to do
+  }
+}
+
+const INTERNAL_ERROR = 'Internal Server Error\n';
+
+/**
+ * Builds the `(req, res)` handler for Node's `http` server. `limits`
+ * defaults to the site config's `sendTimeout` and `maxBufferedBytes`.
+ */
+export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFromConfig(engine.site.config)): NodeHandler {
+  const stats = { sendTimeouts: 0, bufferLimits: 0, headFailures: 0, bodyFailures: 0 };
+  let inFlight = 0;
+  const watch = new StallWatch(limits, (w, reason, buffered) => {
+    w.closedFor = reason;
+    if (reason === 'send-timeout') stats.sendTimeouts++;
+    else stats.bufferLimits++;
+    safeLog(
+      engine.logger,
+      'warn',
+      { requestId: w.requestId, reason, bufferedBytes: buffered, sendTimeout: limits.sendTimeout, maxBufferedBytes: limits.maxBufferedBytes },
+      reason === 'send-timeout' ? 'closed a client that took nothing for sendTimeout' : 'closed a client that does not read (maxBufferedBytes)',
+    );
+    w.res.destroy();
+  });
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const controller = new AbortController();
-    res.on('close', () => {
+    let requestId = '-';
+    let status = 0;
+    let watched: Watched | undefined;
+    let logged = false;
+    inFlight++;
+    // A write after the end or a socket error must not become an uncaught 'error'.
+    res.on('error', () => {});
+    res.once('close', () => {
+      inFlight--;
+      if (watched !== undefined) watch.delete(watched);
       if (!res.writableFinished) controller.abort(new Error('the client went away'));
     });
-    const headers = new Headers();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-    }
+    const log = (): void => {
+      if (logged) return;
+      logged = true;
+      safeLog(
+        engine.logger,
+        'info',
+        {
+          requestId,
+          method: req.method,
+          path: (req.url ?? '/').split('?')[0],
+          status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          aborted: controller.signal.aborted || undefined,
+          closed: watched?.closedFor,
+        },
+        'request',
+      );
+    };
+    /** The last resort when anything in here throws: a clean 500 if the head is not out yet, else the end of this response. */
+    const fail = (e: unknown, message: string, counter: 'headFailures' | 'bodyFailures'): void => {
+      stats[counter]++;
+      safeLog(engine.logger, 'error', { requestId, ...errorFields(e) }, message);
+      try {
+        if (!res.headersSent && !res.destroyed) {
+          for (const name of res.getHeaderNames()) res.removeHeader(name);
+          res.writeHead(500, {
+            'content-type': 'text/plain; charset=utf-8',
+            'content-length': String(Buffer.byteLength(INTERNAL_ERROR)),
+            'cache-control': 'no-store',
+            'x-content-type-options': 'nosniff',
+            connection: 'close',
+          });
+          res.end(req.method === 'HEAD' ? undefined : INTERNAL_ERROR);
+          status = 500;
+        } else {
+          res.destroy();
+        }
+      } catch {
+        res.destroy();
+      }
+      controller.abort(new Error('the response failed'));
+      log();
+    };
+
     const respond = (response: CoreResponse): void => {
-      const log = (): void => {
-        engine.logger.info(
-          {
-            requestId: response.requestId,
-            method: req.method,
-            path: (req.url ?? '/').split('?')[0],
-            status: response.status,
-            ms: Math.round((performance.now() - started) * 10) / 10,
-            aborted: controller.signal.aborted || undefined,
-          },
-          'request',
-        );
-      };
+      requestId = typeof response.requestId === 'string' ? response.requestId : '-';
+      status = response.status;
       if (res.destroyed) {
         log();
         return;
       }
-      const body0 = response.body;
-      const encoding = body0.kind === 'html' && engine.compress !== false ? pickEncoding(headers.get('accept-encoding')) : undefined;
+      const body = response.body;
+      const encoding = body.kind === 'html' && engine.compress !== false ? pickEncoding(headers.get('accept-encoding')) : undefined;
       if (encoding !== undefined) {
         response.headers.set('content-encoding', encoding);
         const vary = response.headers.get('vary');
         if (vary === null) response.headers.set('vary', 'Accept-Encoding');
         else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary)) response.headers.set('vary', `${vary}, Accept-Encoding`);
       }
-      res.writeHead(response.status, toNodeHeaders(response.headers));
-      const body = response.body;
+      try {
+        res.writeHead(response.status, toNodeHeaders(response.headers));
+      } catch (e) {
+        fail(e, 'the response head could not be written; answered 500', 'headFailures');
+        return;
+      }
       if (req.method === 'HEAD' || body.kind === 'none') {
         controller.abort(new Error('no body'));
         res.end();
         log();
         return;
       }
+      const compressed = body.kind === 'html' && encoding !== undefined ? new CompressedResponseSink(res, encoding) : undefined;
+      watched = { res, compressor: compressed?.z, requestId, sent: sentBytes(res.socket), since: performance.now() };
+      watch.add(watched);
       if (body.kind === 'text' || body.kind === 'bytes') {
         res.end(body.kind === 'text' ? body.text : body.data);
         log();
         return;
       }
-      const compressed = encoding !== undefined ? new CompressedResponseSink(res, encoding) : undefined;
-      drainTo(body.result, compressed ?? new NodeResponseSink(res)).then(
-        () => {
+      drainTo(body.result, compressed ?? new NodeResponseSink(res))
+        .then(() => {
           if (compressed !== undefined) compressed.end();
           else if (!res.destroyed) res.end();
           log();
-        },
-        (e: unknown) => {
-          engine.logger.error({ requestId: response.requestId, ...errorFields(e) }, 'rendering failed mid-stream');
-          res.destroy(e instanceof Error ? e : new Error(String(e)));
-          controller.abort(e);
-          log();
-        },
-      );
+        })
+        .catch((e: unknown) => fail(e, 'rendering failed mid-stream', 'bodyFailures'));
     };
-    const early = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
-    const response = handle(engine, {
-      method: req.method ?? 'GET',
-      target: req.url ?? '/',
-      headers,
-      signal: controller.signal,
-      onEarlyHints: early ? (links) => res.writeEarlyHints({ link: [...links] }) : undefined,
-    });
-    if (response instanceof Promise) void response.then(respond);
-    else respond(response);
+
+    const headers = new Headers();
+    try {
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      }
+      const early = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+      let hintsFailed = false;
+      const response = handle(engine, {
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        headers,
+        signal: controller.signal,
+        onEarlyHints: early
+          ? (links) => {
+              if (hintsFailed || res.headersSent || res.destroyed) return;
+              try {
+                res.writeEarlyHints({ link: [...links] });
+              } catch (e) {
+                hintsFailed = true;
+                safeLog(engine.logger, 'warn', { links: safeString(links), ...errorFields(e) }, 'Early Hints could not be written; left out');
+              }
+            }
+          : undefined,
+      });
+      if (response instanceof Promise) {
+        response.then(
+          (r) => {
+            try {
+              respond(r);
+            } catch (e) {
+              fail(e, 'writing the response failed', 'headFailures');
+            }
+          },
+          (e: unknown) => fail(e, 'the request failed', 'headFailures'),
+        );
+      } else respond(response);
+    } catch (e) {
+      fail(e, 'writing the response failed', 'headFailures');
+    }
   };
+  return Object.assign(handler, {
+    stats: (): TransportStats => ({
+      inFlight,
+      ...stats,
+      stalledClosed: stats.sendTimeouts + stats.bufferLimits,
+    }),
+  });
 }
