@@ -298,7 +298,12 @@ export class ElementWork {
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
       const key = cacheKey(this.op.tag, this.attributes, outcome.json);
-      const hit = store.get(key);
+      let hit: ReturnType<RenderCacheStore['get']>;
+      try {
+        hit = store.get(key);
+      } catch {
+        hit = undefined; // a store that throws is a miss
+      }
       if (hit === undefined) return this.fresh(outcome, key, store);
       if (!(hit instanceof Promise)) return this.fromCache(hit);
       const done = hit
