@@ -17,6 +17,7 @@ import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
 import { LruStore, type RenderCacheStore } from './render/cache.ts';
 import type { MergeHeaders } from './render/headers.ts';
 import { prepareClient, type ClientOptions } from './build/client.ts';
+import { fetchRemote } from './remote/client.ts';
 
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
@@ -91,6 +92,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
     cache: options.cache === false ? undefined : (options.cache ?? new LruStore()),
     mergeHeaders: options.mergeHeaders,
     compress: options.compress,
+    fetchRemote,
     ...(await prepareClient(site, options.client ?? {}, logger)),
   };
   return {
