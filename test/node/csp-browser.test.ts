@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { createAtoll, listen, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
+import { buildClient } from '../../ssr-server/build/build.ts';
+import { createAtoll, listen, loadSite, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { repoRoot } from '../helpers.ts';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -76,6 +77,9 @@ async function serveDemo(): Promise<{ url: string; child: ChildProcess; root: st
   const root = mkdtempSync(join(tmpdir(), 'atoll-csp-demo-'));
   for (const dir of ['layouts', 'elements']) cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
   writeFileSync(join(root, 'package.json'), '{ "private": true, "type": "module" }\n');
+  // Built here without minifying the element bundles (seconds faster; CSP does not care):
+  // `atoll serve` then finds the build fresh and serves it as it is.
+  await buildClient(await loadSite({ root }), { minify: false });
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atoll.mjs'), 'serve', '--csp', '--root', root, '--port', '0', '--quiet'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
