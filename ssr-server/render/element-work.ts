@@ -189,6 +189,8 @@ export class ElementWork {
         this.outcome = outcome;
         this.work = { phase, ms: now() - started };
         clearTimeout(this.timer);
+        // A remote that failed before its head sent no headers: nothing is unknown any more.
+        this.headersKnown = true;
         this.headersArrived?.();
         if (phase === 'data' && this.op.primary && this.def.hooks.headers !== undefined && outcome.kind === 'ok') {
           this.callHeaders(outcome.props);
@@ -197,6 +199,7 @@ export class ElementWork {
       .catch((err: unknown) => {
         // Only a broken logger gets here; the element still ends in a state the page can render.
         this.outcome ??= { kind: 'failed', phase };
+        this.headersKnown = true;
         this.headersArrived?.();
         void err;
       });
