@@ -130,6 +130,8 @@ export interface ResolvedConfig
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -142,7 +144,7 @@ export interface Bounds {
 /** Element timeouts (`timeout`, `elements.<tag>.timeout`). */
 export const TIMEOUT_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
 /** Render-cache lifetimes (`elements.<tag>.cache`): up to a year. */
-export const CACHE_BOUNDS: Bounds = { min: 1, max: 365 * 24 * 60 * MINUTE };
+export const CACHE_BOUNDS: Bounds = { min: 1, max: 365 * DAY };
 export const REMOTE_HEAD_DEADLINE_BOUNDS: Bounds = { min: 1, max: 60 * SECOND };
 export const SEND_TIMEOUT_BOUNDS: Bounds = { min: SECOND, max: 10 * MINUTE };
 export const DRAIN_TIMEOUT_BOUNDS: Bounds = { min: 0, max: 10 * MINUTE };
@@ -208,6 +210,8 @@ function describe(x: unknown): string {
 const mustBe = (what: string) => (issue: { input: unknown }) => `must be ${what}, not ${describe(issue.input)}`;
 
 function formatMs(ms: number): string {
+  if (ms >= DAY && ms % DAY === 0) return ms === DAY ? '1 day' : `${ms / DAY} days`;
+  if (ms >= HOUR && ms % HOUR === 0) return ms === HOUR ? '1 hour' : `${ms / HOUR} hours`;
   if (ms >= MINUTE && ms % MINUTE === 0) return ms === MINUTE ? '1 minute' : `${ms / MINUTE} minutes`;
   if (ms >= SECOND && ms % SECOND === 0) return `${ms / SECOND} s`;
   return `${ms} ms`;
@@ -602,13 +606,16 @@ export type ConfigLocator = (path: ConfigPath, at: 'key' | 'value') => SourceLoc
 const pathId = (path: ConfigPath): string => JSON.stringify(path);
 
 /**
- * Offsets of every key and value in a JSON text, by key path. The text must
- * be valid JSON (it has been parsed); iterative, so nesting depth is no risk.
+ * Offsets of every key and value in a JSON text, by key path, down to the
+ * depth that {@link readPlainData} keeps. The text must be valid JSON (it
+ * has been parsed); iterative and linear, so nesting depth is no risk.
  * A key written twice maps to its last occurrence, as `JSON.parse` keeps.
  */
 export function jsonOffsets(text: string): Map<string, { key?: number; value?: number }> {
   const map = new Map<string, { key?: number; value?: number }>();
   const note = (path: ConfigPath, kind: 'key' | 'value', at: number): void => {
+    // Nothing deeper than plain data keeps is ever reported (and long paths would cost O(depth²)).
+    if (path.length > MAX_DEPTH + 1) return;
     const id = pathId(path);
     const entry = map.get(id) ?? {};
     entry[kind] = at;
@@ -760,21 +767,33 @@ function check(input: unknown, early: readonly PathProblem[], locate: ConfigLoca
   let out: ResolvedConfig = {};
   try {
     const result = v.safeParse(configSchema, input ?? {});
-    if (result.success) out = result.output;
+    if (result.success) out = withoutUndefined(result.output);
     else {
       for (const issue of result.issues) {
         const p = issueToProblem(issue);
         if (!early.some((e) => startsWith(p.path, e.path))) found.push(p);
       }
-      out = bestEffort(input);
+      out = withoutUndefined(bestEffort(input));
     }
   } catch (e) {
     found.push({ path: [], at: 'value', message: `the config could not be checked: ${safeMessage(e)}` });
   }
   const located = found.map((p) => ({ loc: (p.locate ?? locate)(p.path, p.at), message: p.message }));
-  located.sort((a, b) => (a.loc.file === b.loc.file ? (a.loc.line ?? 0) - (b.loc.line ?? 0) || (a.loc.col ?? 0) - (b.loc.col ?? 0) : 0));
+  // The file's problems in file order, then those of config given in code (in schema order).
+  const rank = (l: SourceLocation): number => (l.file === CODE_CONFIG_LOCATION ? 1 : 0);
+  located.sort((a, b) => rank(a.loc) - rank(b.loc) || (a.loc.line ?? 0) - (b.loc.line ?? 0) || (a.loc.col ?? 0) - (b.loc.col ?? 0));
   for (const { loc, message } of located) problems.error(loc, message);
   return out;
+}
+
+/** `value` with keys whose value is undefined left out (`csp: false`, `timeout: undefined` in code), at every depth. */
+function withoutUndefined<T>(value: T): T {
+  if (!isRecord(value)) return value;
+  for (const k of Object.keys(value)) {
+    if (value[k] === undefined) delete value[k];
+    else withoutUndefined(value[k]);
+  }
+  return value;
 }
 
 /**
