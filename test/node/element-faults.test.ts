@@ -75,7 +75,7 @@ interface Row {
   /** The page status (a number or a check). */
   status: number | ((s: number) => boolean);
   /** Log lines expected for this request: `error` = exactly one error line; `problem` = exactly one warn or error line; `none` = no warn or error line. */
-  log: 'error' | 'problem' | 'none' | 'error-if-fallback';
+  log: 'error' | 'problem' | 'none' | 'error-if-fallback' | 'at-most-one';
   /** More checks of the response; returns problems. */
   check?: (r: RawResponse, body: string) => string[];
   timeoutMs?: number;
@@ -85,6 +85,18 @@ const kept = (r: RawResponse): string[] => (header(r, 'x-kept') === 'yes' ? [] :
 const absent = (name: string) => (r: RawResponse): string[] => (r.headers.has(name) ? [`header ${name} should have been dropped: ${JSON.stringify(header(r, name)?.slice(0, 80))}`] : []);
 const all = (...checks: Array<(r: RawResponse, body: string) => string[]>) => (r: RawResponse, body: string): string[] => checks.flatMap((c) => c(r, body));
 const cacheControl = (r: RawResponse): string => (r.headers.get('cache-control') ?? []).join(', ').toLowerCase();
+const cookies = (r: RawResponse): string[] => r.headers.get('set-cookie') ?? [];
+const boundedCookies = (r: RawResponse): string[] =>
+  cookies(r).length <= MAX_HEADER_COUNT ? [] : [`${cookies(r).length} Set-Cookie headers were sent (bound: ${MAX_HEADER_COUNT})`];
+/** Framing and representation headers of a part never reach the page. */
+const noFraming = (r: RawResponse): string[] => {
+  const p: string[] = [];
+  if (r.headers.has('content-length')) p.push(`the page has Content-Length ${header(r, 'content-length')}`);
+  const te = (r.headers.get('transfer-encoding') ?? []).join(',').toLowerCase();
+  if (te !== '' && te !== 'chunked') p.push(`the page has Transfer-Encoding ${te}`);
+  for (const name of ['keep-alive', 'upgrade', 'trailer', 'proxy-connection']) if (r.headers.has(name)) p.push(`the page has ${name}: ${header(r, name)}`);
+  return p;
+};
 const conservative = (r: RawResponse): string[] =>
   /\b(private|no-store)\b/.test(cacheControl(r)) ? [] : [`the page's Cache-Control "${cacheControl(r)}" lets a shared cache store it`];
 
@@ -242,6 +254,12 @@ const rows: Row[] = [
     { name: `${path}: headers() returns malformed pairs`, target: `${path}?m=bad-pairs`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: kept },
   ]),
 
+  ...(['/headers', '/headers-primary'] as const).flatMap((path): Row[] => [
+    { name: `${path}: headers() returns hop-by-hop and representation headers`, target: `${path}?m=hop-by-hop`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'at-most-one', check: all(kept, noFraming) },
+    { name: `${path}: headers() returns 1,000 cookies: cut to the bound`, target: `${path}?m=many-cookies`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: boundedCookies },
+    { name: `${path}: headers() returns an object whose getter throws`, target: `${path}?m=getter-throws`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: absent('x-trap') },
+  ]),
+
   // Remote elements (not primary): their caching headers count.
   { name: 'remote: a plain fragment', target: '/remote/ok', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none' },
   { name: 'remote (not primary): Cache-Control: private reaches the page', target: '/remote/private', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: conservative },
@@ -286,7 +304,19 @@ const rows: Row[] = [
   { name: 'remote: a body that is not a fragment', target: '/remote/not-fragment', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error' },
   { name: 'remote: a reset mid-body', target: '/remote/reset', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error' },
 
+  { name: 'remote: Vary: * reaches the page', target: '/remote/vary-star', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: (r) => ((r.headers.get('vary') ?? []).join(',').includes('*') ? [] : [`Vary is ${JSON.stringify(r.headers.get('vary'))}`]) },
+  { name: 'remote: 200 Set-Cookie headers: cut to the bound', target: '/remote/many-cookies', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: boundedCookies },
+  { name: 'remote: a control character in one Set-Cookie', target: '/remote/set-cookie-control', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'problem' },
+  { name: 'remote: chunked body with hop-by-hop headers', target: '/remote/chunked-hop', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: all(kept, noFraming) },
+  { name: 'remote: Content-Type text/plain', target: '/remote/content-type-plain', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback' },
+  { name: 'remote: Content-Encoding: br on a plain body', target: '/remote/content-encoding-br', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback' },
+  { name: 'remote: a redirect to another origin', target: '/remote/redirect', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error', check: absent('location') },
+  { name: 'remote: the head, then nothing: its timeout', target: '/remote/stall', tag: 'h-remote', outcome: { kind: 'fallback', phase: ['timeout', 'fetch'] }, status: 200, log: 'error' },
+
   // Remote elements that are primary.
+  { name: 'primary remote: Content-Type text/plain does not make the page text/plain', target: '/remote-primary/content-type-plain', tag: 'h-remote-primary', outcome: { kind: 'either' }, status: (s) => s === 200 || s === 502, log: 'error-if-fallback' },
+  { name: 'primary remote: Content-Encoding: br is not copied onto the page', target: '/remote-primary/content-encoding-br', tag: 'h-remote-primary', outcome: { kind: 'either' }, status: (s) => s === 200 || s === 502, log: 'error-if-fallback' },
+  { name: 'primary remote: chunked body with hop-by-hop headers', target: '/remote-primary/chunked-hop', tag: 'h-remote-primary', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: all(kept, noFraming) },
   { name: 'primary remote: Cache-Control: private reaches the page', target: '/remote-primary/private', tag: 'h-remote-primary', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: conservative },
   { name: 'primary remote: a control character in a header', target: '/remote-primary/control-header', tag: 'h-remote-primary', outcome: { kind: 'either' }, status: (s) => s === 200 || s === 502, log: 'problem', check: absent('x-ctl') },
   { name: 'primary remote: not a fragment: 502 with the fallback', target: '/remote-primary/not-fragment', tag: 'h-remote-primary', outcome: { kind: 'fallback', phase: 'fetch' }, status: 502, log: 'error' },
@@ -345,6 +375,10 @@ function logProblems(lines: Array<Record<string, unknown>>, row: Row, fellBack: 
       if (warnOrError.length !== 1) problems.push(`expected exactly one warn or error log line, got ${warnOrError.length}: ${describe(warnOrError)}`);
       expected = warnOrError;
       break;
+    case 'at-most-one':
+      if (warnOrError.length > 1) problems.push(`expected at most one warn or error log line, got ${warnOrError.length}: ${describe(warnOrError)}`);
+      expected = warnOrError;
+      break;
     case 'error-if-fallback':
       if (fellBack && errors.length !== 1) problems.push(`fell back, so expected one error log line, got ${errors.length}: ${describe(warnOrError)}`);
       if (!fellBack && warnOrError.length !== 0) problems.push(`rendered, so expected no warn/error line, got ${describe(warnOrError)}`);
@@ -391,6 +425,9 @@ describe('element fault table', () => {
           const o = outcomeProblems(page, row);
           problems.push(...o.problems);
           fellBack = o.fellBack;
+          if (!/^text\/html/i.test(header(r, 'content-type') ?? '')) problems.push(`the page's Content-Type is ${JSON.stringify(header(r, 'content-type'))}`);
+          if (r.headers.has('content-encoding')) problems.push(`the page claims Content-Encoding ${header(r, 'content-encoding')} to a client that accepts none`);
+          if (r.decodeError !== undefined) problems.push(`the body does not decode: ${r.decodeError}`);
           const timing = (r.headers.get('server-timing') ?? []).join(', ');
           if (!/(^|,)\s*total\s*(;|,|$)/.test(timing)) problems.push(`Server-Timing has no total entry: ${JSON.stringify(timing)}`);
         }

@@ -557,6 +557,30 @@ function answer(socket: Socket, target: string): void {
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n' + `<${tag}><template shadowrootmode="open"><p>half`);
       setTimeout(() => socket.resetAndDestroy(), 20).unref();
       return;
+    case 'content-type-plain':
+      // A fragment labelled text/plain: a representation header of the fragment, not the page's.
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(good)}\r\n\r\n${good}`);
+      return;
+    case 'content-encoding-br':
+      // Claims brotli for a plain body: must not be copied onto the page.
+      return send(['Content-Encoding: br'], good);
+    case 'chunked-hop': {
+      const head = ['HTTP/1.1 200 OK', 'Content-Type: text/html', 'Transfer-Encoding: chunked', 'Connection: keep-alive', 'Keep-Alive: timeout=1', 'Trailer: X-Late', 'Upgrade: h2c', 'Proxy-Connection: close', 'X-Kept: yes'];
+      socket.write(head.join('\r\n') + '\r\n\r\n' + `${Buffer.byteLength(good).toString(16)}\r\n${good}\r\n0\r\nX-Late: 1\r\n\r\n`);
+      return;
+    }
+    case 'redirect':
+      return send(['Location: https://evil.example/'], '', '302 Found');
+    case 'set-cookie-control':
+      return send(['Set-Cookie: a=1\u0001; Path=/', 'Set-Cookie: b=2; Path=/'], good);
+    case 'many-cookies':
+      return send(Array.from({ length: 200 }, (_, i) => `Set-Cookie: r${i}=v; Path=/`), good);
+    case 'vary-star':
+      return send(['Vary: *'], good);
+    case 'stall':
+      // The head, then nothing: only the element's timeout ends it.
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n' + `<${tag}><template shadowrootmode="open">`);
+      return;
     case 'slow-head':
       // The head arrives long after the page's head deadline (but within the element's timeout).
       setTimeout(() => {
