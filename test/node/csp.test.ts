@@ -11,9 +11,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
 import { DEFAULT_POLICY, cspHeader, makeNonce, policyFor } from '../../ssr-server/csp.ts';
-import { createAtoll, memoryLogger, type Atoll } from '../../ssr-server/index.ts';
+import { createAtoll, memoryLogger, type Atoll, type AtollConfig } from '../../ssr-server/index.ts';
 import { layout, makeSite, repoRoot } from '../helpers.ts';
 
 const styled = (tag: string, css: string, template: string, extra = ''): string => `
@@ -36,7 +38,8 @@ const files: Record<string, string> = {
   <cp-literal cache="60s"></cp-literal>
   <cp-data></cp-data>
 </atoll-route>
-<atoll-route path="/plain"><p>no elements</p></atoll-route>`).replace(
+<atoll-route path="/plain"><p>no elements</p></atoll-route>
+<atoll-route path="/remote"><cp-remote></cp-remote></atoll-route>`).replace(
     '</head>',
     `<style>\r\n  body { margin: 0 }\r\n</style>
 <script>document.documentElement.dataset.js = '1';</script>
@@ -62,6 +65,21 @@ customElements.define('cp-data', El);
 
 /** One site folder for the whole file: a tag can be defined only once per process. */
 const root = makeSite(files);
+
+/** A remote element's server: its markup has a `<style>` this server's classes do not know. */
+const REMOTE_STYLE = 'p { color: rgb(9, 9, 9); }';
+let remote: Server;
+let config: AtollConfig;
+before(async () => {
+  remote = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<cp-remote><template shadowrootmode="open"><style>${REMOTE_STYLE}</style><p>remote</p></template></cp-remote>`);
+  });
+  await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+  const { port } = remote.address() as AddressInfo;
+  config = { csp: {}, elements: { 'cp-remote': { url: `http://127.0.0.1:${port}/cp-remote` } } };
+});
+after(() => remote.close());
 
 const renders = (): { cached: number; literal: number } => {
   const g = globalThis as { __cpCachedRenders?: number; __cpLiteralRenders?: number };
@@ -123,7 +141,7 @@ function checkCovered(html: string, policy: string): string {
 describe('csp on', () => {
   let atoll: Atoll;
   before(async () => {
-    atoll = await createAtoll({ root, logger: memoryLogger(), config: { csp: {} }, client: { build: true } });
+    atoll = await createAtoll({ root, logger: memoryLogger(), config, client: { build: true } });
   });
 
   test('every script Atoll writes carries the request’s nonce; every <style> is covered by a hash or the nonce; the nonce is new per request', async () => {
@@ -167,6 +185,14 @@ describe('csp on', () => {
     assert.ok(!directive(policy, 'script-src').includes(sha('{"@context":"https://schema.org"}')), 'JSON data blocks are not script');
   });
 
+  test('a remote element’s <style> (not known here) gets the request’s nonce', async () => {
+    for (let i = 0; i < 2; i++) {
+      const page = await atoll.render('/remote');
+      const nonce = nonceOf(page.headers.get('content-security-policy')!);
+      assert.ok(page.html.includes(`<style nonce="${nonce}">${REMOTE_STYLE}</style>`), page.html);
+    }
+  });
+
   test('a page with no elements gets the header too (its layout styles and scripts are covered)', async () => {
     const page = await atoll.render('/plain');
     const policy = page.headers.get('content-security-policy')!;
@@ -177,8 +203,8 @@ describe('csp on', () => {
 
 describe('csp off', () => {
   test('no header and no nonce anywhere; otherwise the same page as with csp', async () => {
-    const on = await createAtoll({ root, logger: memoryLogger(), config: { csp: {} } });
-    const off = await createAtoll({ root, logger: memoryLogger() });
+    const on = await createAtoll({ root, logger: memoryLogger(), config });
+    const off = await createAtoll({ root, logger: memoryLogger(), config: { ...config, csp: false } });
     const plain = await off.render('/page');
     assert.equal(plain.headers.get('content-security-policy'), null);
     assert.equal(plain.headers.get('content-security-policy-report-only'), null);
