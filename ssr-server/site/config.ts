@@ -17,7 +17,7 @@ import * as v from 'valibot';
 import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import { lineCol, type ProblemList, type SourceLocation } from '../errors.ts';
 import { headerValueProblem, isHeaderName, MAX_HEADER_COUNT, MAX_HEADER_VALUE_BYTES } from '../header-values.ts';
-import { parseDuration } from '../layout/attributes.ts';
+import { CACHE_BOUNDS_MS, checkDuration, TIMEOUT_BOUNDS_MS, type DurationBounds } from '../layout/attributes.ts';
 
 /** One entry of the `elements` map: overrides or adds a microfrontend. */
 export interface ElementEntryConfig {
@@ -130,21 +130,16 @@ export interface ResolvedConfig
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-/** A closed range of milliseconds. */
-export interface Bounds {
-  min: number;
-  max: number;
-}
+/** A closed range of milliseconds (the layout attributes' bounds type). */
+export type Bounds = DurationBounds;
 
-/** Element timeouts (`timeout`, `elements.<tag>.timeout`). */
-export const TIMEOUT_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
-/** Render-cache lifetimes (`elements.<tag>.cache`): up to a year. */
-export const CACHE_BOUNDS: Bounds = { min: 1, max: 365 * DAY };
+/** Element timeouts (`timeout`, `elements.<tag>.timeout`): the same bounds as the `timeout` attribute. */
+export const TIMEOUT_BOUNDS: Bounds = TIMEOUT_BOUNDS_MS;
+/** Render-cache lifetimes (`elements.<tag>.cache`): the same bounds as the `cache` attribute. */
+export const CACHE_BOUNDS: Bounds = CACHE_BOUNDS_MS;
 export const REMOTE_HEAD_DEADLINE_BOUNDS: Bounds = { min: 1, max: 60 * SECOND };
 export const SEND_TIMEOUT_BOUNDS: Bounds = { min: SECOND, max: 10 * MINUTE };
 export const DRAIN_TIMEOUT_BOUNDS: Bounds = { min: 0, max: 10 * MINUTE };
@@ -209,14 +204,6 @@ function describe(x: unknown): string {
 
 const mustBe = (what: string) => (issue: { input: unknown }) => `must be ${what}, not ${describe(issue.input)}`;
 
-function formatMs(ms: number): string {
-  if (ms >= DAY && ms % DAY === 0) return ms === DAY ? '1 day' : `${ms / DAY} days`;
-  if (ms >= HOUR && ms % HOUR === 0) return ms === HOUR ? '1 hour' : `${ms / HOUR} hours`;
-  if (ms >= MINUTE && ms % MINUTE === 0) return ms === MINUTE ? '1 minute' : `${ms / MINUTE} minutes`;
-  if (ms >= SECOND && ms % SECOND === 0) return `${ms / SECOND} s`;
-  return `${ms} ms`;
-}
-
 function formatBytes(n: number): string {
   if (n >= GiB && n % GiB === 0) return `${n / GiB} GiB`;
   if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`;
@@ -253,21 +240,15 @@ const isBoolean = (x: unknown): x is boolean => typeof x === 'boolean';
 const isDurationInput = (x: unknown): x is number | string => typeof x === 'number' || typeof x === 'string';
 const isFunction = (x: unknown): x is ElementRendererConstructor => typeof x === 'function';
 
-/** Reads a duration (a number in `bareUnit`, or a string with a unit) into ms within `bounds`. */
+/**
+ * Reads a duration (a number in `bareUnit`, or a string with a unit) into ms
+ * within `bounds`, with the layout attributes' parser and messages.
+ */
 export function checkDurationValue(value: number | string, bounds: Bounds, bareUnit: 'ms' | 's' = 'ms'): Result<number> {
-  const example = bareUnit === 'ms' ? 'a number of milliseconds or a string such as "300ms", "2s", "5m"' : 'a number of seconds or a string such as "60s", "5m", "1h"';
-  let ms: number | undefined;
-  if (typeof value === 'number') {
-    ms = Number.isFinite(value) && value >= 0 ? Math.round(value * (bareUnit === 's' ? SECOND : 1)) : undefined;
-  } else {
-    ms = parseDuration(value, bareUnit);
-  }
-  if (ms === undefined) return { problem: `${describe(value)} is not ${bareUnit === 'ms' ? 'a duration' : 'a lifetime'}: give ${example}` };
-  const range = `between ${formatMs(bounds.min)} and ${formatMs(bounds.max)}`;
-  const shown = typeof value === 'string' || bareUnit === 's' ? `${describe(value)} (${ms} ms)` : `${ms} ms`;
-  if (ms < bounds.min) return { problem: `${shown} is less than ${formatMs(bounds.min)}: give a duration ${range}` };
-  if (ms > bounds.max) return { problem: `${shown} is more than ${formatMs(bounds.max)}: give a duration ${range}` };
-  return { ok: ms };
+  const r = checkDuration(value, bounds, bareUnit);
+  if ('ms' in r) return { ok: r.ms };
+  const subject = typeof value === 'number' && !r.error.startsWith('is not') ? `${describe(value)} ${bareUnit}` : describe(value);
+  return { problem: `${subject} ${r.error}` };
 }
 
 const duration = (bounds: Bounds, bareUnit: 'ms' | 's' = 'ms') =>

@@ -129,7 +129,7 @@ describe('atoll check and serve refuse broken sites with the exact location', ()
         'elements/x-a/index.ts': litElement('x-a'),
         'atoll.config.json': JSON.stringify({ elements: { 'x-a': { cache: 'a while' } } }),
       },
-      /^atoll\.config\.json:1:29: elements\.x-a\.cache: "a while" is not a lifetime: give a number of seconds or a string such as "60s", "5m", "1h"$/m,
+      /^atoll\.config\.json:1:29: elements\.x-a\.cache: "a while" is not a duration: use seconds \(60\) or a unit \(60s, 5m, 1h\), from 1 s to 365 days$/m,
     );
   });
 

@@ -91,40 +91,40 @@ const invalidJson: Array<[string, string, string[]]> = [
   [
     'timeout: 2147483648 (over 2^31 ms, setTimeout would fire at once)',
     '{\n  "timeout": 2147483648\n}',
-    [`${J}:2:14: timeout: 2147483648 ms is more than 10 minutes: give a duration between 1 ms and 10 minutes`],
+    [`${J}:2:14: timeout: 2147483648 ms is more than 10 minutes: use a duration from 1 ms to 10 minutes`],
   ],
-  ['timeout: 0', '{ "timeout": 0 }', [`${J}:1:14: timeout: 0 ms is less than 1 ms: give a duration between 1 ms and 10 minutes`]],
+  ['timeout: 0', '{ "timeout": 0 }', [`${J}:1:14: timeout: 0 ms is less than 1 ms: use a duration from 1 ms to 10 minutes`]],
   [
     'timeout: "597h"',
     '{ "timeout": "597h" }',
-    [`${J}:1:14: timeout: "597h" (2149200000 ms) is more than 10 minutes: give a duration between 1 ms and 10 minutes`],
+    [`${J}:1:14: timeout: "597h" is more than 10 minutes: use a duration from 1 ms to 10 minutes`],
   ],
   [
     'timeout: not a duration, negative, NaN-like',
     '{ "timeout": "soon", "remoteHeadDeadline": -5, "sendTimeout": "1e9" }',
     [
-      `${J}:1:14: timeout: "soon" is not a duration: give a number of milliseconds or a string such as "300ms", "2s", "5m"`,
-      `${J}:1:44: remoteHeadDeadline: -5 is not a duration: give a number of milliseconds or a string such as "300ms", "2s", "5m"`,
-      `${J}:1:63: sendTimeout: "1e9" is not a duration: give a number of milliseconds or a string such as "300ms", "2s", "5m"`,
+      `${J}:1:14: timeout: "soon" is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes`,
+      `${J}:1:44: remoteHeadDeadline: -5 is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 1 minute`,
+      `${J}:1:63: sendTimeout: "1e9" is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 s to 10 minutes`,
     ],
   ],
   [
     'the other durations out of their bounds',
     '{ "remoteHeadDeadline": "61s", "sendTimeout": 999, "drainTimeout": "11m" }',
     [
-      `${J}:1:25: remoteHeadDeadline: "61s" (61000 ms) is more than 1 minute: give a duration between 1 ms and 1 minute`,
-      `${J}:1:47: sendTimeout: 999 ms is less than 1 s: give a duration between 1 s and 10 minutes`,
-      `${J}:1:68: drainTimeout: "11m" (660000 ms) is more than 10 minutes: give a duration between 0 ms and 10 minutes`,
+      `${J}:1:25: remoteHeadDeadline: "61s" is more than 1 minute: use a duration from 1 ms to 1 minute`,
+      `${J}:1:47: sendTimeout: 999 ms is less than 1 s: use a duration from 1 s to 10 minutes`,
+      `${J}:1:68: drainTimeout: "11m" is more than 10 minutes: use a duration from 0 ms to 10 minutes`,
     ],
   ],
   [
-    'element entry durations: "597h", 0, a cache that is not a lifetime',
+    'element entry durations: "597h", 0, a cache that is not a duration',
     '{\n  "elements": {\n    "x-a": { "timeout": "597h", "cache": "a while" },\n    "x-b": { "timeout": 0, "cache": 0 }\n  }\n}',
     [
-      `${J}:3:25: elements.x-a.timeout: "597h" (2149200000 ms) is more than 10 minutes: give a duration between 1 ms and 10 minutes`,
-      `${J}:3:42: elements.x-a.cache: "a while" is not a lifetime: give a number of seconds or a string such as "60s", "5m", "1h"`,
-      `${J}:4:25: elements.x-b.timeout: 0 ms is less than 1 ms: give a duration between 1 ms and 10 minutes`,
-      `${J}:4:37: elements.x-b.cache: 0 (0 ms) is less than 1 ms: give a duration between 1 ms and 365 days`,
+      `${J}:3:25: elements.x-a.timeout: "597h" is more than 10 minutes: use a duration from 1 ms to 10 minutes`,
+      `${J}:3:42: elements.x-a.cache: "a while" is not a duration: use seconds (60) or a unit (60s, 5m, 1h), from 1 s to 365 days`,
+      `${J}:4:25: elements.x-b.timeout: 0 ms is less than 1 ms: use a duration from 1 ms to 10 minutes`,
+      `${J}:4:37: elements.x-b.cache: 0 s is less than 1 s: use a duration from 1 s to 365 days`,
     ],
   ],
   [
@@ -255,7 +255,7 @@ const invalidJson: Array<[string, string, string[]]> = [
   [
     'a key written twice: the last one counts, and is the one reported',
     '{ "timeout": 100, "timeout": 0 }',
-    [`${J}:1:30: timeout: 0 ms is less than 1 ms: give a duration between 1 ms and 10 minutes`],
+    [`${J}:1:30: timeout: 0 ms is less than 1 ms: use a duration from 1 ms to 10 minutes`],
   ],
   ['not an object', '[1, 2]', [`${J}:1:1: the config must be an object (for .mjs: \`export default { … }\`), not an array`]],
   [
@@ -309,7 +309,7 @@ describe('atoll.config.mjs: problems name the file', () => {
 describe('config given in code: the same schema, reported at (createAtoll config)', () => {
   test('a bad header value, an unknown key and a bad timeout', async () => {
     assert.deepEqual(await codeProblems({ headers: { 'set-cookie': 'a=1\r\nx: y' }, timeOut: 5, timeout: 2 ** 31 }), [
-      `${C}: timeout: 2147483648 ms is more than 10 minutes: give a duration between 1 ms and 10 minutes`,
+      `${C}: timeout: 2147483648 ms is more than 10 minutes: use a duration from 1 ms to 10 minutes`,
       `${C}: headers.set-cookie: the value contains CR or LF: ${HEADER_ADVICE}`,
       `${C}: unknown config key "timeOut" (known: ${KNOWN})`,
     ]);
@@ -388,7 +388,7 @@ describe('config given in code: the same schema, reported at (createAtoll config
     assert.deepEqual(await codeProblems({ timeout: 100, elements: { 'x-b': { url: 'https://b.example/f' }, 'x-c': { timeout: -1 } } }, file), [
       `${J}:3:11: port: 70000 is not a port: use an integer from 0 to 65535`,
       `${J}:5:21: elements.x-a.url: "ftp://a" is not an absolute http(s) URL such as "https://reviews.example/_atoll/fragment/shop-reviews"`,
-      `${C}: elements.x-c.timeout: -1 is not a duration: give a number of milliseconds or a string such as "300ms", "2s", "5m"`,
+      `${C}: elements.x-c.timeout: -1 is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 ms to 10 minutes`,
     ]);
   });
 
