@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import { lineCol, type ProblemList, type SourceLocation } from '../errors.ts';
+import { LOG_LEVELS, type LogLevel } from '../log.ts';
 import { headerValueProblem, isHeaderName, MAX_HEADER_COUNT, MAX_HEADER_VALUE_BYTES } from '../header-values.ts';
 import { CACHE_BOUNDS_MS, checkDuration, TIMEOUT_BOUNDS_MS, type DurationBounds } from '../layout/attributes.ts';
 
@@ -87,8 +88,8 @@ export interface AtollConfig {
   logLevel?: LogLevel;
 }
 
-/** Log levels, least severe first. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** Log levels, least severe first (defined with the logger). */
+export type { LogLevel };
 
 /** Content-Security-Policy settings (see docs/security.md). */
 export interface CspConfig {
@@ -161,14 +162,13 @@ export const CONFIG_DEFAULTS = {
 /** Where problems in config given to `createAtoll({ config })` are reported. */
 export const CODE_CONFIG_LOCATION = '(createAtoll config)';
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /** Headers that framing owns: never from config. */
 const FRAMING_HEADERS = new Set(['connection', 'transfer-encoding', 'content-length', 'keep-alive', 'trailer', 'upgrade']);
 const TAG_RE = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
 const ATTRIBUTE_RE = /^[a-z][a-z0-9_.-]*$/;
-/** Attributes the fragment endpoint never copies from a query, and why. */
-const URL_ATTRIBUTES = new Set(['href', 'src', 'srcset', 'action', 'formaction', 'data', 'poster', 'background', 'ping', 'xlink:href', 'codebase', 'cite', 'manifest']);
+/** Attributes that take a URL (a `javascript:` one runs script): never allowed through the fragment endpoint by name. */
+const URL_ATTRIBUTES = new Set(['href', 'src', 'srcset', 'action', 'formaction', 'data', 'poster', 'background', 'ping', 'codebase', 'cite', 'manifest']);
 
 // ---------------------------------------------------------------------------
 // Messages
@@ -176,9 +176,8 @@ const URL_ATTRIBUTES = new Set(['href', 'src', 'srcset', 'action', 'formaction',
 
 /** A string as messages show it: quoted, short, and printable ASCII only. */
 export function quote(s: string, max = 60): string {
-  const cut = s.length > max ? s.slice(0, max) + '…' : s;
-  // eslint-disable-next-line no-control-regex
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const q = JSON.stringify(s.slice(0, max)).replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return s.length > max ? q.slice(0, -1) + '…"' : q;
 }
 
 /** Any value, described for a message without running its code. */
