@@ -70,6 +70,9 @@ export function headRenderer({ manifest, loader, assetUrl, nonce }: HeadOptions)
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
     let html = `<script type="importmap" data-atoll${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
     for (const f of preloadFiles(manifest, elements, true)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
-    return `${html}<script${n}>${loader}</script>`;
+    // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
+    // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.
+    const litNonce = value ? `self.litNonce=${jsonForScript(value)};` : '';
+    return `${html}<script${n}>${litNonce}${loader}</script>`;
   };
 }

@@ -188,6 +188,33 @@ describe('a strict CSP from atoll serve --csp, in real browsers', () => {
         assert.deepEqual(strict.violations, [], 'no CSP violation with the nonce-only policy');
         assert.deepEqual(consoleCsp, [], 'no CSP message in the console');
 
+        // Without constructable stylesheets (Safari before 16.4), Lit creates <style> elements
+        // for client-rendered elements and gives them `litNonce`, which the head sets.
+        await page.evaluateOnNewDocument('delete Document.prototype.adoptedStyleSheets; delete ShadowRoot.prototype.adoptedStyleSheets; delete CSSStyleSheet.prototype.replace;');
+        const noAdopt = await page.goto(server.url + '/settings/', { waitUntil: 'load' });
+        const headerNonce = /'nonce-([^']+)'/.exec(noAdopt?.headers()['content-security-policy'] ?? '')?.[1];
+        const old = await hydratedTag(page, 'shop-settings');
+        assert.ok(old.hydrated.includes('shop-settings'), `hydrated without adoptedStyleSheets: ${old.errors.join('; ')}`);
+        const fallback = await page.evaluate(async () => {
+          const fresh = document.createElement('shop-settings') as HTMLElement & { updateComplete: Promise<unknown> };
+          document.body.append(fresh);
+          await fresh.updateComplete;
+          const section = fresh.shadowRoot!.querySelector('section');
+          const styles = [...fresh.shadowRoot!.querySelectorAll('style')];
+          return {
+            litNonce: (window as unknown as { litNonce?: string }).litNonce,
+            styles: styles.length,
+            nonces: styles.map((st) => st.nonce),
+            maxWidth: section ? getComputedStyle(section).maxWidth : 'no section',
+          };
+        });
+        assert.ok(headerNonce);
+        assert.equal(fallback.litNonce, headerNonce, 'litNonce is the request’s nonce');
+        assert.ok(fallback.styles > 0, 'Lit fell back to <style> elements');
+        assert.ok(fallback.nonces.every((n) => n === headerNonce), 'each carries the nonce');
+        assert.equal(fallback.maxWidth, state.islandMaxWidth, 'and they apply');
+        assert.deepEqual(old.violations, [], 'no CSP violation without constructable stylesheets');
+
         // The collector works: a style without the nonce is reported.
         const control = await page.evaluate(async () => {
           const s = document.createElement('style');

@@ -152,6 +152,7 @@ describe('csp on', () => {
     assert.ok(policy1, 'the header is sent');
     const nonce1 = checkCovered(first.html, policy1);
     assert.ok(Buffer.from(nonce1, 'base64').length >= 16, `at least 128 bits: ${nonce1}`);
+    assert.ok(first.html.includes(`<script nonce="${nonce1}">self.litNonce="${nonce1}";`), 'Lit’s own <style>s (no constructable stylesheets) get the nonce');
     assert.equal(renders().cached, before.cached + 1);
 
     const second = await atoll.render('/page');
@@ -210,7 +211,8 @@ describe('csp off', () => {
     assert.equal(plain.headers.get('content-security-policy-report-only'), null);
     assert.doesNotMatch(plain.html, /nonce/);
     const withCsp = await on.render('/page');
-    assert.equal(withCsp.html.replace(/ nonce="[^"]*"/g, ''), plain.html);
+    // The nonce attributes, and `litNonce` for Lit's <style>s where constructable stylesheets are missing.
+    assert.equal(withCsp.html.replace(/ nonce="[^"]*"/g, '').replace(/<script>self\.litNonce="[^"]*";/, '<script>'), plain.html);
   });
 });
 
