@@ -344,6 +344,25 @@ export function headProblems(r: RawResponse): string[] {
   return problems;
 }
 
+/**
+ * Problems with a request head that Atoll sent to a remote: a request line
+ * whose target is not visible ASCII, header lines that are not `token: value`
+ * without control characters, an injected header, an x-request-id that is
+ * not a sane token.
+ */
+export function requestHeadProblems(head: string): string[] {
+  const problems: string[] = [];
+  const [line = '', ...lines] = head.split('\r\n');
+  if (!/^GET [\x21-\x7e]+ HTTP\/1\.1$/.test(line)) problems.push(`bad request line to the remote: ${JSON.stringify(line.slice(0, 200))}`);
+  for (const l of lines) {
+    if (!HEADER_LINE.test(l)) problems.push(`invalid header line to the remote: ${JSON.stringify(l.slice(0, 200))}`);
+    if (/^x-evil\s*:/i.test(l)) problems.push(`injected header line to the remote: ${JSON.stringify(l.slice(0, 200))}`);
+    const id = /^x-request-id:\s*(.*)$/i.exec(l)?.[1];
+    if (id !== undefined && !/^[\w.:-]{1,64}$/.test(id)) problems.push(`x-request-id to the remote is not sane: ${JSON.stringify(id.slice(0, 80))}`);
+  }
+  return problems;
+}
+
 /** Text responses must not be sniffed into HTML by a browser. */
 export function nosniffProblems(r: RawResponse): string[] {
   const type = header(r, 'content-type') ?? '';
@@ -490,11 +509,14 @@ export interface FakeRemote {
   server: Server;
   /** The request targets it received. */
   seen: string[];
+  /** The raw request heads it received (latin1), in order. */
+  heads: string[];
   close(): Promise<void>;
 }
 
 export function fakeRemote(): Promise<FakeRemote> {
   const seen: string[] = [];
+  const heads: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -506,6 +528,7 @@ export function fakeRemote(): Promise<FakeRemote> {
       const end = buffered.indexOf('\r\n\r\n');
       if (end === -1) return;
       const target = buffered.slice(0, buffered.indexOf('\r\n')).split(' ')[1] ?? '/';
+      heads.push(buffered.slice(0, end));
       buffered = buffered.slice(end + 4);
       seen.push(target);
       answer(socket, target);
@@ -518,6 +541,7 @@ export function fakeRemote(): Promise<FakeRemote> {
         url: `http://127.0.0.1:${port}/frag`,
         server,
         seen,
+        heads,
         close: () =>
           new Promise((r) => {
             for (const s of sockets) s.destroy();
@@ -532,7 +556,9 @@ function answer(socket: Socket, target: string): void {
   const url = new URL(target, 'http://remote.invalid');
   const tag = url.pathname.split('/').pop() ?? 'h-remote';
   const mode = url.searchParams.get('mode') ?? 'ok';
-  const good = `<${tag} mode="${mode}"><template shadowrootmode="open"><p class="remote">remote ${mode}</p></template></${tag}>`;
+  // A well-behaved remote escapes what it echoes (its markup is trusted by design; Atoll checks its shape, not its content).
+  const shown = mode.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const good = `<${tag} mode="${shown}"><template shadowrootmode="open"><p class="remote">remote ${shown}</p></template></${tag}>`;
   const send = (extra: string[], body: string, status = '200 OK'): void => {
     const head = [`HTTP/1.1 ${status}`, 'Content-Type: text/html; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: keep-alive', ...extra];
     socket.write(Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'));
@@ -585,7 +611,7 @@ function answer(socket: Socket, target: string): void {
       // The head arrives long after the page's head deadline (but within the element's timeout).
       setTimeout(() => {
         if (!socket.destroyed) send(['Cache-Control: public, max-age=600'], good);
-      }, 800).unref();
+      }, 1500).unref();
       return;
     default:
       return send(['Cache-Control: public, max-age=60'], good);

@@ -14,6 +14,7 @@
  * page.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +23,7 @@ import { isPageStatus } from '../../ssr-server/header-values.ts';
 import {
   buildRequest,
   countProcessFaults,
+  fakeRemote,
   header,
   headProblems,
   hostAttributes,
@@ -29,25 +31,36 @@ import {
   nosniffProblems,
   rawRequest,
   request,
+  requestHeadProblems,
   sleep,
   startHostile,
+  type FakeRemote,
   type FaultCounter,
   type HostileServer,
   type RawResponse,
 } from './hostile-helpers.ts';
 
-const outDir = join(tmpdir(), 'atoll-hostile-client');
+// This run's own build folder: no other run or test file writes into it.
+const outDir = mkdtempSync(join(tmpdir(), 'atoll-hostile-client-'));
+/** The public origin the config names: absolute URLs may use it, never the request's Host. */
+const PUBLIC_ORIGIN = 'https://shop.example';
 let server: HostileServer;
+let remote: FakeRemote;
 let faults: FaultCounter;
 /** A built file that is served (set once the build is known). */
 let asset = 'unknown.js';
 
 before(async () => {
   faults = countProcessFaults();
+  remote = await fakeRemote();
   server = await startHostile({
-    // The build runs once and is reused while the fixture is unchanged.
-    client: { build: 'if-stale', outDir },
-    config: { cors: { origins: ['*'] } },
+    client: { build: true, outDir },
+    config: {
+      cors: { origins: ['*'] },
+      publicOrigin: PUBLIC_ORIGIN,
+      requestHeaders: ['accept-language', 'user-agent', 'x-team'],
+      elements: { 'h-remote': { url: `${remote.url}/h-remote` }, 'h-remote-primary': { url: `${remote.url}/h-remote-primary` } },
+    },
   });
   const manifest = readManifest(outDir);
   asset = manifest?.elements['h-ok'] !== undefined && 'file' in manifest.elements['h-ok'] ? manifest.elements['h-ok'].file : asset;
@@ -55,7 +68,9 @@ before(async () => {
 
 after(async () => {
   await server?.close();
+  await remote?.close();
   faults?.dispose();
+  rmSync(outDir, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------------------
@@ -78,6 +93,8 @@ interface Case {
   mayClose?: boolean;
   check?: (r: RawResponse) => string[];
   timeoutMs?: number;
+  /** Goes through the fake remote: every request Atoll sent it is checked too. */
+  remote?: boolean;
 }
 
 const cases: Case[] = [];
@@ -98,9 +115,16 @@ const noLeak = (r: RawResponse): string[] => {
   const t = r.body.toString('latin1');
   return /root:x:0:0|"name": "atoll"|"compilerOptions"|"devDependencies"/.test(t) ? ['a file outside the served set leaked'] : [];
 };
-/** No response header mentions what a hostile Host or forwarding header said. */
-const noHostReflection = (r: RawResponse): string[] =>
-  r.allHeaderLines.filter((l) => /evil\.example|javascript:/i.test(l)).map((l) => `a header reflects the hostile host: ${show(l)}`);
+/** No response header mentions what a hostile Host or forwarding header said; Link URLs are relative or on the public origin. */
+const noHostReflection = (r: RawResponse): string[] => {
+  const p = r.allHeaderLines.filter((l) => /evil\.example|javascript:/i.test(l)).map((l) => `a header reflects the hostile host: ${show(l)}`);
+  for (const link of r.headers.get('link') ?? []) {
+    for (const [, url] of link.matchAll(/<([^>]*)>/g)) {
+      if (!url!.startsWith('/') && !url!.startsWith(PUBLIC_ORIGIN + '/')) p.push(`a Link URL is neither relative nor on ${PUBLIC_ORIGIN}: ${show(url!)}`);
+    }
+  }
+  return p;
+};
 /** A request id that is sane, whatever the client sent. */
 const saneRequestId = (r: RawResponse): string[] => {
   const id = header(r, 'x-request-id');
@@ -146,6 +170,16 @@ for (const prefix of ['/_atoll/assets/', '/_atoll/element/', '/_atoll/fragment/'
     const target = prefix + t + (prefix === '/_atoll/element/' ? '.js' : '');
     add({ group: 'traversal', name: target, send: req(target), status: client, check: noLeak });
   }
+}
+
+const atollPaths = [
+  '/_atoll', '/_atoll/', '/_atoll/unknown', '/_atoll/fragment', '/_atoll/fragment/', '/_atoll/fragment/H-OK', '/_atoll/fragment/h-remote',
+  '/_atoll/fragment/h-ok/extra', '/_atoll/fragment/div', '/_atoll/fragment/script', '/_atoll/fragment/atoll-route', '/_atoll/element/h-ok',
+  '/_atoll/element/.js', '/_atoll/element/h-remote.js', '/_atoll/element/H-OK.js', '/_atoll/assets/', '/_atoll/assets/chunks/', '/_atoll/assets/manifest.json',
+  '/_atoll/embed.js.map', '/_atoll/embed.js/', '/_atoll/health/', '/_atoll/health/..%2f..%2fpackage.json', '/_atoll/health?<script>alert(1)</script>',
+];
+for (const target of atollPaths) {
+  add({ group: 'atoll-paths', name: target, send: req(target), status: target.startsWith('/_atoll/health?') ? notServer : client, check: noLeak });
 }
 
 // -- Malformed encodings -----------------------------------------------------
@@ -197,7 +231,7 @@ add({ group: 'long', name: '10 KB User-Agent', send: req('/', { headers: [['User
 add({ group: 'long', name: '10 KB x-request-id', send: req('/', { headers: [['X-Request-Id', 'r'.repeat(10_000)]] }), status: success, check: saneRequestId });
 
 // -- Methods -----------------------------------------------------------------
-const methodPaths = ['/', '/echo/x', '/_atoll/fragment/h-ok', () => `/_atoll/assets/${asset}`, '/_atoll/embed.js', '/_atoll/element/h-ok.js'] as const;
+const methodPaths = ['/', '/echo/x', '/_atoll/fragment/h-ok', () => `/_atoll/assets/${asset}`, '/_atoll/embed.js', '/_atoll/element/h-ok.js', '/_atoll/health'] as const;
 for (const path of methodPaths) {
   const shown = typeof path === 'string' ? path : '/_atoll/assets/<h-ok entry>';
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'OPTIONS', 'PROPFIND', 'FOO', 'get', 'HEAD']) {
@@ -339,6 +373,27 @@ for (const asked of ['x-a, x-b', 'x'.repeat(10_000), 'x-a\xff', 'x-a, <script>',
   });
 }
 
+// -- Hostile values forwarded to a remote element ------------------------------
+// The route param becomes the remote element's `mode` attribute, which goes to
+// the remote as a query parameter; allowed request headers go along.
+const remoteModes = ['%0d%0aX-Evil:1', '%3Cscript%3Ealert(1)%3C%2Fscript%3E', '%E2%82%AC', '..%2f..%2fadmin', 'a%20b%09c', '%00', '%ED%A0%80', 'ok%23frag', 'ok%3Fmode%3Dprivate', 'x'.repeat(4000)];
+const forwardedHeaders: Array<[string, Array<[string, string]>]> = [
+  ['Accept-Language with high bytes', [['Accept-Language', '\xff\xfe\x80']]],
+  ['a 10 KB Accept-Language', [['Accept-Language', 'de;q=0.1,'.repeat(1100)]]],
+  ['User-Agent with a tab and quotes', [['User-Agent', 'a\t"b" <c>']]],
+  ['an allowed header given 20 times', Array.from({ length: 20 }, (_, i): [string, string] => ['X-Team', `t${i}`])],
+  ['x-request-id junk', [['X-Request-Id', '<script>'], ['X-Request-Id', 'again']]],
+  ['Host: evil.example', [['Host', 'evil.example']]],
+];
+for (const path of ['/remote', '/remote-primary']) {
+  for (const mode of remoteModes) {
+    add({ group: 'remote-forwarding', name: `${path}/${show(mode)}`, send: req(`${path}/${mode}`), status: path === '/remote' ? success : oneOf(200, 404, 502), remote: true, check: wholePage });
+  }
+  for (const [what, headers] of forwardedHeaders) {
+    add({ group: 'remote-forwarding', name: `${path}/ok with ${what}`, send: req(`${path}/ok`, { headers }), status: success, remote: true, check: wholePage });
+  }
+}
+
 // -- Host games ----------------------------------------------------------------
 const hostGames: Array<[string, Init]> = [
   ['Host: evil.example', { host: 'evil.example' }],
@@ -361,7 +416,13 @@ for (const path of ['/_atoll/fragment/h-ok', '/']) {
     add({ group: 'host', name: `${name} on ${path}`, send: req(path, init), status: notServer, check: noHostReflection });
   }
   add({ group: 'host', name: `no Host (HTTP/1.1) on ${path}`, send: req(path, { host: null }), status: client, mayClose: true, check: noHostReflection });
-  add({ group: 'host', name: `no Host (HTTP/1.0) on ${path}`, send: req(path, { host: null, version: '1.0' }), status: success, check: noHostReflection });
+  add({
+    group: 'host',
+    name: `no Host (HTTP/1.0) on ${path}`,
+    send: req(path, { host: null, version: '1.0' }),
+    status: success,
+    check: (r) => [...noHostReflection(r), ...(r.interim.length > 0 ? [`an HTTP/1.0 client got interim responses ${r.interim.join(', ')}`] : [])],
+  });
   add({ group: 'host', name: `two Host headers on ${path}`, send: (p) => buildRequest(p, path, { headers: [['Host', `127.0.0.1:${p}`], ['Host', 'evil.example']] }), status: notServer, mayClose: true, check: noHostReflection });
   add({ group: 'host', name: `absolute-form target on ${path}`, send: req(`http://evil.example${path}`, { host: 'evil.example' }), status: notServer, check: noHostReflection });
   add({ group: 'host', name: `scheme-relative target on ${path}`, send: req(`//evil.example${path}`), status: notServer, check: noHostReflection });
@@ -503,6 +564,7 @@ for (const group of groups) {
       test(c.name, async () => {
         faults.label = `${group}: ${c.name}`;
         const before = faults.faults.length;
+        const remoteBefore = remote.heads.length;
         const r = await rawRequest(server.port, c.send(server.port), { timeoutMs: c.timeoutMs ?? 2500, head: c.head, giveUpOn: faults.next() });
         const problems: string[] = [];
         if (r.noResponse) {
@@ -521,6 +583,9 @@ for (const group of groups) {
           }
           problems.push(...(c.check?.(r) ?? []));
         }
+        const sent = remote.heads.slice(remoteBefore);
+        if (c.remote === true && sent.length === 0) problems.push('the remote element was never fetched');
+        for (const head of sent) problems.push(...requestHeadProblems(head));
         problems.push(...(await stillServes()));
         await sleep(0);
         for (const f of faults.faults.slice(before)) problems.push(`${f.kind}: ${f.what}`);
