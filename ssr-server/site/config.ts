@@ -462,6 +462,9 @@ export const configSchema = strict(
   'an object (for .mjs: `export default { … }`)',
 );
 
+/** The known keys of an `elements` entry, from the schema. */
+export const ELEMENT_ENTRY_KEYS: readonly string[] = Object.keys(elementEntrySchema.pipe[0].entries);
+
 /** The known top-level keys, from the schema. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.entries);
 

@@ -7,11 +7,13 @@
  * defaults filled, durations in milliseconds.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { formatProblem, ProblemList, SiteError } from '../../ssr-server/errors.ts';
-import { CONFIG_DEFAULTS, loadConfig, readConfigFile, resolveConfigSources, type AtollConfig } from '../../ssr-server/site/config.ts';
+import { CONFIG_DEFAULTS, CONFIG_KEYS, ELEMENT_ENTRY_KEYS, loadConfig, readConfigFile, resolveConfigSources, type AtollConfig } from '../../ssr-server/site/config.ts';
 import { loadSite } from '../../ssr-server/site/load.ts';
-import { layout, litElement, makeSite } from '../helpers.ts';
+import { layout, litElement, makeSite, repoRoot } from '../helpers.ts';
 
 /** Every problem `atoll.config.json` with `text` gives, as `atoll check` prints it. */
 async function jsonProblems(text: string): Promise<string[]> {
@@ -34,8 +36,8 @@ const J = 'atoll.config.json';
 const C = '(createAtoll config)';
 const HEADER_ADVICE = 'use printable ASCII on one line, without control characters';
 const ORIGIN_EXAMPLE = 'such as "https://shop.example" or "http://127.0.0.1:8080" (scheme, host and optional port; no path)';
-const KNOWN = 'layouts, elements, timeout, requestHeaders, renderers, maxRemoteBytes, cors, headers, port, host, publicOrigin, fragment, remoteHeadDeadline, csp, sendTimeout, maxBufferedBytes, drainTimeout, logLevel';
-const ELEMENT_KEYS = 'module, url, client, timeout, cache, server, cacheControl';
+const KNOWN = CONFIG_KEYS.join(', ');
+const ELEMENT_KEYS = ELEMENT_ENTRY_KEYS.join(', ');
 
 /** [name, atoll.config.json text, exact problems]. `\u0001` in a JSON string is the control character after parsing. */
 const invalidJson: Array<[string, string, string[]]> = [
@@ -514,5 +516,28 @@ describe('valid configs resolve to what the engine reads', () => {
     const r = site.registry.get('x-r')!;
     assert.deepEqual([a.timeout, a.cache, a.kind], [2000, 3_600_000, 'module']);
     assert.deepEqual([r.kind, r.cacheControl, r.timeout], ['remote', 'public, max-age=30', undefined]);
+  });
+});
+
+describe('docs/config.md stays true to the schema', () => {
+  const doc = readFileSync(join(repoRoot, 'docs', 'config.md'), 'utf8');
+  const tableKeys = (heading: string): string[] => {
+    const section = doc.slice(doc.indexOf(heading));
+    const table = section.slice(section.indexOf('| key |'), section.indexOf('\n\n', section.indexOf('| key |')));
+    return [...table.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]!);
+  };
+
+  test('the key tables list exactly the known keys, in schema order', () => {
+    assert.deepEqual(tableKeys('## Keys'), [...CONFIG_KEYS]);
+    assert.deepEqual(tableKeys('## Element entries').sort(), [...ELEMENT_ENTRY_KEYS].sort());
+  });
+
+  test('the example config is valid', async () => {
+    const example = /## Example\n\n```json\n([\s\S]*?)```/.exec(doc)![1]!;
+    const problems = new ProblemList();
+    const { config } = resolveConfigSources(undefined, JSON.parse(example), problems);
+    assert.deepEqual(problems.errors, []);
+    assert.equal(config.timeout, 2000);
+    assert.deepEqual(config.csp, {});
   });
 });
