@@ -170,11 +170,21 @@ export function policyFor(policy: string, nonce: string, hashes: CspHashes | und
  * inline styles and layout scripts.
  */
 export function cspHeader(csp: CspConfig, nonce: string, site?: Site): { name: string; value: string } {
-  return {
-    name: csp.reportOnly ? 'content-security-policy-report-only' : 'content-security-policy',
-    value: policyFor(csp.policy ?? DEFAULT_POLICY, nonce, site === undefined ? undefined : cspHashes(site)),
-  };
+  const name = csp.reportOnly ? 'content-security-policy-report-only' : 'content-security-policy';
+  const policy = csp.policy ?? DEFAULT_POLICY;
+  if (site === undefined) return { name, value: policyFor(policy, nonce, undefined) };
+  // Per request only the nonce changes: the policy with its hashes is made again
+  // only when the policy or the set of defined elements changed.
+  refreshKnownStyles();
+  let memo = policyMemo.get(site);
+  if (memo === undefined || memo.policy !== policy || memo.definitions !== definitionsSeen) {
+    memo = { policy, definitions: definitionsSeen, template: policyFor(policy, '{nonce}', cspHashes(site)) };
+    policyMemo.set(site, memo);
+  }
+  return { name, value: memo.template.replaceAll('{nonce}', nonce) };
 }
+
+const policyMemo = new WeakMap<Site, { policy: string; definitions: number; template: string }>();
 
 /**
  * Gives `nonce` to every `<style>` in an element's rendered markup whose text
