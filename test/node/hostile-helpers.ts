@@ -325,10 +325,14 @@ export const header = (r: RawResponse, name: string): string | undefined => r.he
 // ---------------------------------------------------------------------------
 // Checks of the bytes on the wire
 
+/** Node's default `http.maxHeaderSize`, which undici (fetch, and Atoll's remote client) uses too. */
+export const MAX_READABLE_HEAD = 16 * 1024;
+
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t\x20-\x7e\x80-\xff]*)$/;
 
 /**
- * Problems with the response head: a status line that is not HTTP/1.x with a
+ * Problems with the response head: larger than other Node servers (and
+ * Atoll's remote client) can read, a status line that is not HTTP/1.x with a
  * status in 100–599, a header line that is not `token: value` with no control
  * character (a CR or LF inside a line means a header was injected), and any
  * header whose name says it was injected (`x-evil`).
@@ -336,6 +340,10 @@ const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t\x20-\x7e\x80-\xff
 export function headProblems(r: RawResponse): string[] {
   const problems: string[] = [];
   if (r.noResponse) return problems;
+  const headBytes = r.allHeaderLines.reduce((n, l) => n + l.length + 2, 0);
+  if (headBytes > MAX_READABLE_HEAD) {
+    problems.push(`the response head is ${headBytes} bytes: Node's HTTP client and undici (Atoll's own remote client) refuse heads over ${MAX_READABLE_HEAD} bytes`);
+  }
   if (!/^HTTP\/1\.[01] [1-5]\d\d( [\t\x20-\x7e\x80-\xff]*)?$/.test(r.statusLine)) problems.push(`bad status line ${JSON.stringify(r.statusLine)}`);
   for (const line of r.allHeaderLines) {
     if (!HEADER_LINE.test(line)) problems.push(`invalid header line ${JSON.stringify(line.slice(0, 200))}`);
