@@ -373,6 +373,17 @@ function strict<const TEntries extends v.ObjectEntries>(entries: TEntries, what:
   return v.objectWithRest(entries, v.never(`known: ${Object.keys(entries).join(', ')}`), mustBe(what)) as unknown as v.ObjectSchema<TEntries, undefined>;
 }
 
+/** Two names that differ only in case, or undefined. */
+function sameNames(names: readonly string[]): [string, string] | undefined {
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const first = seen.get(n.toLowerCase());
+    if (first !== undefined) return [first, n];
+    seen.set(n.toLowerCase(), n);
+  }
+  return undefined;
+}
+
 /** An object (not an array) of `key` → `value`. */
 function recordOf<const TKey extends v.GenericSchema<string, string>, const TValue extends v.GenericSchema>(key: TKey, value: TValue, what: string) {
   const message = mustBe(what);
@@ -441,6 +452,10 @@ export const configSchema = strict(
           'an object of header name → value, e.g. { "x-frame-options": "DENY" }',
         ),
         v.check((h) => Object.keys(h).length <= MAX_HEADER_COUNT, `must have at most ${MAX_HEADER_COUNT} headers`),
+        v.check(
+          (h) => sameNames(Object.keys(h)) === undefined,
+          (i) => `${sameNames(Object.keys(i.input))!.map((n) => quote(n)).join(' and ')} are the same header (names are case-insensitive): keep one`,
+        ),
       ),
     ),
     port: v.optional(port),

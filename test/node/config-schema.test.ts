@@ -91,6 +91,11 @@ const invalidJson: Array<[string, string, string[]]> = [
     ],
   ],
   [
+    'the same header twice in different case',
+    '{\n  "headers": {\n    "X-Frame-Options": "DENY",\n    "x-frame-options": "SAMEORIGIN"\n  }\n}',
+    [`${J}:2:14: headers: "X-Frame-Options" and "x-frame-options" are the same header (names are case-insensitive): keep one`],
+  ],
+  [
     'timeout: 2147483648 (over 2^31 ms, setTimeout would fire at once)',
     '{\n  "timeout": 2147483648\n}',
     [`${J}:2:14: timeout: 2147483648 ms is more than 10 minutes: use a duration from 1 ms to 10 minutes`],
