@@ -102,8 +102,8 @@ interface TokenizerInternals {
  * Parses a layout with parse5, stopping at the first tag that crosses
  * {@link MAX_LAYOUT_DEPTH} or {@link MAX_ATTRIBUTES}, before its cost grows:
  * the checks sit where parse5 pushes an open element and where it adds an
- * attribute to a tag (parse5 is pinned; test/node/layout-compile.test.ts
- * fails if these hooks stop being called).
+ * attribute to a tag (parse5 is pinned; the limit tests in
+ * test/node/layout-compile.test.ts fail if these hooks stop being called).
  */
 function parseLayout(
   source: string,
@@ -127,19 +127,22 @@ function parseLayout(
   const leaveAttrName = tokenizer._leaveAttrName;
   let token: TokenizerInternals['currentToken'] = null;
   let attributes = 0;
-  tokenizer._leaveAttrName = function (this: TokenizerInternals) {
-    if (this.currentToken !== token) {
-      token = this.currentToken;
-      attributes = 0;
-    }
-    if (++attributes > MAX_ATTRIBUTES) {
-      throw new LayoutLimit(
-        token?.location,
-        `this tag has more than ${MAX_ATTRIBUTES} attributes: a tag may have at most ${MAX_ATTRIBUTES}; the rest of this layout was not checked`,
-      );
-    }
-    leaveAttrName.call(this);
-  };
+  // An internal of parse5's tokenizer (the one place an attribute is added to a tag).
+  if (typeof leaveAttrName === 'function') {
+    tokenizer._leaveAttrName = function (this: TokenizerInternals) {
+      if (this.currentToken !== token) {
+        token = this.currentToken;
+        attributes = 0;
+      }
+      if (++attributes > MAX_ATTRIBUTES) {
+        throw new LayoutLimit(
+          token?.location,
+          `this tag has more than ${MAX_ATTRIBUTES} attributes: a tag may have at most ${MAX_ATTRIBUTES}; the rest of this layout was not checked`,
+        );
+      }
+      leaveAttrName.call(this);
+    };
+  }
   try {
     parser.tokenizer.write(source, true);
   } catch (e) {

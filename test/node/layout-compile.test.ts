@@ -207,6 +207,18 @@ describe('deep and huge layouts', () => {
     assert.ok(routeOps[0]!.pattern!.match(`/${Array(half).fill('v').join('/')}`), 'the outermost route matches the deepest path');
   });
 
+  test('a tree that parse5 made deeper than its stack of open elements is still cut at the limit', () => {
+    // parse5's error recovery for misnested formatting elements (the adoption
+    // agency) can move elements below others after the fact. This input was
+    // found by a random search and minimized; only the compiler's own depth
+    // check stops it.
+    const src = '<font><p><table><td><div><div><div><b><div><x-a><table><td><font><table><td><nobr><i><x-a><font><b><table><td><b><x-a><table><td><nobr><div><table><td><div><b><b><table><td><b><b><nobr><b><div><div><b><font><table><td><a><p><table><td><p><font><i><table><td><table><td><i><b><font><b><i><div><nobr><table><td><div><nobr><a><table><td><x-a><a><i><table><td><div><x-a><x-a><i><x-a><nobr><div><b><table><td><table><td><table><td><i><i><b><table><td><table><td><nobr><b><b><table><td><font><a><div><b><x-a><p><i><nobr><table><td><x-a><i><b><div><i><div><div></i><p><table><td><table><td><div><x-a><i><font><a><font><div><x-a><font><table><td><div><font><a><div><table><td><table><td><a><div><nobr><table><td><nobr><x-a><p><x-a><table><td><b><a><div><b><nobr><table><a><td><a><table><td><nobr><div><a><b><p><table><td><p><table><td><div><font><table><td><x-a><div><b><nobr><div><b><font></b><div><b><i><a><x-a><i><p>';
+    const { problems } = compile(src);
+    const deep = problems.errors.filter((p) => /is nested more than 256 elements deep/.test(p.message));
+    assert.ok(deep.length > 0);
+    assert.ok(deep.every((p) => p.line === 1 && p.col! >= 1 && !/not checked/.test(p.message)), JSON.stringify(deep));
+  });
+
   test(`more than ${MAX_ATTRIBUTES} attributes on a tag is an error at the tag, found quickly`, () => {
     const attrs = (n: number) => Array.from({ length: n }, (_, i) => `a${i}`).join(' ');
     assert.deepEqual(shown(compile(`<p>\n  <x-a ${attrs(MAX_ATTRIBUTES)}></x-a></p>`).problems), []);

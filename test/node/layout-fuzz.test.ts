@@ -28,7 +28,7 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env.ATOLL_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.ATOLL_FUZZ_CASES ?? 300);
 /** No single check may take longer (generous: the machine is shared). */
-const CASE_LIMIT_MS = 5_000;
+const CASE_LIMIT_MS = 10_000;
 
 const BASES: ReadonlyArray<readonly [string, string]> = [
   'layouts/index.html',
