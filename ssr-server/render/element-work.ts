@@ -29,6 +29,7 @@ import {
   type PageRequest,
 } from './context.ts';
 import { plainOpenTag, renderHost } from './element.ts';
+import { carriesNonce, nonceUnknownStyles } from '../csp.ts';
 import { checkProps } from './props.ts';
 
 /** Default largest remote body accepted. */
@@ -297,7 +298,10 @@ export class ElementWork {
     const outcome = this.outcome ?? { kind: 'failed', phase: 'render' };
     if (outcome.kind === 'failed' || outcome.kind === 'status') return this.fallbackOpen();
     if (!this.op.ssr) return plainOpenTag(this.op.tag, this.attributes);
-    if (outcome.kind === 'remote') return outcome.markup;
+    if (outcome.kind === 'remote') {
+      const nonce = this.page.request.nonce;
+      return nonce ? nonceUnknownStyles(outcome.markup, nonce) : outcome.markup;
+    }
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
       const key = cacheKey(this.op.tag, this.attributes, outcome.json);
@@ -334,7 +338,7 @@ export class ElementWork {
     const script = outcome.json === undefined ? '' : `<script type="application/json" data-atoll-props>${outcome.json}</script>`;
     const keep = (html: string): string => {
       this.renderMs = now() - started;
-      if (key !== undefined && store !== undefined && this.cacheable()) {
+      if (key !== undefined && store !== undefined && this.cacheable() && !carriesNonce(html, this.page.request.nonce)) {
         try {
           void Promise.resolve(store.set(key, { html, expires: Date.now() + this.cacheLifetime })).catch(() => {});
         } catch {
@@ -343,7 +347,7 @@ export class ElementWork {
       }
       return html;
     };
-    const host = renderHost(this.op.tag, this.attributes, outcome.props, this.page.env.site.renderers, true);
+    const host = renderHost(this.op.tag, this.attributes, outcome.props, this.page.env.site.renderers, true, this.page.request.nonce);
     if (typeof host === 'string') return keep(host + script);
     const done = host.then(
       (h) => keep(h + script),

@@ -165,30 +165,40 @@ describe('remote elements', () => {
     assert.equal(refused.headers.get('access-control-allow-origin'), null);
   });
 
-  test('with a client build, the fragment links its client module by absolute URL (Tailor\'s fragment-script too)', async () => {
+  test('with a client build, the fragment links its client module by absolute URL from publicOrigin (Tailor\'s fragment-script too), never from Host', async () => {
+    const files = { 'layouts/index.html': layout('<p>b</p>'), 'elements/r-linked/index.ts': cardModule.replaceAll('r-card', 'r-linked').replaceAll('RCard', 'RLinked') };
     const built = await serveSite({
       // Another tag: custom element names are one registry per process.
-      root: makeSite({ 'layouts/index.html': layout('<p>b</p>'), 'elements/r-linked/index.ts': cardModule.replaceAll('r-card', 'r-linked').replaceAll('RCard', 'RLinked') }),
+      root: makeSite(files),
       client: { build: true },
+      config: { publicOrigin: 'https://shop.example' },
     });
     try {
-      const res = await built.get('/_atoll/fragment/r-linked?sid=1');
+      const res = await built.get('/_atoll/fragment/r-linked?sid=1', { headers: { host: 'evil.example', 'x-forwarded-proto': 'https' } });
       await res.text();
-      const m = /^<(http:\/\/127\.0\.0\.1:\d+\/_atoll\/assets\/r-linked-[\w-]+\.js)>; rel="modulepreload", <\1>; rel="fragment-script"$/.exec(res.headers.get('link') ?? '');
+      const m = /^<https:\/\/shop\.example(\/_atoll\/assets\/r-linked-[\w-]+\.js)>; rel="modulepreload", <https:\/\/shop\.example\1>; rel="fragment-script"$/.exec(res.headers.get('link') ?? '');
       assert.ok(m, `link: ${res.headers.get('link')}`);
-      assert.ok(m[1]!.startsWith(built.url));
-      assert.equal((await fetch(m[1]!)).status, 200, 'the linked module is served');
-      const https = await built.get('/_atoll/fragment/r-linked?sid=1', { headers: { 'x-forwarded-proto': 'https' } });
-      await https.text();
-      assert.match(https.headers.get('link')!, /^<https:\/\/127\.0\.0\.1:/);
+      assert.equal((await fetch(built.url + m[1]!)).status, 200, 'the linked module is served');
     } finally {
       await built.close();
     }
   });
 
-  test('unknown tags and bad attribute names are refused', async () => {
-    assert.equal((await fragments.get('/_atoll/fragment/no-such-tag')).status, 404);
-    assert.equal((await fragments.get('/_atoll/fragment/r-card?%3Cscript%3E=1')).status, 400);
+  test('without publicOrigin the Link URLs stay root-relative, whatever Host says', async () => {
+    const res = await fragments.get('/_atoll/fragment/r-card?sid=1', { headers: { host: 'evil.example' } });
+    await res.text();
+    assert.doesNotMatch(res.headers.get('link') ?? '', /evil\.example/);
+  });
+
+  test('unknown tags are 404 (as nosniff text); attributes the element does not declare are dropped', async () => {
+    const missing = await fragments.get('/_atoll/fragment/no-such-tag');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
+    const res = await fragments.get('/_atoll/fragment/r-card?%3Cscript%3E=1&onclick=alert(1)&style=x&sid=7');
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /^<r-card sid="7"/);
+    assert.doesNotMatch(html, /onclick|style=|<script>|&lt;script/);
   });
 
   test('a page with a remote element equals the page with the same element as a module', async () => {
@@ -204,10 +214,9 @@ describe('remote elements', () => {
     assert.equal(cards[1]!.getAttribute('hydrate'), 'load', 'the layout\'s hydrate stays on the tag');
     assert.equal(cards[0]!.querySelector('p.fb')!.textContent, 'fallback one', 'layout children stay as light DOM');
     assert.match(a, /L-one-de/, 'allowed request headers reach the remote');
-    // The documented difference: a non-primary element's headers only join the merge when they are
-    // known before the head is written — a module's headers() runs at once, a remote's come with its body.
+    // A non-primary remote's headers count like a module's: the head waits for its response head.
     assert.equal(local.headers.get('x-team'), 'recs');
-    assert.equal(remote.headers.get('x-team'), null);
+    assert.equal(remote.headers.get('x-team'), 'recs');
   });
 
   test('every kind of remote fault gives the fallback, a complete page and a log line', async () => {
