@@ -520,6 +520,7 @@ function about(path: ConfigPath, message: string): string {
 
 const MAX_DEPTH = 8;
 const MAX_ENTRIES = 10_000;
+const MAX_VALUES = 200_000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -540,10 +541,17 @@ function safeMessage(e: unknown): string {
  * primitives; functions by reference), reading each property once. Problems
  * (a throwing Proxy or getter, a circular reference, a `__proto__` key, too
  * many entries) are reported with their path; the part at fault is left out.
+ * Nothing deeper than {@link MAX_DEPTH} is read (the schema looks no deeper).
  */
 export function readPlainData(value: unknown, problems: PathProblem[]): unknown {
   const ancestors = new Set<object>();
+  let values = 0;
   const copy = (x: unknown, path: Array<string | number>): unknown => {
+    // A budget for the whole input: a Proxy can pretend to be endless.
+    if (++values > MAX_VALUES) {
+      if (values === MAX_VALUES + 1) problems.push({ path: [], at: 'value', message: about([], `has more than ${MAX_VALUES} values: it must be plain data of a sensible size`) });
+      return undefined;
+    }
     if (typeof x !== 'object' || x === null) return x;
     if (ancestors.has(x)) {
       problems.push({ path: [...path], at: 'value', message: about(path, 'refers back to an object that contains it (a circular structure): the config must be plain data') });
@@ -559,7 +567,7 @@ export function readPlainData(value: unknown, problems: PathProblem[]): unknown 
           return undefined;
         }
         const out: unknown[] = [];
-        for (let i = 0; i < n; i++) out.push(copy(x[i], [...path, i]));
+        for (let i = 0; i < n && values <= MAX_VALUES; i++) out.push(copy(x[i], [...path, i]));
         return out;
       }
       const keys = Object.keys(x);
@@ -569,6 +577,7 @@ export function readPlainData(value: unknown, problems: PathProblem[]): unknown 
       }
       const out: Record<string, unknown> = Object.create(null);
       for (const k of keys) {
+        if (values > MAX_VALUES) break;
         if (FORBIDDEN_KEYS.has(k)) {
           problems.push({ path: [...path, k], at: 'key', message: forbiddenKey(path, k) });
           continue;
@@ -751,8 +760,8 @@ function issueToProblem(issue: v.BaseIssue<unknown>): PathProblem {
   return { path, at, message: formatConfigPath(shown) + sep + issue.message };
 }
 
-const startsWith = (path: ConfigPath, prefix: ConfigPath): boolean =>
-  prefix.length <= path.length && prefix.every((k, i) => path[i] === k);
+/** Most config problems listed one by one; the rest are counted. */
+const MAX_PROBLEMS = 100;
 
 /**
  * Checks plain-data config input against the schema and returns the
@@ -767,9 +776,11 @@ function check(input: unknown, early: readonly PathProblem[], locate: ConfigLoca
     const result = v.safeParse(configSchema, input ?? {});
     if (result.success) out = withoutUndefined(result.output);
     else {
+      const earlyPaths = new Set(early.map((e) => pathId(e.path)));
+      const hidden = (path: ConfigPath): boolean => path.some((_, i) => earlyPaths.has(pathId(path.slice(0, i)))) || earlyPaths.has(pathId(path));
       for (const issue of result.issues) {
         const p = issueToProblem(issue);
-        if (!early.some((e) => startsWith(p.path, e.path))) found.push(p);
+        if (!hidden(p.path)) found.push(p);
       }
       out = withoutUndefined(bestEffort(input));
     }
@@ -780,7 +791,11 @@ function check(input: unknown, early: readonly PathProblem[], locate: ConfigLoca
   // The file's problems in file order, then those of config given in code (in schema order).
   const rank = (l: SourceLocation): number => (l.file === CODE_CONFIG_LOCATION ? 1 : 0);
   located.sort((a, b) => rank(a.loc) - rank(b.loc) || (a.loc.line ?? 0) - (b.loc.line ?? 0) || (a.loc.col ?? 0) - (b.loc.col ?? 0));
-  for (const { loc, message } of located) problems.error(loc, message);
+  for (const { loc, message } of located.slice(0, MAX_PROBLEMS)) problems.error(loc, message);
+  if (located.length > MAX_PROBLEMS) {
+    const rest = located.slice(MAX_PROBLEMS);
+    problems.error({ file: rest[0]!.loc.file }, `… and ${rest.length} more problems in the config`);
+  }
   return out;
 }
 

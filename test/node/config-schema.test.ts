@@ -358,6 +358,27 @@ describe('config given in code: the same schema, reported at (createAtoll config
     assert.match(problems[0]!, /^\(createAtoll config\): cors: could not be read: /);
   });
 
+  test('a Proxy that pretends to be endless is cut off after a bounded number of reads', async () => {
+    let reads = 0;
+    const endless = (): unknown =>
+      new Proxy([], {
+        get: (_t, k) => {
+          reads++;
+          return k === 'length' ? 10_000 : endless();
+        },
+      });
+    assert.deepEqual(await codeProblems({ cors: { origins: endless() } }), [`${C}: the config has more than 200000 values: it must be plain data of a sensible size`]);
+    assert.ok(reads < 250_000, `${reads} reads`);
+  });
+
+  test('ten thousand problems are listed up to a hundred, then counted', async () => {
+    const self: unknown = new Proxy([], { get: (_t, k) => (k === 'length' ? 10_000 : self) });
+    const problems = await codeProblems({ cors: { origins: self } });
+    assert.equal(problems.length, 101);
+    assert.equal(problems[0], `${C}: cors.origins[0]: refers back to an object that contains it (a circular structure): the config must be plain data`);
+    assert.equal(problems[100], `${C}: … and 9900 more problems in the config`);
+  });
+
   test('a Proxy that answers differently on each read is read once', async () => {
     let reads = 0;
     const flip = new Proxy({ 'x-a': 'ok' }, { get: () => (reads++ === 0 ? 'ok' : 'bad\r\nvalue') });
