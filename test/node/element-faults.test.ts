@@ -232,6 +232,21 @@ const rows: Row[] = [
     (m): Row => ({ name: `data() returns ${m}`, target: `/returns?m=${m}`, tag: 'h-returns', outcome: { kind: 'fallback' }, status: 200, log: 'error' }),
   ),
 
+  ...['proto-key', 'constructor-key', 'shadowing-keys'].map(
+    (m): Row => ({
+      name: `data() returns upstream JSON with ${m}: data, never a prototype or a method`,
+      target: `/returns?m=${m}`,
+      tag: 'h-returns',
+      outcome: { kind: 'either' },
+      status: 200,
+      log: 'error-if-fallback',
+      check: () => {
+        const probe = {} as Record<string, unknown>;
+        return probe.polluted === undefined && typeof ({} as { render?: unknown }).render === 'undefined' ? [] : ['Object.prototype was polluted'];
+      },
+    }),
+  ),
+
   // headers() returns junk: the element still renders, the junk is dropped and logged once.
   { name: 'headers() returns a valid header', target: '/headers?m=plain', tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: kept },
   ...(['/headers', '/headers-primary'] as const).flatMap((path): Row[] => [

@@ -125,6 +125,12 @@ export interface RawResponse {
   incomplete: boolean;
   /** The response is known to be whole (terminated chunked body, full Content-Length, or no body by definition). */
   complete: boolean;
+  /** Where this response ends in `raw`, when its framing says so (Content-Length, chunked, or no body). */
+  end: number | undefined;
+  /** Responses that followed on the same connection (see {@link RawOptions.expect}). */
+  following: RawResponse[];
+  /** Bytes after the last expected response (a server must send none). */
+  trailing: number;
   /** Content decoding failed. */
   decodeError: string | undefined;
   /** The socket errored (e.g. ECONNRESET). */
@@ -138,6 +144,12 @@ export interface RawOptions {
   head?: boolean;
   /** Ends the writing side after sending (default false: the server decides). */
   endAfterWrite?: boolean;
+  /**
+   * How many responses to read from the connection (default 1): with 2, a
+   * second request sent after the first (keep-alive) must get its own
+   * well-framed response, which shows the first one's framing was right.
+   */
+  expect?: number;
   /** Stop waiting 150 ms after this settles (e.g. a process fault: the server will not answer). */
   giveUpOn?: Promise<unknown>;
 }
@@ -157,7 +169,7 @@ export function rawRequest(port: number, data: string | Buffer, options: RawOpti
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(parseRaw(Buffer.concat(chunks), { head: options.head === true, timedOut, socketError, ms: performance.now() - started }));
+      resolve(parseSequence(Buffer.concat(chunks), { head: options.head === true, timedOut, socketError, ms: performance.now() - started }, options.expect ?? 1));
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -175,8 +187,9 @@ export function rawRequest(port: number, data: string | Buffer, options: RawOpti
       received += d.length;
       // A keep-alive server leaves the connection open: stop once the response is whole.
       if (received < 1_000_000 || d.subarray(-5).toString('latin1') === '0\r\n\r\n') {
-        const so_far = parseRaw(Buffer.concat(chunks), { head: options.head === true, timedOut: false, socketError: undefined, ms: 0 });
-        if (!so_far.noResponse && so_far.complete) finish();
+        const soFar = parseSequence(Buffer.concat(chunks), { head: options.head === true, timedOut: false, socketError: undefined, ms: 0 }, options.expect ?? 1);
+        const all = [soFar, ...soFar.following];
+        if (all.length >= (options.expect ?? 1) && all.every((r) => !r.noResponse && r.complete)) finish();
       }
     });
     socket.on('error', (e) => {
@@ -192,18 +205,18 @@ export function rawRequest(port: number, data: string | Buffer, options: RawOpti
   });
 }
 
-/** Builds a request: `headers` are raw [name, value] pairs (latin1, anything goes); Host and Connection: close are added unless given. */
+/** Builds a request: `headers` are raw [name, value] pairs (latin1, anything goes); Host and (unless `keepAlive`) Connection: close are added unless given. */
 export function buildRequest(
   port: number,
   target: string,
-  init: { method?: string; headers?: Array<[string, string]>; host?: string | null; version?: string; body?: string } = {},
+  init: { method?: string; headers?: Array<[string, string]>; host?: string | null; version?: string; body?: string; keepAlive?: boolean } = {},
 ): string {
   const method = init.method ?? 'GET';
   const lines = [`${method} ${target} HTTP/${init.version ?? '1.1'}`];
   const headers = init.headers ?? [];
   const has = (n: string): boolean => headers.some(([k]) => k.toLowerCase() === n);
   if (init.host !== null && !has('host')) lines.push(`Host: ${init.host ?? `127.0.0.1:${port}`}`);
-  if (!has('connection')) lines.push('Connection: close');
+  if (!has('connection') && init.keepAlive !== true) lines.push('Connection: close');
   if (init.body !== undefined && !has('content-length')) lines.push(`Content-Length: ${Buffer.byteLength(init.body, 'latin1')}`);
   for (const [k, v] of headers) lines.push(`${k}: ${v}`);
   return lines.join('\r\n') + '\r\n\r\n' + (init.body ?? '');
@@ -218,7 +231,27 @@ export function request(
   return rawRequest(port, buildRequest(port, target, init), { timeoutMs: init.timeoutMs, head: init.method === 'HEAD', giveUpOn: init.giveUpOn });
 }
 
-function parseRaw(raw: Buffer, info: { head: boolean; timedOut: boolean; socketError: string | undefined; ms: number }): RawResponse {
+interface ParseInfo {
+  head: boolean;
+  timedOut: boolean;
+  socketError: string | undefined;
+  /** 0 while the response is still arriving. */
+  ms: number;
+}
+
+/** The first response in `raw`, with up to `expect - 1` more that followed it on the connection. */
+function parseSequence(raw: Buffer, info: ParseInfo, expect: number): RawResponse {
+  const first = parseRaw(raw, info, 0);
+  let last = first;
+  while (first.following.length < expect - 1 && last.end !== undefined && last.end < raw.length) {
+    last = parseRaw(raw, { ...info, head: false }, last.end);
+    first.following.push(last);
+  }
+  first.trailing = last.end === undefined ? 0 : raw.length - last.end;
+  return first;
+}
+
+function parseRaw(raw: Buffer, info: ParseInfo, start = 0): RawResponse {
   const out: RawResponse = {
     status: 0,
     statusLine: '',
@@ -232,11 +265,14 @@ function parseRaw(raw: Buffer, info: { head: boolean; timedOut: boolean; socketE
     timedOut: info.timedOut,
     incomplete: false,
     complete: false,
+    end: undefined,
+    following: [],
+    trailing: 0,
     decodeError: undefined,
     socketError: info.socketError,
     ms: info.ms,
   };
-  let offset = 0;
+  let offset = start;
   for (;;) {
     const end = raw.indexOf('\r\n\r\n', offset);
     if (end === -1) {
@@ -269,18 +305,25 @@ function parseRaw(raw: Buffer, info: { head: boolean; timedOut: boolean; socketE
   }
   const noBody = info.head || out.status === 204 || out.status === 304;
   let body = noBody ? Buffer.alloc(0) : raw.subarray(offset);
+  // (Read until the server closes when neither Content-Length nor chunked framing is given.)
   const te = (out.headers.get('transfer-encoding') ?? []).join(',').toLowerCase();
   const cl = out.headers.get('content-length')?.[0];
-  if (noBody) out.complete = true;
-  else if (te.includes('chunked')) {
+  if (noBody) {
+    out.complete = true;
+    out.end = offset;
+  } else if (te.includes('chunked')) {
     const d = dechunk(body);
     body = d.body;
     out.incomplete = !d.complete;
     out.complete = d.complete;
+    if (d.complete) out.end = offset + d.consumed;
   } else if (cl !== undefined) {
     const n = Number(cl);
     if (body.length < n) out.incomplete = true;
-    else out.complete = true;
+    else {
+      out.complete = true;
+      out.end = offset + n;
+    }
     body = body.subarray(0, n);
   }
   if (!out.complete && !info.timedOut && info.socketError === undefined && info.ms > 0) {
@@ -300,19 +343,26 @@ function parseRaw(raw: Buffer, info: { head: boolean; timedOut: boolean; socketE
   return out;
 }
 
-function dechunk(data: Buffer): { body: Buffer; complete: boolean } {
+function dechunk(data: Buffer): { body: Buffer; complete: boolean; consumed: number } {
   const parts: Buffer[] = [];
   let offset = 0;
   for (;;) {
     const eol = data.indexOf('\r\n', offset);
-    if (eol === -1) return { body: Buffer.concat(parts), complete: false };
+    if (eol === -1) return { body: Buffer.concat(parts), complete: false, consumed: offset };
     const size = parseInt(data.subarray(offset, eol).toString('latin1').split(';')[0]!, 16);
-    if (!Number.isFinite(size)) return { body: Buffer.concat(parts), complete: false };
-    if (size === 0) return { body: Buffer.concat(parts), complete: true };
+    if (!Number.isFinite(size)) return { body: Buffer.concat(parts), complete: false, consumed: offset };
+    if (size === 0) {
+      // The last chunk, then trailer lines up to an empty line.
+      const endOfTrailers = data.indexOf('\r\n\r\n', eol);
+      const direct = data.subarray(eol, eol + 4).toString('latin1') === '\r\n\r\n';
+      if (direct) return { body: Buffer.concat(parts), complete: true, consumed: eol + 4 };
+      if (endOfTrailers === -1) return { body: Buffer.concat(parts), complete: false, consumed: offset };
+      return { body: Buffer.concat(parts), complete: true, consumed: endOfTrailers + 4 };
+    }
     const start = eol + 2;
     if (start + size > data.length) {
       parts.push(data.subarray(start));
-      return { body: Buffer.concat(parts), complete: false };
+      return { body: Buffer.concat(parts), complete: false, consumed: offset };
     }
     parts.push(data.subarray(start, start + size));
     offset = start + size + 2;

@@ -85,8 +85,8 @@ const oneOf = (...list: number[]): Status => ({ ok: (s) => list.includes(s), tex
 interface Case {
   group: string;
   name: string;
-  /** The bytes to send, given the server's port. */
-  send: (port: number) => string | Buffer;
+  /** The bytes to send, given the server's port (made with `req`: a keep-alive variant too). */
+  send: Send;
   status: Status;
   head?: boolean;
   /** Raw protocol junk: closing the connection without an answer is fine. */
@@ -102,8 +102,15 @@ const add = (c: Case): void => {
   cases.push(c);
 };
 type Init = Parameters<typeof buildRequest>[2];
-const req = (target: string | (() => string), init: Init = {}) => (port: number): string =>
-  buildRequest(port, typeof target === 'string' ? target : target(), init);
+/** Request bytes for a port; `keepAlive` (when given) builds the same request without Connection: close. */
+type Send = ((port: number) => string | Buffer) & { keepAlive?: (port: number) => string };
+const req = (target: string | (() => string), init: Init = {}): Send => {
+  const t = (): string => (typeof target === 'string' ? target : target());
+  const send = (port: number): string => buildRequest(port, t(), init);
+  // HTTP/1.0 and an explicit Connection header decide the connection themselves.
+  if (init.version === '1.0' || (init.headers ?? []).some(([k]) => k.toLowerCase() === 'connection')) return send;
+  return Object.assign(send, { keepAlive: (port: number) => buildRequest(port, t(), { ...init, keepAlive: true }) });
+};
 const enc = encodeURIComponent;
 const show = (s: string): string => {
   const j = JSON.stringify(s);
@@ -542,15 +549,19 @@ for (const c of cases) {
   names.add(key);
 }
 
-/** A normal page still renders in full. */
-async function stillServes(): Promise<string[]> {
-  const r = await request(server.port, '/?q=health', { timeoutMs: 3000 });
-  if (r.noResponse) return [`afterwards, GET / got no response (timed out: ${r.timedOut}, socket: ${r.socketError ?? 'closed'})`];
+/** Problems with a normal `GET /` answer (`how` says where it was sent). */
+function healthProblems(r: RawResponse, how: string): string[] {
+  if (r.noResponse) return [`${how}, GET / got no response (timed out: ${r.timedOut}, socket: ${r.socketError ?? 'closed'})`];
   const body = r.body.toString('utf8');
-  const p: string[] = [];
-  if (r.status !== 200) p.push(`afterwards, GET / answered ${r.status}`);
-  if (!body.trimEnd().endsWith('</html>') || !body.includes('sid="bottom"')) p.push('afterwards, GET / was not a whole page');
+  const p: string[] = headProblems(r).map((x) => `${how}, GET /: ${x}`);
+  if (r.status !== 200) p.push(`${how}, GET / answered ${r.status}`);
+  if (!r.complete || !body.trimEnd().endsWith('</html>') || !body.includes('sid="bottom"')) p.push(`${how}, GET / was not a whole page`);
   return p;
+}
+
+/** A normal page still renders in full, on a new connection. */
+async function stillServes(): Promise<string[]> {
+  return healthProblems(await request(server.port, '/?q=health', { timeoutMs: 3000 }), 'afterwards');
 }
 
 test(`the corpus has at least 200 distinct requests (${cases.length})`, () => {
@@ -565,7 +576,12 @@ for (const group of groups) {
         faults.label = `${group}: ${c.name}`;
         const before = faults.faults.length;
         const remoteBefore = remote.heads.length;
-        const r = await rawRequest(server.port, c.send(server.port), { timeoutMs: c.timeoutMs ?? 2500, head: c.head, giveUpOn: faults.next() });
+        // A request made with `req` goes out keep-alive with a normal GET / behind it on the same
+        // connection: its answer shows both that the server still serves and that the hostile
+        // response was framed right (a wrong length or a body on HEAD would garble it).
+        const keepAlive = c.send.keepAlive;
+        const bytes = keepAlive === undefined ? c.send(server.port) : keepAlive(server.port) + buildRequest(server.port, '/?q=follow-up');
+        const r = await rawRequest(server.port, bytes, { timeoutMs: c.timeoutMs ?? 2500, head: c.head, giveUpOn: faults.next(), expect: keepAlive === undefined ? 1 : 2 });
         const problems: string[] = [];
         if (r.noResponse) {
           if (r.timedOut) problems.push('no answer before the timeout (the server hung)');
@@ -575,7 +591,7 @@ for (const group of groups) {
           if (!r.complete) problems.push(`the response did not finish (timed out: ${r.timedOut}, socket: ${r.socketError ?? 'closed'})`);
           problems.push(...headProblems(r), ...nosniffProblems(r), ...injectionProblems(r), ...saneRequestId(r));
           if (r.decodeError !== undefined && c.group !== 'accept-encoding') problems.push(`the body does not decode: ${r.decodeError}`);
-          const target = /^\S+ (\S+)/.exec(c.send(server.port).toString('latin1'))?.[1] ?? '';
+          const target = /^\S+ (\S+)/.exec(bytes.toString('latin1'))?.[1] ?? '';
           if (r.status === 200 && target.startsWith('/_atoll/fragment/h-ok')) {
             const attrs = hostAttributes(r.body.toString('utf8'), 'h-ok');
             const allowed = new Set(['sid', 'label', 'note', 'hydrate', 'defer-hydration', 'atoll-fallback']);
@@ -586,7 +602,11 @@ for (const group of groups) {
         const sent = remote.heads.slice(remoteBefore);
         if (c.remote === true && sent.length === 0) problems.push('the remote element was never fetched');
         for (const head of sent) problems.push(...requestHeadProblems(head));
-        problems.push(...(await stillServes()));
+        const followUp = r.following[0];
+        if (keepAlive !== undefined && followUp !== undefined) problems.push(...healthProblems(followUp, 'on the same connection'));
+        else if (keepAlive !== undefined && !r.noResponse && r.complete && r.timedOut) problems.push('a GET / sent on the same connection got no answer');
+        else problems.push(...(await stillServes()));
+        if (keepAlive !== undefined && r.trailing > 0) problems.push(`${r.trailing} bytes followed the responses on the connection`);
         await sleep(0);
         for (const f of faults.faults.slice(before)) problems.push(`${f.kind}: ${f.what}`);
         assert.deepEqual(problems, [], `${c.group}: ${c.name}\n  - ${problems.join('\n  - ')}`);
