@@ -812,7 +812,9 @@ function withoutUndefined<T>(value: T): T {
 /**
  * The parts of an invalid config that are valid on their own (whole keys,
  * and `elements` entries one by one), so that the rest of the site is still
- * checked against what the author meant. Never served: the site has errors.
+ * checked against what the author meant. A site with config errors is never
+ * served; this is only read before they are reported (e.g. the port and log
+ * level `atoll serve` reads before it loads the site).
  */
 function bestEffort(input: unknown): ResolvedConfig {
   if (!isRecord(input)) return {};
@@ -833,12 +835,6 @@ function bestEffort(input: unknown): ResolvedConfig {
   return out as ResolvedConfig;
 }
 
-/** Checks one config object (from a file or from code) and resolves it. */
-export function resolveConfig(raw: unknown, locate: ConfigLocator, problems: ProblemList): ResolvedConfig {
-  const early: PathProblem[] = [];
-  const input = readPlainData(raw, early);
-  return check(input, early, locate, problems);
-}
 
 // ---------------------------------------------------------------------------
 // Files
