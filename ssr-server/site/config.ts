@@ -320,6 +320,8 @@ export function fragmentAttributeProblem(name: string): string | undefined {
   if (name === 'style') return '"style" lets a request restyle, hide or overlay the page (and leak data through CSS): it can never be allowed';
   if (name === 'srcdoc') return '"srcdoc" holds a whole HTML document, scripts included: it can never be allowed';
   if (name === 'is') return '"is" changes which element the host becomes: it can never be allowed';
+  if (name === 'autofocus') return '"autofocus" makes a focus handler fire without a click: it can never be allowed';
+  if (name.startsWith('xmlns')) return `${quote(name)} changes how the markup is parsed: it can never be allowed`;
   if (URL_ATTRIBUTES.has(name)) return `${quote(name)} takes a URL, which may be javascript:…: it can never be allowed; declare it as a property of the element instead`;
   return undefined;
 }

@@ -159,7 +159,7 @@ const invalidJson: Array<[string, string, string[]]> = [
   ['publicOrigin: "*" is not an origin', '{ "publicOrigin": "*" }', [`${J}:1:19: publicOrigin: "*" is not an origin ${ORIGIN_EXAMPLE}`]],
   [
     'fragment.attributes: event handlers, style, srcdoc, URL sinks, upper case, junk',
-    '{ "fragment": { "attributes": ["onclick", "ONFOCUS", "style", "srcdoc", "href", "is", "Data-X", "a b", "data-variant"] } }',
+    '{ "fragment": { "attributes": ["onclick", "ONFOCUS", "style", "srcdoc", "href", "is", "Data-X", "a b", "data-variant", "autofocus"] } }',
     [
       `${J}:1:32: fragment.attributes[0]: "onclick" is an event-handler attribute, which runs script: it can never be allowed`,
       `${J}:1:43: fragment.attributes[1]: "ONFOCUS": attribute names are matched in lower case: write "onfocus"`,
@@ -169,6 +169,7 @@ const invalidJson: Array<[string, string, string[]]> = [
       `${J}:1:81: fragment.attributes[5]: "is" changes which element the host becomes: it can never be allowed`,
       `${J}:1:87: fragment.attributes[6]: "Data-X": attribute names are matched in lower case: write "data-x"`,
       `${J}:1:97: fragment.attributes[7]: "a b" is not an attribute name: use lower-case letters, digits, "-", "_" and "."`,
+      `${J}:1:120: fragment.attributes[9]: "autofocus" makes a focus handler fire without a click: it can never be allowed`,
     ],
   ],
   [
