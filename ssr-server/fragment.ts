@@ -12,6 +12,7 @@
  * answers non-2xx so the consumer falls back.
  */
 import type { Endpoint, EndpointRequest } from './endpoint.ts';
+import { isForbiddenAttribute } from './hooks.ts';
 import type { Engine } from './engine.ts';
 import { RESERVED_ATTRIBUTES } from './layout/attributes.ts';
 import type { CompiledLayout, ElementOp } from './layout/ops.ts';
@@ -28,31 +29,22 @@ const MAX_ATTRIBUTES = 64;
 const ATTRIBUTE_NAME = /^[a-z_][a-z0-9_.:-]*$/;
 const TAG = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
 
-/**
- * Attributes that never pass, whatever the element declares or the operator
- * allows: event handlers run script, and these are script or style sinks on
- * a host element (or make one fire without a click).
- */
-export function isForbiddenAttribute(name: string): boolean {
-  return name.startsWith('on') || NEVER.has(name) || name.startsWith('xmlns');
-}
-const NEVER = new Set(['style', 'srcdoc', 'formaction', 'action', 'is', 'autofocus', 'href', 'src', 'xlink:href']);
-
 /** The attributes each element accepts through the fragment endpoint, per site. */
 const allowedBySite = new WeakMap<Site, Map<string, ReadonlySet<string>>>();
 
 /**
  * The attributes `<tag>` accepts from a fragment request: the ones the
  * element declares (its `observedAttributes` — for Lit, its reactive
- * properties' attribute names), the operator's `fragment.attributes`, and
- * `hydrate`; never an event handler or another sink.
+ * properties' attribute names — and its server hooks' `attributes`), the
+ * operator's `fragment.attributes`, and `hydrate`; never an event handler or
+ * another sink.
  */
 export function fragmentAttributes(site: Site, tag: string): ReadonlySet<string> {
   let perTag = allowedBySite.get(site);
   if (perTag === undefined) allowedBySite.set(site, (perTag = new Map()));
   let allowed = perTag.get(tag);
   if (allowed !== undefined) return allowed;
-  const names = new Set<string>(['hydrate', ...(site.config.fragment?.attributes ?? [])]);
+  const names = new Set<string>(['hydrate', ...(site.config.fragment?.attributes ?? []), ...(site.registry.get(tag)?.hooks.attributes ?? [])]);
   try {
     const cls = globalThis.customElements?.get(tag) as { observedAttributes?: unknown } | undefined;
     const observed = cls?.observedAttributes;

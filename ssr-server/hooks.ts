@@ -25,4 +25,20 @@ export interface ServerHooks {
   data?: (ctx: ElementContext) => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** This instance's response headers. */
   headers?: (ctx: ElementContext, data: Record<string, unknown> | undefined) => HeadersInit | undefined;
+  /**
+   * Attributes the hooks read that are not the element's own properties
+   * (e.g. `["product-id"]` for a `data()` that looks the product up): they
+   * pass through the fragment endpoint like the element's declared ones.
+   */
+  attributes?: readonly string[];
 }
+
+/**
+ * Attributes that never pass the fragment endpoint, whatever an element
+ * declares or the operator allows: event handlers run script, and these are
+ * script or style sinks on a host element (or make one fire without a click).
+ */
+export function isForbiddenAttribute(name: string): boolean {
+  return name.startsWith('on') || FORBIDDEN_ATTRIBUTES.has(name) || name.startsWith('xmlns');
+}
+const FORBIDDEN_ATTRIBUTES = new Set(['style', 'srcdoc', 'formaction', 'action', 'is', 'autofocus', 'href', 'src', 'xlink:href']);

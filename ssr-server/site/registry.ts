@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as resolveSpecifier } from 'import-meta-resolve';
 import type { ProblemList, SourceLocation } from '../errors.ts';
 import type { ConfigLocator, ResolvedConfig } from './config.ts';
-import type { ServerHooks } from '../hooks.ts';
+import { isForbiddenAttribute, type ServerHooks } from '../hooks.ts';
 
 /** A microfrontend known to the registry. */
 export interface ElementDefinition {
@@ -206,9 +206,21 @@ async function loadHooks(root: string, def: ElementDefinition, problems: Problem
       problems.error({ file: display }, `export "${name}" must be a function`);
     }
   }
+  let attributes: string[] | undefined;
+  if (mod.attributes !== undefined) {
+    const list = mod.attributes;
+    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string' && /^[a-z_][a-z0-9_.:-]*$/.test(a))) {
+      problems.error({ file: display }, 'export "attributes" must be an array of attribute names in lower case, e.g. ["product-id"]');
+    } else {
+      const sinks = list.filter((a) => isForbiddenAttribute(a));
+      if (sinks.length > 0) problems.error({ file: display }, `export "attributes": ${sinks.join(', ')} can never pass the fragment endpoint (event handlers and script or style sinks)`);
+      else attributes = list as string[];
+    }
+  }
   def.hooks = {
     data: mod.data as ServerHooks['data'],
     headers: mod.headers as ServerHooks['headers'],
+    attributes,
   };
 }
 

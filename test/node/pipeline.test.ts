@@ -173,3 +173,32 @@ describe('operator hooks and stores that misbehave', () => {
     assert.doesNotMatch(html, /atoll-fallback/);
   });
 });
+
+describe('fragment attributes declared by server hooks', () => {
+  test('an attribute listed in the hooks\' `attributes` export passes the fragment endpoint; others do not', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<p>x</p>'),
+      'elements/f-who/index.ts': litElement('f-who'),
+      'elements/f-who/server.ts': `export const attributes = ['who'];\nexport function data(ctx) { return { seen: (ctx.attributes.who ?? 'none') + '/' + (ctx.attributes.other ?? 'none') }; }`,
+    });
+    const s = await serveSite({ root });
+    try {
+      const res = await s.get('/_atoll/fragment/f-who?who=ann&other=bob');
+      const html = await res.text();
+      assert.equal(res.status, 200);
+      assert.match(html, /^<f-who who="ann"/);
+      assert.match(html, /"seen":"ann\/none"/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('an event handler in the hooks\' `attributes` export is a start-up error', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<f-bad></f-bad>'),
+      'elements/f-bad/index.ts': litElement('f-bad'),
+      'elements/f-bad/server.ts': `export const attributes = ['onclick'];`,
+    });
+    await assert.rejects(loadSite({ root }), /export "attributes": onclick can never pass the fragment endpoint/);
+  });
+});
