@@ -232,6 +232,16 @@ const rows: Row[] = [
     (m): Row => ({ name: `data() returns ${m}`, target: `/returns?m=${m}`, tag: 'h-returns', outcome: { kind: 'fallback' }, status: 200, log: 'error' }),
   ),
 
+  ...['proxy', 'circular', 'bigint', 'throwing-tostring', 'throwing-getter', 'shadowing-keys'].map(
+    (m): Row => ({
+      name: `primary data() returns ${m}: 500 with the fallback, whichever phase fails`,
+      target: `/returns-primary?m=${m}`,
+      tag: 'h-returns',
+      outcome: { kind: 'fallback' },
+      status: 500,
+      log: 'error',
+    }),
+  ),
   ...['proto-key', 'constructor-key', 'shadowing-keys'].map(
     (m): Row => ({
       name: `data() returns upstream JSON with ${m}: data, never a prototype or a method`,

@@ -380,6 +380,31 @@ for (const asked of ['x-a, x-b', 'x'.repeat(10_000), 'x-a\xff', 'x-a, <script>',
   });
 }
 
+// -- The fragment endpoint over elements whose hooks misbehave ------------------
+// The element is primary there: its failure decides the fragment's status.
+const fragmentFaults: Array<[string, Status]> = [
+  ['h-status?s=99', oneOf(500)], ['h-status?s=NaN', oneOf(500)], ['h-status?s=999', oneOf(500)], ['h-status?s=1000000', oneOf(500)], ['h-status?s=410', oneOf(410)],
+  ['h-redirect?next=%0d%0aX-Evil:1', oneOf(500)], ['h-redirect?next=%E2%82%AC', oneOf(302)], ['h-redirect?next=a%01b', oneOf(500)],
+  ['h-reject?m=null-prototype', oneOf(500)], ['h-reject?m=throwing-tostring', oneOf(500)], ['h-reject?m=proxy', oneOf(500)], ['h-reject?m=string-10mb', oneOf(500)], ['h-reject?m=error-getters', oneOf(500)],
+  ['h-returns?m=proxy', oneOf(500)], ['h-returns?m=circular', oneOf(500)], ['h-returns?m=bigint', oneOf(500)], ['h-returns?m=throwing-tostring', oneOf(500)], ['h-returns?m=proto-key', oneOf(200, 500)],
+  ['h-cached?m=circular', oneOf(500)], ['h-cached?m=bigint', oneOf(500)],
+  ['h-hdr?m=control-value', oneOf(200)], ['h-hdr?m=crlf-value', oneOf(200)], ['h-hdr?m=proxy', oneOf(200)], ['h-hdr?m=thousand', oneOf(200)], ['h-hdr?m=hop-by-hop', oneOf(200)], ['h-hdr?m=non-latin1', oneOf(200)],
+  ['h-cookie?c=a%01b', oneOf(200)], ['h-cookie?c=%0d%0aX-Evil:1', oneOf(200)], ['h-cookie?c=%E2%82%AC', oneOf(200)],
+];
+for (const [q, status] of fragmentFaults) {
+  add({
+    group: 'fragment-faults',
+    name: `/_atoll/fragment/${q}`,
+    send: req(`/_atoll/fragment/${q}`),
+    status,
+    check: (r) => [
+      ...asciiLocation(r),
+      ...(r.status === 200 && !r.body.toString('utf8').includes('</h-')) ? ['the fragment has no closed element'] : [],
+      ...(r.headers.has('content-length') && r.status !== 302 && /html/.test(header(r, 'content-type') ?? '') ? [`a fragment with Content-Length ${header(r, 'content-length')}`] : []),
+    ],
+  });
+}
+
 // -- Hostile values forwarded to a remote element ------------------------------
 // The route param becomes the remote element's `mode` attribute, which goes to
 // the remote as a query parameter; allowed request headers go along.
@@ -559,6 +584,30 @@ function healthProblems(r: RawResponse, how: string): string[] {
   return p;
 }
 
+/**
+ * The log lines of one hostile request: each one serializable and bounded
+ * (whatever the request carried), and a client's junk answered 4xx is not
+ * logged as a server error.
+ */
+function logLineProblems(lines: Array<Record<string, unknown>>, r: RawResponse): string[] {
+  const p: string[] = [];
+  for (const line of lines) {
+    let json: string;
+    try {
+      json = JSON.stringify(line);
+    } catch (e) {
+      p.push(`a log line cannot be serialized: ${(e as Error).message}`);
+      continue;
+    }
+    if (json.length > 64 * 1024) p.push(`a log line is ${json.length} bytes (${show(String(line.msg))})`);
+  }
+  const errors = lines.filter((l) => l.level === 'error');
+  if (!r.noResponse && r.status >= 400 && r.status < 500 && errors.length > 0) {
+    p.push(`a ${r.status} answer to the client's junk was logged as a server error: ${errors.map((l) => show(String(l.msg))).join('; ')}`);
+  }
+  return p;
+}
+
 /** A normal page still renders in full, on a new connection. */
 async function stillServes(): Promise<string[]> {
   return healthProblems(await request(server.port, '/?q=health', { timeoutMs: 3000 }), 'afterwards');
@@ -576,6 +625,7 @@ for (const group of groups) {
         faults.label = `${group}: ${c.name}`;
         const before = faults.faults.length;
         const remoteBefore = remote.heads.length;
+        const logsBefore = server.logs.length;
         // A request made with `req` goes out keep-alive with a normal GET / behind it on the same
         // connection: its answer shows both that the server still serves and that the hostile
         // response was framed right (a wrong length or a body on HEAD would garble it).
@@ -599,6 +649,10 @@ for (const group of groups) {
           }
           problems.push(...(c.check?.(r) ?? []));
         }
+        if (!r.noResponse && r.status >= 200 && r.status < 300 && /^text\/html/.test(header(r, 'content-type') ?? '') && !/(^|,)\s*total\s*(;|,|$)/.test((r.headers.get('server-timing') ?? []).join(','))) {
+          problems.push('an HTML page without a Server-Timing total');
+        }
+        problems.push(...logLineProblems(server.logs.slice(logsBefore), r));
         const sent = remote.heads.slice(remoteBefore);
         if (c.remote === true && sent.length === 0) problems.push('the remote element was never fetched');
         for (const head of sent) problems.push(...requestHeadProblems(head));
