@@ -334,7 +334,13 @@ const fragmentAttribute = field(isString, 'an attribute name', (s): Result<strin
 const nonEmptyString = (what: string) =>
   field(isString, what, (s): Result<string> => (s.trim() === '' ? { problem: `must be ${what}, not an empty string` } : { ok: s }));
 
+// eslint-disable-next-line no-control-regex
+const UNSAFE_URL_CHARS = /[\s\x00-\x1f\x7f<>"'`\\]/;
+const unsafeUrlProblem = (s: string): string =>
+  `${quote(s)} contains a space, control character, quote, "<", ">" or backslash: percent-encode it (these would break the headers and markup the URL is written into)`;
+
 const httpUrl = field(isString, 'an absolute http(s) URL', (s): Result<string> => {
+  if (UNSAFE_URL_CHARS.test(s)) return { problem: unsafeUrlProblem(s) };
   try {
     const u = new URL(s);
     if (u.protocol === 'http:' || u.protocol === 'https:') return { ok: s };
@@ -342,6 +348,17 @@ const httpUrl = field(isString, 'an absolute http(s) URL', (s): Result<string> =
     // reported below
   }
   return { problem: `${quote(s)} is not an absolute http(s) URL such as "https://reviews.example/_atoll/fragment/shop-reviews"` };
+});
+
+/** The browser module: an absolute http(s) URL, or a path or package specifier. */
+const clientModule = field(isString, 'a URL, a path or a package specifier', (s): Result<string> => {
+  if (s.trim() === '') return { problem: 'must be a URL, a path or a package specifier, not an empty string' };
+  if (UNSAFE_URL_CHARS.test(s)) return { problem: unsafeUrlProblem(s) };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s) && !/^https?:\/\//.test(s)) {
+    return { problem: `${quote(s)} is neither an http(s) URL nor a path or package specifier` };
+  }
+  if (/^https?:\/\//.test(s) && !URL.canParse(s)) return { problem: `${quote(s)} is not a valid URL` };
+  return { ok: s };
 });
 
 const host = field(isString, 'a host name or address', (s): Result<string> =>
@@ -397,7 +414,7 @@ const elementEntrySchema = v.pipe(
     {
       module: v.optional(nonEmptyString('a package specifier or a path')),
       url: v.optional(httpUrl),
-      client: v.optional(nonEmptyString('a URL or a path')),
+      client: v.optional(clientModule),
       timeout: v.optional(duration(TIMEOUT_BOUNDS)),
       cache: v.optional(duration(CACHE_BOUNDS, 's')),
       server: v.optional(nonEmptyString('a path')),

@@ -246,6 +246,15 @@ const invalidJson: Array<[string, string, string[]]> = [
     ],
   ],
   [
+    'element URLs that would break the headers or markup they are written into',
+    '{ "elements": {\n  "x-a": { "url": "https://r.example/f\\r\\nX-Evil: 1" },\n  "x-b": { "url": "https://r.example/f", "client": "https://cdn.example/b.js\\"><script>" },\n  "x-c": { "url": "https://r.example/f", "client": "javascript:alert(1)" },\n  "x-d": { "url": "https://r.example/f", "client": "https://cdn.example/d.js" },\n  "x-e": { "url": "https://r.example/f", "client": "@acme/ui/e.js" }\n} }',
+    [
+      `${J}:2:19: elements.x-a.url: "https://r.example/f\\r\\nX-Evil: 1" contains a space, control character, quote, "<", ">" or backslash: percent-encode it (these would break the headers and markup the URL is written into)`,
+      `${J}:3:52: elements.x-b.client: "https://cdn.example/b.js\\"><script>" contains a space, control character, quote, "<", ">" or backslash: percent-encode it (these would break the headers and markup the URL is written into)`,
+      `${J}:4:52: elements.x-c.client: "javascript:alert(1)" is neither an http(s) URL nor a path or package specifier`,
+    ],
+  ],
+  [
     'layouts: a prefix without a leading slash',
     '{ "layouts": { "admin": "admin.html" } }',
     [`${J}:1:16: layouts: the prefix "admin" must start with "/"`],
