@@ -150,6 +150,8 @@ export interface RawOptions {
    * well-framed response, which shows the first one's framing was right.
    */
   expect?: number;
+  /** Hang up as soon as the first bytes of the answer arrive (a client that goes away mid-response). */
+  hangUpOnFirstData?: boolean;
   /** Stop waiting 150 ms after this settles (e.g. a process fault: the server will not answer). */
   giveUpOn?: Promise<unknown>;
 }
@@ -185,6 +187,10 @@ export function rawRequest(port: number, data: string | Buffer, options: RawOpti
     socket.on('data', (d: Buffer) => {
       chunks.push(d);
       received += d.length;
+      if (options.hangUpOnFirstData) {
+        finish();
+        return;
+      }
       // A keep-alive server leaves the connection open: stop once the response is whole.
       if (received < 1_000_000 || d.subarray(-5).toString('latin1') === '0\r\n\r\n') {
         const soFar = parseSequence(Buffer.concat(chunks), { head: options.head === true, timedOut: false, socketError: undefined, ms: 0 }, options.expect ?? 1);
@@ -226,9 +232,14 @@ export function buildRequest(
 export function request(
   port: number,
   target: string,
-  init: { method?: string; headers?: Array<[string, string]>; host?: string | null; version?: string; body?: string; timeoutMs?: number; giveUpOn?: Promise<unknown> } = {},
+  init: { method?: string; headers?: Array<[string, string]>; host?: string | null; version?: string; body?: string; timeoutMs?: number; giveUpOn?: Promise<unknown>; hangUpOnFirstData?: boolean } = {},
 ): Promise<RawResponse> {
-  return rawRequest(port, buildRequest(port, target, init), { timeoutMs: init.timeoutMs, head: init.method === 'HEAD', giveUpOn: init.giveUpOn });
+  return rawRequest(port, buildRequest(port, target, init), {
+    timeoutMs: init.timeoutMs,
+    head: init.method === 'HEAD',
+    giveUpOn: init.giveUpOn,
+    hangUpOnFirstData: init.hangUpOnFirstData,
+  });
 }
 
 interface ParseInfo {
