@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import type { ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import { lineCol, type ProblemList, type SourceLocation } from '../errors.ts';
+import { isForbiddenAttribute } from '../hooks.ts';
 import { LOG_LEVELS, type LogLevel } from '../log.ts';
 import { headerValueProblem, isHeaderName, MAX_HEADER_COUNT, MAX_HEADER_VALUE_BYTES } from '../header-values.ts';
 import { CACHE_BOUNDS_MS, checkDuration, TIMEOUT_BOUNDS_MS, type DurationBounds } from '../layout/attributes.ts';
@@ -322,7 +323,9 @@ export function fragmentAttributeProblem(name: string): string | undefined {
   if (name === 'is') return '"is" changes which element the host becomes: it can never be allowed';
   if (name === 'autofocus') return '"autofocus" makes a focus handler fire without a click: it can never be allowed';
   if (name.startsWith('xmlns')) return `${quote(name)} changes how the markup is parsed: it can never be allowed`;
-  if (URL_ATTRIBUTES.has(name)) return `${quote(name)} takes a URL, which may be javascript:…: it can never be allowed; declare it as a property of the element instead`;
+  if (URL_ATTRIBUTES.has(name)) return `${quote(name)} takes a URL, which may be javascript:…: it can never be allowed`;
+  // Whatever else the fragment endpoint itself never lets through.
+  if (isForbiddenAttribute(name)) return `${quote(name)} is a script or style sink on a host element: it can never be allowed`;
   return undefined;
 }
 

@@ -165,7 +165,7 @@ const invalidJson: Array<[string, string, string[]]> = [
       `${J}:1:43: fragment.attributes[1]: "ONFOCUS": attribute names are matched in lower case: write "onfocus"`,
       `${J}:1:54: fragment.attributes[2]: "style" lets a request restyle, hide or overlay the page (and leak data through CSS): it can never be allowed`,
       `${J}:1:63: fragment.attributes[3]: "srcdoc" holds a whole HTML document, scripts included: it can never be allowed`,
-      `${J}:1:73: fragment.attributes[4]: "href" takes a URL, which may be javascript:…: it can never be allowed; declare it as a property of the element instead`,
+      `${J}:1:73: fragment.attributes[4]: "href" takes a URL, which may be javascript:…: it can never be allowed`,
       `${J}:1:81: fragment.attributes[5]: "is" changes which element the host becomes: it can never be allowed`,
       `${J}:1:87: fragment.attributes[6]: "Data-X": attribute names are matched in lower case: write "data-x"`,
       `${J}:1:97: fragment.attributes[7]: "a b" is not an attribute name: use lower-case letters, digits, "-", "_" and "."`,
