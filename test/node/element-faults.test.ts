@@ -531,6 +531,41 @@ describe('element fault table', () => {
     assert.deepEqual(problems, [], `HEAD\n  - ${problems.join('\n  - ')}`);
   });
 
+  test('every row compressed (br, gzip): the stream still decodes to the whole page', { timeout: 60_000 }, async () => {
+    faults.label = 'every row compressed';
+    const before = faults.faults.length;
+    const problems: string[] = [];
+    const list = rows.filter((row) => row.timeoutMs === undefined);
+    for (let i = 0; i < list.length; i += 8) {
+      const batch = list.slice(i, i + 8);
+      const encodings = batch.map((_, j) => ((i + j) % 2 === 0 ? 'br' : 'gzip'));
+      const responses = await Promise.all(batch.map((row, j) => request(server.port, row.target, { headers: [['Accept-Encoding', encodings[j]!]], timeoutMs: 10_000 })));
+      batch.forEach((row, j) => {
+        const r = responses[j]!;
+        const p: string[] = [];
+        if (r.noResponse) p.push(`no response (timed out: ${r.timedOut})`);
+        else {
+          const statusOk = typeof row.status === 'number' ? r.status === row.status : row.status(r.status);
+          if (!statusOk) p.push(`status ${r.status}`);
+          p.push(...headProblems(r));
+          if (r.status < 300 || r.status >= 400) {
+            if (header(r, 'content-encoding') !== encodings[j]) p.push(`Content-Encoding ${header(r, 'content-encoding')}, asked for ${encodings[j]}`);
+            if (r.decodeError !== undefined) p.push(`does not decode: ${r.decodeError}`);
+            else {
+              const body = r.body.toString('utf8');
+              if (!r.complete || !body.trimEnd().endsWith('</html>')) p.push(`not a whole page once decoded (ends ${JSON.stringify(body.slice(-60))})`);
+              else p.push(...healthyProblems(parsePage(body), row.target));
+            }
+          }
+        }
+        problems.push(...p.map((x) => `${row.name} (${encodings[j]}): ${x}`));
+      });
+    }
+    await sleep(100);
+    for (const f of faults.faults.slice(before)) problems.push(`${f.kind}: ${f.what}`);
+    assert.deepEqual(problems, [], `compressed\n  - ${problems.join('\n  - ')}`);
+  });
+
   test('every row with the client gone at the first byte: nothing thrown, the server still serves', { timeout: 60_000 }, async () => {
     faults.label = 'every row, client gone at the first byte';
     const before = faults.faults.length;
