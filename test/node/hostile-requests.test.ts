@@ -443,7 +443,7 @@ const hostGames: Array<[string, Init]> = [
   ['Host: javascript:alert(1)', { host: 'javascript:alert(1)' }],
   ['Host: evil.example.', { host: 'evil.example.' }],
 ];
-for (const path of ['/_atoll/fragment/h-ok', '/']) {
+for (const path of ['/_atoll/fragment/h-ok', '/', '/login-redirect?next=/home']) {
   for (const [name, init] of hostGames) {
     add({ group: 'host', name: `${name} on ${path}`, send: req(path, init), status: notServer, check: noHostReflection });
   }
@@ -452,12 +452,22 @@ for (const path of ['/_atoll/fragment/h-ok', '/']) {
     group: 'host',
     name: `no Host (HTTP/1.0) on ${path}`,
     send: req(path, { host: null, version: '1.0' }),
-    status: success,
+    status: path.startsWith('/login-redirect') ? oneOf(302) : success,
     check: (r) => [...noHostReflection(r), ...(r.interim.length > 0 ? [`an HTTP/1.0 client got interim responses ${r.interim.join(', ')}`] : [])],
   });
   add({ group: 'host', name: `two Host headers on ${path}`, send: (p) => buildRequest(p, path, { headers: [['Host', `127.0.0.1:${p}`], ['Host', 'evil.example']] }), status: notServer, mayClose: true, check: noHostReflection });
   add({ group: 'host', name: `absolute-form target on ${path}`, send: req(`http://evil.example${path}`, { host: 'evil.example' }), status: notServer, check: noHostReflection });
   add({ group: 'host', name: `scheme-relative target on ${path}`, send: req(`//evil.example${path}`), status: notServer, check: noHostReflection });
+}
+// The redirect's Location stays what the element said: never made absolute from Host.
+for (const [name, init] of hostGames.slice(0, 7)) {
+  add({
+    group: 'host',
+    name: `${name}: Location of a redirect`,
+    send: req('/login-redirect?next=/home', init),
+    status: oneOf(302),
+    check: (r) => (header(r, 'location') === '/login?next=/home' ? [] : [`Location is ${show(header(r, 'location') ?? '(none)')}`]),
+  });
 }
 
 // -- Accept-Encoding -----------------------------------------------------------
