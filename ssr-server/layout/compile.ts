@@ -345,6 +345,17 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     }
   };
 
+  /** A pattern whose parts can overlap matches only paths up to a length (route-pattern.ts): say so. */
+  const warnIfBounded = (el: Element, attr: string, compiled: RoutePattern | undefined, shown: string): void => {
+    if (compiled === undefined || compiled.maxPathLength === Infinity) return;
+    const joined = compiled.source === shown ? '' : ` (as ${clip(compiled.source)})`;
+    problems.warn(
+      locOf(el, attr),
+      `${attr}="${clip(shown)}"${joined} has parts that can overlap, so matching costs a power of the path's length: ` +
+        `it only matches paths of at most ${compiled.maxPathLength} characters (one parameter per segment has no such limit)`,
+    );
+  };
+
   const compileRoute = (el: Element, scope: Scope, out: Out, depth: number): RouteOp | undefined => {
     requireClosed(el);
     hasRoutes = true;
@@ -381,6 +392,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     compileChildren(el, childScope, inner, depth + 1);
     // A route that contains routes also matches deeper paths.
     const routePattern = exact !== undefined && routeCount > routesBefore ? pattern(el, 'path', prefixPattern(joined!), path!) : exact;
+    warnIfBounded(el, 'path', routePattern, path ?? '');
     const op: RouteOp = {
       kind: 'route',
       id: routeCount++,
@@ -414,6 +426,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       return;
     }
     const fromPattern = pattern(el, 'from', from, from);
+    warnIfBounded(el, 'from', fromPattern, from);
     if (fromPattern !== undefined) out.op({ kind: 'redirect', loc: locOf(el), from: fromPattern, to: location, status });
   };
 

@@ -19,7 +19,7 @@ import {
   MAX_ROUTE_PATH,
 } from '../../ssr-server/layout/compile.ts';
 import type { ElementOp, Op, RouteOp } from '../../ssr-server/layout/ops.ts';
-import { joinPaths, compilePattern } from '../../ssr-server/layout/route-pattern.ts';
+import { joinPaths, compilePattern, MATCH_STEP_BUDGET, overlapDegree } from '../../ssr-server/layout/route-pattern.ts';
 
 const compile = (source: string, elements = ['x-a', 'x-b']) => {
   const problems = new ProblemList();
@@ -126,6 +126,41 @@ describe('route patterns', () => {
     assert.equal(joinPaths('/shop', ':id'), '/shop/:id');
     assert.equal(joinPaths('/shop/', '/:id'), '/shop/:id');
     assert.equal(joinPaths('/settings/*', 'profile'), '/settings/profile');
+  });
+
+  test('parts that can overlap: how many', () => {
+    const degrees = Object.fromEntries(
+      ['/products/:id', '/shop{/*}?', '/settings/*', '/docs{/:page}?', '/blog/:slug/*', '/:id(\\d+)', '/a\\:b', '/:from-:to', '/*/*/z', '/:a-*', '/:year-:month-:day', '/:a+/:b+/:c+/z', '/:a-:b-:c-:d-:e/z'].map((p) => [p, overlapDegree(p)]),
+    );
+    assert.deepEqual(degrees, {
+      '/products/:id': 1, '/shop{/*}?': 1, '/settings/*': 1, '/docs{/:page}?': 1, '/blog/:slug/*': 1, '/:id(\\d+)': 1, '/a\\:b': 0,
+      '/:from-:to': 2, '/*/*/z': 2, '/:a-*': 3, '/:year-:month-:day': 3, '/:a+/:b+/:c+/z': 3, '/:a-:b-:c-:d-:e/z': 5,
+    });
+  });
+
+  test('a pattern whose parts overlap is tried only on paths it can match quickly (a request picks the path)', () => {
+    // Before this bound, an 8 KiB request path made this one match run for minutes.
+    const five = compilePattern('/:a-:b-:c-:d-:e/z');
+    assert.equal(five.maxPathLength, Math.floor(MATCH_STEP_BUDGET ** (1 / 5)));
+    assert.deepEqual(five.match('/1-2-3-4-5/z'), { a: '1', b: '2', c: '3', d: '4', e: '5' });
+    const t = performance.now();
+    for (const path of [`/${'a-'.repeat(4_000)}b`, `/${'a-'.repeat(12)}`, `/${'a-'.repeat(11)}/`]) assert.equal(five.match(path), undefined);
+    const wild = compilePattern('/*/*/z');
+    assert.equal(wild.match(`/${'a/'.repeat(4_000)}b`), undefined);
+    assert.ok(performance.now() - t < 2_000, `${performance.now() - t} ms`);
+    // One parameter per segment stays unbounded.
+    const plain = compilePattern('/shop/:id{/*}?');
+    assert.equal(plain.maxPathLength, Infinity);
+    assert.deepEqual(plain.match(`/shop/${'x'.repeat(8_000)}/a`), { id: 'x'.repeat(8_000), '0': 'a' });
+  });
+
+  test('the compiler warns where a route only matches paths up to a length', () => {
+    const { problems } = compile('<atoll-route path="/d/:from-:to"></atoll-route>\n<atoll-redirect from="/*/*/old" to="/new"></atoll-redirect><atoll-route path="/p/:id"></atoll-route>');
+    assert.deepEqual(problems.errors, []);
+    assert.deepEqual(problems.warnings.map((w) => `${w.line}:${w.col} ${w.message}`), [
+      `1:14 path="/d/:from-:to" has parts that can overlap, so matching costs a power of the path's length: it only matches paths of at most 1414 characters (one parameter per segment has no such limit)`,
+      `2:17 from="/*/*/old" has parts that can overlap, so matching costs a power of the path's length: it only matches paths of at most 1414 characters (one parameter per segment has no such limit)`,
+    ]);
   });
 
   test('wildcards and optional groups', () => {
