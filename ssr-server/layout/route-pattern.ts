@@ -43,7 +43,9 @@ export const MATCH_STEP_BUDGET = 2_000_000;
  * degree of its worst-case matching cost. Parameters (`:name`) are counted
  * per segment; wildcards (`*`), repeated parts (`+`, `*` modifiers) and
  * regular-expression groups can span segments and are counted across the
- * whole pattern.
+ * whole pattern. What a regular-expression group does inside is the
+ * author's: nested repetition such as `:x((?:a|a)+)` is exponential in the
+ * path's length and no length bound here makes it safe.
  */
 export function overlapDegree(source: string): number {
   let spanning = 0;
