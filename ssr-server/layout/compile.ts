@@ -80,6 +80,11 @@ export const MAX_ATTRIBUTES = 256;
  * be at most 8 KiB anyway.
  */
 export const MAX_ROUTE_PATH = 2048;
+/**
+ * Longest layout, in characters: parsing costs about 2 µs a character here,
+ * so a check of the largest layout still ends within seconds.
+ */
+export const MAX_LAYOUT_CHARS = 8 * 1024 * 1024;
 /** At most this many errors (and warnings) are listed per layout; the rest are counted. */
 export const MAX_PROBLEMS_PER_LAYOUT = 100;
 
@@ -179,6 +184,12 @@ interface Scope {
 export function compileLayout(options: CompileOptions): CompiledLayout {
   const { file } = options;
   const problems = cappedProblems(options.problems, file);
+  if (options.source.length > MAX_LAYOUT_CHARS) {
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+    problems.error({ file, line: 1, col: 1 }, `the layout is ${mib(options.source.length)} long: a layout may be at most ${mib(MAX_LAYOUT_CHARS)}`);
+    problems.done();
+    return { file, ops: [], routeCount: 0, hasRoutes: false };
+  }
   const headStarts = new Set<number>();
   // `<atoll-head>` inside <head> would make the HTML parser close the head.
   // Rename it to <template> with the same length (so every source location

@@ -14,6 +14,7 @@ import {
 import {
   compileLayout,
   MAX_ATTRIBUTES,
+  MAX_LAYOUT_CHARS,
   MAX_LAYOUT_DEPTH,
   MAX_PROBLEMS_PER_LAYOUT,
   MAX_ROUTE_PATH,
@@ -282,6 +283,12 @@ describe('deep and huge layouts', () => {
     assert.equal(`${errors[99]!.line}:${errors[99]!.col}`, '101:1');
     assert.equal(`${errors[100]!.line}:${errors[100]!.col} ${errors[100]!.message}`, '102:1 and 4900 more problems in this layout, the first of them here (at most 100 are listed)');
     assert.ok(stray.ms < 10_000, `${stray.ms} ms`);
+  });
+
+  test('a layout larger than MAX_LAYOUT_CHARS is refused before parsing', () => {
+    const { value: { problems }, ms } = timed(() => compile(`<p>${'x'.repeat(MAX_LAYOUT_CHARS)}</p>`));
+    assert.deepEqual(shown(problems), ['1:1 the layout is 8.0 MiB long: a layout may be at most 8 MiB']);
+    assert.ok(ms < 1_000, `${ms} ms`);
   });
 
   test('route patterns have a length limit, joined with their parents', () => {
