@@ -226,6 +226,8 @@ const rows: Row[] = [
 
   // data() returns hostile values.
   { name: 'data() returns plain data', target: '/returns?m=plain', tag: 'h-returns', outcome: { kind: 'rendered' }, status: 200, log: 'none' },
+  { name: 'data() returns a thenable whose then getter throws', target: '/returns?m=thenable-getter-throws', tag: 'h-returns', outcome: { kind: 'fallback', phase: 'data' }, status: 200, log: 'error' },
+  { name: 'data() returns a thenable that settles three times', target: '/returns?m=thenable-settles-twice', tag: 'h-returns', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: (_r, body) => (body.includes('first') ? [] : ['the first settlement did not win']) },
   { name: 'data() returns a null-prototype object', target: '/returns?m=null-prototype', tag: 'h-returns', outcome: { kind: 'rendered' }, status: 200, log: 'none' },
   { name: 'data() returns a huge object (~6 MB serialized)', target: '/returns?m=huge', tag: 'h-returns', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback', timeoutMs: 20_000 },
   ...['proxy', 'circular', 'bigint', 'throwing-tostring', 'throwing-getter'].map(
@@ -260,7 +262,7 @@ const rows: Row[] = [
   // headers() returns junk: the element still renders, the junk is dropped and logged once.
   { name: 'headers() returns a valid header', target: '/headers?m=plain', tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: kept },
   ...(['/headers', '/headers-primary'] as const).flatMap((path): Row[] => [
-    ...['number', 'string', 'proxy', 'throws'].map(
+    ...['number', 'string', 'proxy', 'throws', 'async-rejects'].map(
       (m): Row => ({ name: `${path}: headers() returns ${m}`, target: `${path}?m=${m}`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem' }),
     ),
     {
@@ -287,6 +289,7 @@ const rows: Row[] = [
   ...(['/headers', '/headers-primary'] as const).flatMap((path): Row[] => [
     { name: `${path}: headers() returns hop-by-hop and representation headers`, target: `${path}?m=hop-by-hop`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'at-most-one', check: all(kept, noFraming) },
     { name: `${path}: headers() returns 1,000 cookies: cut to the bound`, target: `${path}?m=many-cookies`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: boundedCookies },
+    { name: `${path}: headers() returns a Promise (async headers())`, target: `${path}?m=async`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'at-most-one' },
     { name: `${path}: headers() returns 20 KB of valid headers: the page head stays readable`, target: `${path}?m=wide`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem' },
     { name: `${path}: headers() returns an object whose getter throws`, target: `${path}?m=getter-throws`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem', check: absent('x-trap') },
   ]),
