@@ -262,7 +262,7 @@ const rows: Row[] = [
   // headers() returns junk: the element still renders, the junk is dropped and logged once.
   { name: 'headers() returns a valid header', target: '/headers?m=plain', tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: kept },
   ...(['/headers', '/headers-primary'] as const).flatMap((path): Row[] => [
-    ...['number', 'string', 'proxy', 'throws', 'async-rejects'].map(
+    ...['number', 'string', 'proxy', 'throws', 'throws-null-prototype', 'throws-proxy', 'async-rejects'].map(
       (m): Row => ({ name: `${path}: headers() returns ${m}`, target: `${path}?m=${m}`, tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'problem' }),
     ),
     {
