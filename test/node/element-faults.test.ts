@@ -26,6 +26,7 @@ import {
   fakeRemote,
   header,
   headProblems,
+  injectionProblems,
   parsePage,
   request,
   sleep,
@@ -354,6 +355,9 @@ const rows: Row[] = [
   { name: 'remote: chunked body with hop-by-hop headers', target: '/remote/chunked-hop', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: all(kept, noFraming) },
   { name: 'remote: Content-Type text/plain', target: '/remote/content-type-plain', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback' },
   { name: 'remote: Content-Encoding: br on a plain body', target: '/remote/content-encoding-br', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback' },
+  ...['trailing-script', 'comment-swallow', 'rawtext-swallow'].map(
+    (mode): Row => ({ name: `remote: markup that would break the page (${mode})`, target: `/remote/${mode}`, tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error', check: (r) => injectionProblems(r) }),
+  ),
   { name: 'remote: a redirect to another origin', target: '/remote/redirect', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error', check: absent('location') },
   { name: 'remote: the head, then nothing: its timeout', target: '/remote/stall', tag: 'h-remote', outcome: { kind: 'fallback', phase: ['timeout', 'fetch'] }, status: 200, log: 'error' },
 

@@ -672,6 +672,15 @@ function answer(socket: Socket, target: string): void {
       return send(Array.from({ length: 200 }, (_, i) => `Set-Cookie: r${i}=v; Path=/`), good);
     case 'vary-star':
       return send(['Vary: *'], good);
+    case 'trailing-script':
+      // Markup after the element: it would land in the page outside any element.
+      return send([], `${good}<script>window.__xss = 1; alert(1)</script>`);
+    case 'comment-swallow':
+      // An unclosed comment would swallow the rest of the page.
+      return send([], `<${tag}><template shadowrootmode="open"><p>x</p></template><!-- </${tag}>`);
+    case 'rawtext-swallow':
+      // An unclosed RCDATA element would turn the rest of the page into text.
+      return send([], `<${tag}><template shadowrootmode="open"><textarea></template></${tag}>`);
     case 'stall':
       // The head, then nothing: only the element's timeout ends it.
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n' + `<${tag}><template shadowrootmode="open">`);
