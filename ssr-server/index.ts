@@ -141,7 +141,7 @@ export interface ListenOptions extends Omit<ServerOptions, 'logger'> {
   logger?: Logger;
 }
 
-const EMPTY_STATS: TransportStats = { inFlight: 0, sendTimeouts: 0, bufferLimits: 0, stalledClosed: 0, headFailures: 0, bodyFailures: 0 };
+const EMPTY_STATS: TransportStats = { inFlight: 0, compressing: 0, sendTimeouts: 0, bufferLimits: 0, stalledClosed: 0, headFailures: 0, bodyFailures: 0 };
 
 /**
  * Starts Node's HTTP server for an Atoll instance. Port 0 picks a free port.

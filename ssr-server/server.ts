@@ -11,7 +11,8 @@
  *   responses in flight finish (up to `drainMs`, then destroy what is left),
  *   close idle keep-alive connections as they become idle.
  * - Clients that trickle their request head (slowloris) are cut after
- *   `headersTimeout`, checked every second rather than Node's default 30 s.
+ *   `headersTimeout`, checked every second rather than Node's default 30 s;
+ *   a connection that sends nothing is closed too.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -97,9 +98,11 @@ export async function startServer(options: ServerOptions = {}): Promise<AtollSer
   let inFlight = 0;
   const logger = options.logger;
   const requestTimeout = options.requestTimeout ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeout ?? 10_000, requestTimeout);
+  const seenRequest = new WeakSet<object>();
   const server = createServer(
     {
-      headersTimeout: Math.min(options.headersTimeout ?? 10_000, requestTimeout),
+      headersTimeout,
       requestTimeout,
       keepAliveTimeout: options.keepAliveTimeout ?? 5000,
       // Node checks the two timeouts above every 30 s by default, so a
@@ -107,6 +110,7 @@ export async function startServer(options: ServerOptions = {}): Promise<AtollSer
       connectionsCheckingInterval: 1000,
     },
     (req, res) => {
+      seenRequest.add(req.socket);
       inFlight++;
       res.once('close', () => {
         inFlight--;
@@ -150,6 +154,17 @@ export async function startServer(options: ServerOptions = {}): Promise<AtollSer
       }
     },
   );
+  // Node's headersTimeout starts with a request's first byte: a connection
+  // that sends nothing at all would stay open forever. One that has not
+  // brought a whole request head by headersTimeout (plus Node's check
+  // interval, so that a trickling client gets Node's 408 first) is closed.
+  server.on('connection', (socket) => {
+    const timer = setTimeout(() => {
+      if (!seenRequest.has(socket)) socket.destroy();
+    }, headersTimeout + 1000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -27,6 +27,27 @@ export const DEFAULT_SEND_TIMEOUT = 30_000;
 /** Default `maxBufferedBytes`: most bytes held for one client that does not read. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Most compressed responses at once, per encoding. A compressor holds its
+ * state for as long as its client takes to read (brotli at quality 4 about
+ * 2 MB, gzip about 270 KB, measured with stalled clients), so with many slow
+ * clients compression is what fills memory (1,000 stalled clients: about
+ * 2 GB with brotli for each). Past these counts a response falls back to
+ * gzip, then to no compression; 16 brotli streams already keep the zlib
+ * thread pool's four threads busy.
+ */
+export const MAX_COMPRESSORS = { br: 16, gzip: 128 } as const;
+
+/** The encoding for a page: the client's choice, within {@link MAX_COMPRESSORS}. */
+function chooseEncoding(accept: string | null, active: { br: number; gzip: number }): 'br' | 'gzip' | undefined {
+  let encoding = pickEncoding(accept);
+  if (encoding === 'br' && active.br >= MAX_COMPRESSORS.br) {
+    encoding = pickEncoding(accept!.replace(/(^|,)\s*br\s*(;[^,]*)?(?=,|$)/gi, '$1'));
+  }
+  if (encoding === 'gzip' && active.gzip >= MAX_COMPRESSORS.gzip) encoding = undefined;
+  return encoding;
+}
+
 /** Resolves on `writable`'s next 'drain' or when the response closes, whichever is first. */
 function drainOrClose(writable: NodeJS.EventEmitter, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -132,6 +153,8 @@ export interface TransportLimits {
 export interface TransportStats {
   /** Responses being written now. */
   inFlight: number;
+  /** Of those, the ones being compressed (bounded by {@link MAX_COMPRESSORS}). */
+  compressing: number;
   /** Responses closed because their client took nothing for `sendTimeout` ms. */
   sendTimeouts: number;
   /** Responses closed because they held more than `maxBufferedBytes` for a client that did not read. */
@@ -173,10 +196,26 @@ interface Watched {
   closedFor?: 'send-timeout' | 'buffer-limit';
 }
 
-/** Bytes that left this socket for the kernel so far (`bytesWritten` counts the queued ones too). */
+/** What a socket says about its writes (two of these are Node internals, read defensively). */
+interface SocketWrites {
+  bytesWritten: number;
+  writableLength: number;
+  _bytesDispatched?: unknown;
+  _handle?: { writeQueueSize?: unknown } | null;
+}
+
+/**
+ * Bytes that this socket handed to the kernel so far. One large write that
+ * the kernel takes in parts counts as it goes: `_bytesDispatched` minus
+ * libuv's `writeQueueSize`. Without those internals, the public
+ * `bytesWritten - writableLength` counts completed writes only.
+ */
 function sentBytes(socket: Socket | null): number {
   if (socket === null) return 0;
-  const n = socket.bytesWritten - socket.writableLength;
+  const s = socket as unknown as SocketWrites;
+  const dispatched = s._bytesDispatched;
+  const queued = s._handle?.writeQueueSize;
+  const n = typeof dispatched === 'number' && typeof queued === 'number' ? dispatched - queued : s.bytesWritten - s.writableLength;
   return Number.isFinite(n) ? n : 0;
 }
 
@@ -190,17 +229,25 @@ function bufferedBytes(w: Watched): number {
  * Watches the responses being written with one timer for all of them (it
  * runs only while there are some): a response with bytes waiting whose
  * socket took none for `sendTimeout` ms is closed; so is one holding more
- * than `maxBufferedBytes` whose socket took none for a whole tick.
+ * than `maxBufferedBytes` whose socket took none for a second.
  */
 class StallWatch {
   private readonly watched = new Set<Watched>();
   private timer: NodeJS.Timeout | undefined;
   readonly tick: number;
+  /**
+   * How long a response over `maxBufferedBytes` may go without its socket
+   * taking bytes. Not one tick: the kernel wakes a writer only once a good
+   * part of its send buffer is free, so even a steady reader shows no
+   * progress for a few hundred ms at a time.
+   */
+  private readonly overLimitGrace: number;
   constructor(
     private readonly limits: TransportLimits,
     private readonly onStalled: (w: Watched, reason: 'send-timeout' | 'buffer-limit', buffered: number) => void,
   ) {
     this.tick = Math.max(20, Math.min(1000, Math.floor(limits.sendTimeout / 4)));
+    this.overLimitGrace = Math.min(limits.sendTimeout, 1000);
   }
   get size(): number {
     return this.watched.size;
@@ -234,7 +281,7 @@ class StallWatch {
         continue;
       }
       const idle = now - w.since;
-      const reason = buffered > this.limits.maxBufferedBytes && idle >= this.tick ? 'buffer-limit' : idle >= this.limits.sendTimeout ? 'send-timeout' : undefined;
+      const reason = buffered > this.limits.maxBufferedBytes && idle >= this.overLimitGrace ? 'buffer-limit' : idle >= this.limits.sendTimeout ? 'send-timeout' : undefined;
       if (reason !== undefined) {
         this.delete(w);
         this.onStalled(w, reason, buffered);
@@ -260,6 +307,7 @@ const INTERNAL_ERROR = 'Internal Server Error\n';
  */
 export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFromConfig(engine.site.config)): NodeHandler {
   const stats = { sendTimeouts: 0, bufferLimits: 0, headFailures: 0, bodyFailures: 0 };
+  const compressors = { br: 0, gzip: 0 };
   let inFlight = 0;
   const watch = new StallWatch(limits, (w, reason, buffered) => {
     w.closedFor = reason;
@@ -341,7 +389,7 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         return;
       }
       const body = response.body;
-      const encoding = body.kind === 'html' && engine.compress !== false ? pickEncoding(headers.get('accept-encoding')) : undefined;
+      const encoding = body.kind === 'html' && engine.compress !== false ? chooseEncoding(headers.get('accept-encoding'), compressors) : undefined;
       if (encoding !== undefined) {
         response.headers.set('content-encoding', encoding);
         const vary = response.headers.get('vary');
@@ -361,6 +409,10 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         return;
       }
       const compressed = body.kind === 'html' && encoding !== undefined ? new CompressedResponseSink(res, encoding) : undefined;
+      if (encoding !== undefined && compressed !== undefined) {
+        compressors[encoding]++;
+        res.once('close', () => compressors[encoding]--);
+      }
       watched = { res, compressor: compressed?.z, requestId, sent: sentBytes(res.socket), since: performance.now() };
       watch.add(watched);
       if (body.kind === 'text' || body.kind === 'bytes') {
@@ -420,6 +472,7 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
   return Object.assign(handler, {
     stats: (): TransportStats => ({
       inFlight,
+      compressing: compressors.br + compressors.gzip,
       ...stats,
       stalledClosed: stats.sendTimeouts + stats.bufferLimits,
     }),
