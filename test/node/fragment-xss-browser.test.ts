@@ -47,6 +47,8 @@ interface Outcome {
   status: number | undefined;
   dialogs: string[];
   xss: unknown;
+  /** The text of `<h-ok>`'s shadow root, when the browser attached one from the declarative template. */
+  shadowText: string | null;
 }
 
 /** Loads `url`, gives autofocus and a mouse sweep the chance to fire, and reports what ran. */
@@ -67,7 +69,8 @@ async function visit(url: string): Promise<Outcome> {
     await page.keyboard.press('Tab');
     await sleep(200);
     const xss = await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
-    return { status: response?.status(), dialogs, xss };
+    const shadowText = await page.evaluate(() => document.querySelector('h-ok')?.shadowRoot?.textContent ?? null);
+    return { status: response?.status(), dialogs, xss, shadowText };
   } finally {
     await page.close();
   }
@@ -95,10 +98,17 @@ describe('fragment endpoint in Chromium', () => {
     assert.equal(global.xss, 1, 'the mouseover payload ran on the control page');
   });
 
+  test('control: the endpoint renders the element with its declared attributes', { timeout: 20_000 }, async () => {
+    const o = await visit(fragment('sid=visible&label=hello'));
+    assert.equal(o.status, 200);
+    assert.match(o.shadowText ?? '', /ok visible: hello/, 'the declarative shadow root was attached with the rendered content');
+  });
+
   for (const [name, query] of attacks) {
     test(`${name}: nothing runs`, { timeout: 20_000 }, async () => {
       const o = await visit(fragment(query));
       assert.ok(o.status !== undefined && o.status < 500, `status ${o.status}`);
+      if (o.status === 200) assert.ok(o.shadowText !== null, 'a 200 fragment renders the element (minus what was refused)');
       assert.deepEqual({ dialogs: o.dialogs, xss: o.xss ?? null }, { dialogs: [], xss: null }, `GET /_atoll/fragment/h-ok?${query}`);
     });
   }
