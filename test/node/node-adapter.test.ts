@@ -1,0 +1,109 @@
+/**
+ * The Node adapter's safety net (issue 9 item 1, transport side): nothing
+ * thrown while writing a response escapes the request listener. Node's
+ * `writeHead` and `write` are made to throw for one response each (as they
+ * do on an invalid header value or status); the client gets a clean 500, or
+ * that response alone ends, the failure is counted and logged once, no
+ * exception or rejection reaches the process, and the next request is fine.
+ */
+import assert from 'node:assert/strict';
+import { request, ServerResponse } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { createAtoll, listen, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
+import { fixture } from '../helpers.ts';
+
+const logger = memoryLogger();
+let running: RunningServer;
+const escaped: unknown[] = [];
+const onEscaped = (e: unknown): void => void escaped.push(e);
+
+before(async () => {
+  process.on('uncaughtException', onEscaped);
+  process.on('unhandledRejection', onEscaped);
+  running = await listen(await createAtoll({ root: fixture('ops'), logger }), { port: 0 });
+});
+
+after(async () => {
+  await running.close({ drainMs: 1000 });
+  process.off('uncaughtException', onEscaped);
+  process.off('unhandledRejection', onEscaped);
+});
+
+/** Raw GET: status, headers and body, or how it ended. */
+function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string; complete: boolean }> {
+  const { hostname, port } = new URL(running.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      const done = (): void => resolve({ status: res.statusCode!, headers: res.headers, body, complete: res.complete });
+      res.on('end', done);
+      res.on('error', done);
+      res.on('aborted', done);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Replaces a `ServerResponse` method for the responses `when` picks; restores it after `fn`. */
+async function patched<K extends 'writeHead' | 'write'>(name: K, when: (res: ServerResponse, args: unknown[]) => boolean, fn: () => Promise<void>): Promise<void> {
+  const original = ServerResponse.prototype[name] as (...args: unknown[]) => unknown;
+  (ServerResponse.prototype as unknown as Record<string, unknown>)[name] = function (this: ServerResponse, ...args: unknown[]) {
+    if (when(this, args)) {
+      // What Node throws for a bad header value; its toString throws too, as a hostile hook value's would.
+      const e = new TypeError('Invalid character in header content ["set-cookie"]');
+      Object.defineProperty(e, 'stack', { get: () => { throw new Error('no stack either'); } });
+      throw e;
+    }
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    (ServerResponse.prototype as unknown as Record<string, unknown>)[name] = original;
+  }
+}
+
+async function normalRequestWorks(): Promise<void> {
+  const res = await get('/plain');
+  assert.equal(res.status, 200);
+  assert.match(res.body, /plain page[\s\S]*<\/html>/);
+}
+
+describe('nothing thrown while writing a response escapes', { timeout: 20_000 }, () => {
+  test('writeHead throws: the client gets a clean 500, counted and logged once', async () => {
+    const before = running.stats();
+    let thrown = 0;
+    await patched('writeHead', (_res, args) => args[0] === 200 && thrown++ === 0, async () => {
+      const res = await get('/plain');
+      assert.equal(res.status, 500);
+      assert.equal(res.body, 'Internal Server Error\n');
+      assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.equal((await get('/plain', 'HEAD')).status, 200, 'only the one response failed');
+    });
+    assert.equal(thrown, 2);
+    assert.equal(running.stats().headFailures - before.headFailures, 1);
+    const lines = logger.lines.filter((l) => l.msg === 'the response head could not be written; answered 500');
+    assert.equal(lines.length, 1);
+    assert.match(JSON.stringify(lines[0]), /Invalid character in header content/);
+    assert.deepEqual(escaped, []);
+    await normalRequestWorks();
+  });
+
+  test('a write throws mid-stream: that response ends, the server goes on', async () => {
+    const before = running.stats();
+    let writes = 0;
+    await patched('write', () => ++writes === 2, async () => {
+      const res = await get('/slow?ms=50');
+      assert.equal(res.status, 200);
+      assert.equal(res.complete, false, 'the failed response was ended, not completed');
+    });
+    assert.equal(running.stats().bodyFailures - before.bodyFailures, 1);
+    assert.equal(logger.lines.filter((l) => l.msg === 'rendering failed mid-stream').length, 1);
+    assert.deepEqual(escaped, []);
+    await normalRequestWorks();
+  });
+});
