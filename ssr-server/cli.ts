@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { SiteError, formatProblem } from './errors.ts';
 import { createAtoll, listen, type RunningServer } from './index.ts';
 import { DEFAULT_DRAIN_TIMEOUT } from './server.ts';
-import { isLogLevel, jsonLogger, LOG_LEVELS, type JsonLogger, type LogLevel } from './log.ts';
+import { errorFields, isLogLevel, jsonLogger, LOG_LEVELS, type JsonLogger, type LogLevel } from './log.ts';
 import { ProblemList } from './errors.ts';
 import { loadConfig } from './site/config.ts';
 import { loadSite } from './site/load.ts';
@@ -157,20 +157,32 @@ export async function main(argv: string[]): Promise<number> {
         // loads, so a signal while starting stops cleanly too. A second
         // signal stops at once (a worker ignores it: the primary forwards
         // every signal it gets, and a terminal sends Ctrl-C to both).
-        let signalled = false;
-        const signal = new Promise<NodeJS.Signals>((resolveSignal) => {
+        // An exception or rejection that nothing caught (a bug; Node would
+        // exit at once) drains the same way, then exits 1: the responses in
+        // flight finish, and with --workers the primary starts another.
+        let stopping = false;
+        const stop = new Promise<{ signal?: NodeJS.Signals; error?: unknown }>((resolveStop) => {
           const onSignal = (sig: NodeJS.Signals): void => {
-            if (signalled) {
+            if (stopping) {
               if (isWorker()) return;
               logger.warn({ signal: sig }, 'second signal: stopping without waiting for responses in flight');
               process.exit(1);
             }
-            signalled = true;
-            resolveSignal(sig);
+            stopping = true;
+            resolveStop({ signal: sig });
+          };
+          const onError = (error: unknown): void => {
+            logger.error({ ...errorFields(error) }, stopping ? 'uncaught while stopping' : 'uncaught: draining, then exiting with 1');
+            if (stopping) return;
+            stopping = true;
+            resolveStop({ error });
           };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
+          process.on('uncaughtException', onError);
+          process.on('unhandledRejection', onError);
         });
+        const stopped = stop.then(() => undefined);
         const loading = createAtoll({
           ...siteOptions,
           logger,
@@ -183,31 +195,34 @@ export async function main(argv: string[]): Promise<number> {
           // A worker listens only once its site is loaded: the primary hands
           // connections to every listening worker, and one still loading
           // would answer them 503.
-          const atoll = await Promise.race([loading, signal.then(() => undefined)]);
+          const atoll = await Promise.race([loading, stopped]);
           if (atoll === undefined) {
-            setTimeout(() => process.exit(0), 100).unref();
-            return 0;
+            const code = (await stop).error === undefined ? 0 : 1;
+            setTimeout(() => process.exit(code), 100).unref();
+            return code;
           }
           running = await listen(atoll, { port, host, logger });
         } else {
           running = await listen(loading, { port, host, logger });
           logger.info({ url: running.url, root: resolve(siteOptions.root) }, 'listening; loading the site');
         }
-        const first = await Promise.race([running.ready, signal.then(() => undefined)]);
+        const first = await Promise.race([running.ready, stopped]);
         if (first !== undefined) {
           if (cliLevel === undefined && isLogLevel(first.site.config.logLevel)) logger.level = first.site.config.logLevel;
           if (!isWorker()) process.stdout.write(`Atoll is serving ${first.site.root} at ${running.url}\n`);
         }
-        const sig = await signal;
-        logger.info({ signal: sig, inFlight: running.stats().inFlight }, 'draining: no new connections, letting responses in flight finish');
+        const reason = await stop;
+        logger.info({ signal: reason.signal, inFlight: running.stats().inFlight }, 'draining: no new connections, letting responses in flight finish');
         await running.close();
-        logger.info({ ...running.closed }, 'stopped');
-        // A worker's IPC channel to the primary would keep it alive: let go of it too.
-        if (isWorker()) process.disconnect?.();
+        logger.info({ ...running.closed, ...running.stats() }, 'stopped');
+        const code = reason.error === undefined ? 0 : 1;
+        // A worker's IPC channel to the primary would keep it alive: let go
+        // of it (on a clean stop; the cluster module then exits with 0).
+        if (isWorker() && code === 0) process.disconnect?.();
         // Whatever is still pending (a client build interrupted by the
         // signal, a pooled connection to a remote) must not hold the exit.
-        setTimeout(() => process.exit(0), 100).unref();
-        return 0;
+        setTimeout(() => process.exit(code), 100).unref();
+        return code;
       }
       default:
         process.stderr.write(`atoll: unknown command "${command}"\n\n${USAGE}`);

@@ -180,6 +180,21 @@ describe('atoll serve: health and graceful shutdown', { timeout: 120_000 }, () =
     const drained = s.stderr().match(/"msg":"stopped"/g) ?? [];
     assert.equal(drained.length, 2, `both workers drained: ${s.stderr()}`);
   });
+
+  test('an exception nothing caught (a bug in a hook\'s timer) drains the pages in flight, then exits 1', async () => {
+    const s = serve([]);
+    children.push(s.child);
+    const base = (await waitFor(s, s.stdout, /Atoll is serving .* at (http:\S+)/))[1]!;
+    const page = await stream(base, '/slow?ms=1500');
+    assert.match(await page.firstChunk, /top of the page/);
+    assert.equal((await get(base, '/crash')).status, 200);
+    const { body, complete } = await page.done;
+    assert.ok(complete, 'the page in flight was not cut off');
+    assert.match(body, /data-waited="1500"[\s\S]*<\/html>\s*$/);
+    const { code } = await s.exited;
+    assert.equal(code, 1);
+    assert.match(s.stderr(), /"level":"error","msg":"uncaught: draining, then exiting with 1"[^\n]*a bug outside any request/);
+  });
 });
 
 describe('listen(): the same drain path in code', () => {
