@@ -10,7 +10,7 @@ import { formatLocation } from './errors.ts';
 import { fetchHandler } from './adapters/fetch.ts';
 import { nodeHandler, type NodeHandler, type TransportStats } from './adapters/node.ts';
 import { handle, type Engine } from './handle.ts';
-import { jsonLogger, type Logger } from './log.ts';
+import { isLogLevel, jsonLogger, type JsonLogger, type Logger } from './log.ts';
 import { DEFAULT_DRAIN_TIMEOUT, startServer, type CloseResult, type Readiness, type ServerOptions } from './server.ts';
 import { collect } from './render/chunks.ts';
 import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
@@ -82,6 +82,8 @@ export interface Atoll {
 export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   const logger = options.logger ?? jsonLogger();
   const site = await loadSite(options);
+  // The default logger follows the config's logLevel; a logger given in code keeps its own.
+  if (options.logger === undefined && isLogLevel(site.config.logLevel)) (logger as JsonLogger).level = site.config.logLevel;
   for (const w of site.warnings) logger.warn({ at: formatLocation(w) }, w.message);
   if (!fastPathInEffect()) {
     logger.warn({}, '@lit-labs/ssr was loaded before Atoll, so Lit rendering runs without Atoll\'s fast path (about 13% slower): import atoll first');
