@@ -17,7 +17,10 @@ import { isWorker, runPrimary, workerCount } from './workers.ts';
 const USAGE = `Usage: atoll <command> [options]
 
 Commands:
-  serve            serve the site (default port 3000, host 127.0.0.1)
+  serve            serve the site (default port 3000, host 127.0.0.1);
+                   GET /_atoll/health answers starting/ready/draining;
+                   SIGTERM or SIGINT lets responses in flight finish
+                   (the config's drainTimeout, default 10 s), then exits
   check            validate layouts and the element registry
   render <path>    render one page to stdout (or --out FILE)
   build            bundle the client side (elements, loader) into
