@@ -361,6 +361,9 @@ const rows: Row[] = [
   ...['trailing-script', 'comment-swallow', 'rawtext-swallow'].map(
     (mode): Row => ({ name: `remote: markup that would break the page (${mode})`, target: `/remote/${mode}`, tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error', check: (r) => injectionProblems(r) }),
   ),
+  { name: "remote: a 103 before the answer (its Link stays the remote's)", target: '/remote/early-hints', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: (r) => (r.allHeaderLines.some((l) => /evil\.example/.test(l)) ? ["the remote's Early Hints reached the client"] : []) },
+  { name: 'remote: an unsolicited 100 Continue', target: '/remote/unsolicited-continue', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'error-if-fallback' },
+  { name: 'remote: HTTP/1.0, body ended by close', target: '/remote/http10-close', tag: 'h-remote', outcome: { kind: 'rendered' }, status: 200, log: 'none' },
   { name: 'remote: a redirect to another origin', target: '/remote/redirect', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error', check: absent('location') },
   { name: 'remote: the head, then nothing: its timeout', target: '/remote/stall', tag: 'h-remote', outcome: { kind: 'fallback', phase: ['timeout', 'fetch'] }, status: 200, log: 'error', slow: true },
 

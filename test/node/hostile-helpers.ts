@@ -672,6 +672,18 @@ function answer(socket: Socket, target: string): void {
       return send(Array.from({ length: 200 }, (_, i) => `Set-Cookie: r${i}=v; Path=/`), good);
     case 'vary-star':
       return send(['Vary: *'], good);
+    case 'early-hints':
+      // A 103 with a Link to another origin before the answer: the page's client must not see it.
+      socket.write('HTTP/1.1 103 Early Hints\r\nLink: <https://evil.example/x.js>; rel=preload; as=script\r\n\r\n');
+      return send([], good);
+    case 'unsolicited-continue':
+      // A 100 Continue nobody asked for (undici refuses it: the element may fall back).
+      socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      return send([], good);
+    case 'http10-close':
+      // HTTP/1.0, no Content-Length: the body ends when the connection closes.
+      socket.end(`HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n${good}`);
+      return;
     case 'trailing-script':
       // Markup after the element: it would land in the page outside any element.
       return send([], `${good}<script>window.__xss = 1; alert(1)</script>`);
