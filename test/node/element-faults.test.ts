@@ -477,7 +477,7 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (item: T, index: n
 const quickRows = (): Row[] => rows.filter((row) => row.timeoutMs === undefined && row.slow !== true);
 
 /** Everything a row asserts about one response (the log lines are read by request id). */
-function rowProblems(row: Row, r: RawResponse, requestId: string): string[] {
+function rowProblems(row: Row, r: RawResponse, requestId: string, logs = server.logs): string[] {
   const problems: string[] = [];
   if (r.noResponse) return [`no response (timed out: ${r.timedOut}, socket: ${r.socketError ?? 'closed'})`];
   const statusOk = typeof row.status === 'number' ? r.status === row.status : row.status(r.status);
@@ -502,7 +502,7 @@ function rowProblems(row: Row, r: RawResponse, requestId: string): string[] {
   }
   problems.push(...(row.check?.(r, body) ?? []));
   if (!isRedirect && header(r, 'x-request-id') !== requestId) problems.push(`x-request-id is ${JSON.stringify(header(r, 'x-request-id'))}`);
-  problems.push(...logProblems(server.logs.filter((l) => l.requestId === requestId), row, fellBack));
+  problems.push(...logProblems(logs.filter((l) => l.requestId === requestId), row, fellBack));
   return problems;
 }
 
@@ -605,4 +605,44 @@ describe('element fault table', () => {
     await sleep(50);
     assert.deepEqual(faults.faults.map((f) => `${f.kind} during "${f.label}": ${f.what.split('\n')[0]}`), []);
   });
+});
+
+describe('Atoll to Atoll: misbehaving elements behind another Atoll\'s fragment endpoint', () => {
+  // The producer is the fault-table server; the consumer renders the same layout with three of
+  // its elements turned remote, each pointing at the producer's fragment endpoint.
+  let consumer: HostileServer;
+  before(async () => {
+    const producer = server.running.url;
+    consumer = await startHostile({
+      config: {
+        remoteHeadDeadline: 700,
+        elements: {
+          'h-hdr': { url: `${producer}/_atoll/fragment/h-hdr?m=wide`, timeout: '3s' },
+          'h-status': { url: `${producer}/_atoll/fragment/h-status?s=99`, timeout: '3s' },
+          'h-cookie': { url: `${producer}/_atoll/fragment/h-cookie?c=a%01b`, timeout: '3s' },
+        },
+      },
+    });
+  });
+  after(() => consumer?.close());
+
+  const composed: Row[] = [
+    // The producer's fragment head must stay readable by the consumer's client (undici, 16 KiB).
+    { name: 'a fragment whose element returns 20 KB of headers is readable by the consuming Atoll', target: '/headers', tag: 'h-hdr', outcome: { kind: 'rendered' }, status: 200, log: 'at-most-one' },
+    { name: "a fragment answering 500 (httpStatus(99) on the producer) is the consumer's primary failure: 502", target: '/status', tag: 'h-status', outcome: { kind: 'fallback', phase: 'fetch' }, status: 502, log: 'error' },
+    { name: 'a fragment whose junk cookie the producer dropped renders', target: '/cookie', tag: 'h-cookie', outcome: { kind: 'rendered' }, status: 200, log: 'none', check: absent('set-cookie') },
+  ];
+  let n = 0;
+  for (const row of composed) {
+    test(row.name, { timeout: 15_000 }, async () => {
+      const requestId = `composed-${++n}`;
+      faults.label = row.name;
+      const before = faults.faults.length;
+      const r = await request(consumer.port, row.target, { headers: [['X-Request-Id', requestId]], timeoutMs: 10_000, giveUpOn: faults.next() });
+      await sleep(30);
+      const problems = rowProblems(row, r, requestId, consumer.logs);
+      for (const f of faults.faults.slice(before)) problems.push(`${f.kind}: ${f.what}`);
+      assert.deepEqual(problems, [], `${row.target}\n  - ${problems.join('\n  - ')}`);
+    });
+  }
 });
