@@ -679,6 +679,31 @@ for (const group of groups) {
   });
 }
 
+describe('Host games without a configured public origin', () => {
+  // The same build, another server: with no publicOrigin, Link URLs are relative, whatever Host says.
+  let bare: HostileServer;
+  before(async () => {
+    bare = await startHostile({ client: { build: false, outDir } });
+  });
+  after(() => bare?.close());
+  const games: Array<[string, Init]> = [
+    ['Host: evil.example', { host: 'evil.example' }],
+    ['Host: evil.example with X-Forwarded-Proto: https', { host: 'evil.example', headers: [['X-Forwarded-Proto', 'https']] }],
+    ['X-Forwarded-Host: evil.example', { headers: [['X-Forwarded-Host', 'evil.example']] }],
+    ['X-Forwarded-Proto: javascript', { headers: [['X-Forwarded-Proto', 'javascript']] }],
+    ['Forwarded: host=evil.example', { headers: [['Forwarded', 'host=evil.example;proto=https']] }],
+  ];
+  for (const [name, init] of games) {
+    test(`${name}: the fragment's Link URLs are relative`, async () => {
+      const r = await request(bare.port, '/_atoll/fragment/h-ok', init);
+      const links = (r.headers.get('link') ?? []).flatMap((l) => [...l.matchAll(/<([^>]*)>/g)].map((m) => m[1]!));
+      assert.equal(r.status, 200);
+      assert.ok(links.length > 0, 'the fragment names its client module in Link');
+      assert.deepEqual(links.filter((u) => !u.startsWith('/')), [], `Link: ${JSON.stringify(r.headers.get('link'))}`);
+    });
+  }
+});
+
 test('no unhandled rejection or uncaught exception in the whole run', async () => {
   await sleep(50);
   assert.deepEqual(faults.faults.map((f) => `${f.kind} during "${f.label}": ${f.what.split('\n')[0]}`), []);
