@@ -47,8 +47,8 @@ before(async () => {
   remote = await fakeRemote();
   server = await startHostile({
     config: {
-      // Generous against a loaded machine; the slow-head remote answers after 1.5 s, well past it.
-      remoteHeadDeadline: 700,
+      // Generous against a loaded machine; the slow-head remote answers after 1.5 s, past it.
+      remoteHeadDeadline: 1200,
       elements: {
         'h-remote': { url: `${remote.url}/h-remote`, timeout: '3s' },
         'h-remote-primary': { url: `${remote.url}/h-remote-primary`, timeout: '3s' },
@@ -615,7 +615,7 @@ describe('Atoll to Atoll: misbehaving elements behind another Atoll\'s fragment 
     const producer = server.running.url;
     consumer = await startHostile({
       config: {
-        remoteHeadDeadline: 700,
+        remoteHeadDeadline: 1200,
         elements: {
           'h-hdr': { url: `${producer}/_atoll/fragment/h-hdr?m=wide`, timeout: '3s' },
           'h-status': { url: `${producer}/_atoll/fragment/h-status?s=99`, timeout: '3s' },
