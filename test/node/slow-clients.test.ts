@@ -182,9 +182,11 @@ describe('stalled clients', { timeout: 90_000 }, () => {
     console.log(`# 1,000 stalled clients of a 4.4 MB page (a third each plain, brotli, gzip): server RSS ${mb(before.rss)} before, peak ${mb(peak)} (+${mb(peak - before.rss)}), ${mb(after.rss)} after; connected in ${Math.round(connected)} ms, all closed ${Math.round(ms)} ms after the first connected`);
     assert.equal(after.stats.stalledClosed - before.stats.stalledClosed, 1000, `${JSON.stringify(before.handler)} → ${JSON.stringify(after.handler)}`);
     assert.ok(ms < 25_000, `all closed within ${Math.round(ms)} ms`);
-    // Without the send timeout nothing is ever closed; without the bound on
-    // compressors, brotli alone holds ~2 MB per stalled client (2 GB here).
-    assert.ok(peak - before.rss < 300 * MiB, `peak RSS grew by ${mb(peak - before.rss)}`);
+    // Measured here: +60 to +210 MB (mostly compressor state and the
+    // allocator's arenas). Without the send timeout nothing is ever closed;
+    // without the bound on compressors, brotli alone holds ~2 MB per stalled
+    // client (~750 MB for these 333).
+    assert.ok(peak - before.rss < 400 * MiB, `peak RSS grew by ${mb(peak - before.rss)}`);
     for (const s of sockets) s.destroy();
     await normalRequestWorks();
   });
