@@ -22,7 +22,7 @@ import { fetchRemote } from './remote/client.ts';
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
 export type { ElementContext, ServerHooks } from './hooks.ts';
-export { jsonLogger, memoryLogger, silentLogger, type JsonLogger, type Logger, type LogLevel } from './log.ts';
+export { filterLogger, jsonLogger, memoryLogger, silentLogger, type JsonLogger, type Logger, type LogLevel } from './log.ts';
 export { HEALTH_PATH, type CloseResult, type Readiness } from './server.ts';
 export type { NodeHandler, TransportLimits, TransportStats } from './adapters/node.ts';
 export { loadSite, type Site } from './site/load.ts';
