@@ -7,8 +7,31 @@ import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type Engine } from '../handle.ts';
 import { errorFields } from '../log.ts';
 
-/** Builds a `fetch`-style handler. */
+/**
+ * Builds a `fetch`-style handler. Like the Node adapter, it never lets a
+ * failure out: a response that cannot be built becomes a clean 500, and a
+ * body that fails while streaming errors that stream only.
+ */
 export function fetchHandler(engine: Engine): (request: Request) => Promise<Response> {
+  const respond = respondTo(engine);
+  return async (request) => {
+    try {
+      return await respond(request);
+    } catch (e) {
+      try {
+        engine.logger.error({ ...errorFields(e) }, 'the response could not be built; answered 500');
+      } catch {
+        // an operator logger that throws: nothing left to do
+      }
+      return new Response('Internal Server Error\n', {
+        status: 500,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+      });
+    }
+  };
+}
+
+function respondTo(engine: Engine): (request: Request) => Promise<Response> {
   return async (request) => {
     const url = new URL(request.url);
     const controller = new AbortController();
@@ -56,7 +79,9 @@ export function fetchHandler(engine: Engine): (request: Request) => Promise<Resp
               engine.logger.error({ requestId: response.requestId, ...errorFields(e) }, 'rendering failed mid-stream');
               if (!closed) c.error(e);
             },
-          );
+          ).catch(() => {
+            // the stream was already closed or errored; nothing is left to tell
+          });
         },
         pull() {
           const w = wake;
