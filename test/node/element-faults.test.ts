@@ -16,6 +16,10 @@
  * - each failure gives exactly one log line, naming the element and the
  *   request id, that survives the hostile value (serializable, bounded);
  * - no unhandled rejection and no uncaught exception in the process.
+ *
+ * Then every row at once (three times over), as HEAD, compressed, and with
+ * the client gone at the first byte; and a second Atoll that consumes the
+ * first one's fragments of misbehaving elements as remote elements.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -2,16 +2,21 @@
  * The hostile-request corpus (issue 9): hundreds of distinct requests that an
  * attacker or a broken client sends, over raw sockets to a real Atoll server
  * on 127.0.0.1 (in this process, so that unhandled rejections and uncaught
- * exceptions are counted). Groups: path traversal, malformed encodings, long
- * URLs and headers, every method, XSS into every sink, CR/LF and control
- * characters into every header path, Host games, hostile Accept-Encoding,
- * Range and conditional junk on static files, and raw protocol junk.
+ * exceptions are counted). Groups: path traversal and `/_atoll/` paths,
+ * malformed encodings, long URLs and headers, every method, XSS into every
+ * sink, CR/LF and control characters into every header path, the fragment
+ * endpoint over misbehaving hooks, hostile values forwarded to a remote
+ * element, Host games, hostile Accept-Encoding, Range and conditional junk on
+ * static files, and raw protocol junk.
  *
  * For every request: an answer within the timeout (or, for protocol junk, a
  * closed connection), a sensible status, valid header lines with nothing
- * injected, no request value reflected as markup, `nosniff` on text/plain,
- * no process fault; and afterwards a normal `GET /` still renders the whole
- * page.
+ * injected and a head other Node clients can read, no request value
+ * reflected as markup, `nosniff` on text/plain, bounded log lines (and no
+ * error line for a 4xx), no process fault. The request goes out keep-alive
+ * with a normal `GET /` behind it on the same connection, which must come
+ * back whole: the server still serves, and the hostile answer was framed
+ * right (else a new connection checks that the server still serves).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
