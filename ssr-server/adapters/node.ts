@@ -20,6 +20,7 @@ import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompres
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
+import { isHeaderValue } from '../header-values.ts';
 import { errorFields, safeString, type Logger } from '../log.ts';
 
 /** Default `sendTimeout`: a client that takes nothing for this long is closed. */
@@ -445,7 +446,14 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
           ? (links) => {
               if (hintsFailed || res.headersSent || res.destroyed) return;
               try {
-                res.writeEarlyHints({ link: [...links] });
+                // Node writes Early Hints straight to the socket without
+                // checking for control characters: a bad link would corrupt
+                // the response (or inject a header), so it is left out here.
+                const good = [...links].filter((l) => isHeaderValue(l));
+                if (good.length < links.length) {
+                  safeLog(engine.logger, 'warn', { links: safeString(links.filter((l) => !isHeaderValue(l))) }, 'Early Hints could not be written; left out');
+                }
+                if (good.length > 0) res.writeEarlyHints({ link: good });
               } catch (e) {
                 hintsFailed = true;
                 safeLog(engine.logger, 'warn', { links: safeString(links), ...errorFields(e) }, 'Early Hints could not be written; left out');

@@ -7,7 +7,10 @@
  * exception or rejection reaches the process, and the next request is fine.
  */
 import assert from 'node:assert/strict';
-import { request, ServerResponse } from 'node:http';
+import { createServer, request, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeHandler } from '../../ssr-server/adapters/node.ts';
+import { loadSite } from '../../ssr-server/site/load.ts';
 import { after, before, describe, test } from 'node:test';
 import { createAtoll, listen, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { fixture } from '../helpers.ts';
@@ -30,8 +33,8 @@ after(async () => {
 });
 
 /** Raw GET: status, headers and body, or how it ended. */
-function get(path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string; complete: boolean }> {
-  const { hostname, port } = new URL(running.url);
+function get(path: string, method = 'GET', base = running.url): Promise<{ status: number; headers: Record<string, unknown>; body: string; complete: boolean }> {
+  const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, path, method, agent: false }, (res) => {
       let body = '';
@@ -105,5 +108,44 @@ describe('nothing thrown while writing a response escapes', { timeout: 20_000 },
     assert.equal(logger.lines.filter((l) => l.msg === 'rendering failed mid-stream').length, 1);
     assert.deepEqual(escaped, []);
     await normalRequestWorks();
+  });
+
+  test('Early Hints links that are not valid header values are left out (no corrupt response, no injected header); the page is served', async () => {
+    const hintsLogger = memoryLogger();
+    const handler = nodeHandler({
+      site: await loadSite({ root: fixture('ops') }),
+      logger: hintsLogger,
+      // Node writes these straight to the socket: a control character breaks
+      // the response, CR LF would inject a header. Only the good one goes out.
+      preloads: () => ['</_atoll/assets/x.js>; rel=modulepreload\u0001', '</y.js>; rel=modulepreload\r\nset-cookie: injected=1', '</_atoll/assets/ok.js>; rel=modulepreload'],
+    });
+    const server = createServer(handler);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const hints: Array<Record<string, unknown>> = [];
+      const res = await new Promise<Awaited<ReturnType<typeof get>>>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/slow?ms=20', agent: false }, (r) => {
+          let body = '';
+          r.on('data', (d: Buffer) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body, complete: r.complete }));
+        });
+        req.on('information', (info) => hints.push(info.headers));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.deepEqual(hints.map((h) => h.link), ['</_atoll/assets/ok.js>; rel=modulepreload']);
+      assert.equal(res.headers['set-cookie'], undefined);
+      assert.equal(res.status, 200);
+      assert.ok(res.complete);
+      assert.match(res.body, /data-waited="20"[\s\S]*<\/html>/);
+      const dropped = hintsLogger.lines.filter((l) => l.msg === 'Early Hints could not be written; left out');
+      assert.equal(dropped.length, 1);
+      assert.match(String(dropped[0]!.links), /injected=1/);
+      assert.deepEqual(escaped, []);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
