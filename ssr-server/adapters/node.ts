@@ -446,9 +446,10 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
           ? (links) => {
               if (hintsFailed || res.headersSent || res.destroyed) return;
               try {
-                // Node writes Early Hints straight to the socket without
-                // checking for control characters: a bad link would corrupt
-                // the response (or inject a header), so it is left out here.
+                // Node writes Early Hints straight to the socket: it throws on
+                // CR LF but lets other control characters through, which
+                // corrupt the response. A link that is not a valid header
+                // value is left out here (and the others still go).
                 const good = [...links].filter((l) => isHeaderValue(l));
                 if (good.length < links.length) {
                   safeLog(engine.logger, 'warn', { links: safeString(links.filter((l) => !isHeaderValue(l))) }, 'Early Hints could not be written; left out');

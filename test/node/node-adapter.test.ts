@@ -115,8 +115,9 @@ describe('nothing thrown while writing a response escapes', { timeout: 20_000 },
     const handler = nodeHandler({
       site: await loadSite({ root: fixture('ops') }),
       logger: hintsLogger,
-      // Node writes these straight to the socket: a control character breaks
-      // the response, CR LF would inject a header. Only the good one goes out.
+      // Node writes Early Hints straight to the socket: a control character
+      // such as U+0001 passes its check and breaks the response; CR LF makes
+      // it throw, which left out every hint. Only the good one goes out.
       preloads: () => ['</_atoll/assets/x.js>; rel=modulepreload\u0001', '</y.js>; rel=modulepreload\r\nset-cookie: injected=1', '</_atoll/assets/ok.js>; rel=modulepreload'],
     });
     const server = createServer(handler);
