@@ -684,6 +684,43 @@ for (const group of groups) {
   });
 }
 
+test('a pipeline of hostile requests on one connection: every answer framed right, in order', { timeout: 20_000 }, async () => {
+  faults.label = 'pipeline';
+  const before = faults.faults.length;
+  const targets = [
+    '/cookie?c=a%01b',
+    '/status?s=99',
+    '/login-redirect?next=%E2%82%AC',
+    '/login-redirect?next=%0d%0aX-Evil:1',
+    '/reject?m=proxy',
+    '/cached?m=circular',
+    '/headers?m=thousand',
+    '/_atoll/fragment/h-ok?onfocus=alert(1)&sid=p',
+    '/_atoll/fragment/%3Cscript%3E',
+    `/_atoll/assets/${asset}`,
+    '/_atoll/assets/..%2f..%2fpackage.json',
+    '/status?s=410',
+  ];
+  const bytes =
+    targets.map((t) => buildRequest(server.port, t, { keepAlive: true, headers: [['X-Request-Id', 'pipelined']] })).join('') +
+    buildRequest(server.port, '/?q=last');
+  const r = await rawRequest(server.port, bytes, { timeoutMs: 10_000, expect: targets.length + 1 });
+  const all = [r, ...r.following];
+  const problems: string[] = [];
+  if (all.length !== targets.length + 1) problems.push(`${all.length} answers to ${targets.length + 1} requests`);
+  all.forEach((x, i) => {
+    const what = targets[i] ?? '/?q=last';
+    if (x.noResponse || !x.complete) problems.push(`${what}: no whole answer (status ${x.status})`);
+    problems.push(...headProblems(x).map((p) => `${what}: ${p}`));
+  });
+  const last = all[targets.length];
+  if (last !== undefined) problems.push(...healthProblems(last, 'at the end of the pipeline'));
+  if (r.trailing > 0) problems.push(`${r.trailing} bytes after the last answer`);
+  await sleep(50);
+  for (const f of faults.faults.slice(before)) problems.push(`${f.kind}: ${f.what}`);
+  assert.deepEqual(problems, [], `pipeline\n  - ${problems.join('\n  - ')}`);
+});
+
 describe('Host games without a configured public origin', () => {
   // The same build, another server: with no publicOrigin, Link URLs are relative, whatever Host says.
   let bare: HostileServer;
