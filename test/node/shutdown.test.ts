@@ -94,6 +94,16 @@ function tryConnect(base: string): Promise<string> {
   });
 }
 
+/** Polls fresh connections until one is refused; resolves with how long that took (or the last outcome). */
+async function refusedWithin(base: string, ms: number): Promise<string> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const outcome = await tryConnect(base);
+    if (outcome === 'ECONNREFUSED' || performance.now() > until) return outcome;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function get(base: string, path: string, method = 'GET'): Promise<{ status: number; headers: Headers; text: string }> {
   const res = await fetch(base + path, { method, headers: { connection: 'close' } });
   return { status: res.status, headers: res.headers, text: await res.text() };
@@ -142,8 +152,7 @@ describe('atoll serve: health and graceful shutdown', { timeout: 120_000 }, () =
     assert.match(await page.firstChunk, /top of the page/);
     const signalled = performance.now();
     s.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await tryConnect(base), 'ECONNREFUSED', 'no new connections once draining');
+    assert.equal(await refusedWithin(base, 3000), 'ECONNREFUSED', 'no new connections once draining');
 
     const { body, complete } = await page.done;
     assert.ok(complete, 'the page in flight was not cut off');
@@ -167,8 +176,7 @@ describe('atoll serve: health and graceful shutdown', { timeout: 120_000 }, () =
     for (const p of pages) assert.match(await p.firstChunk, /top of the page/);
     const signalled = performance.now();
     s.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await tryConnect(base), 'ECONNREFUSED');
+    assert.equal(await refusedWithin(base, 3000), 'ECONNREFUSED');
     for (const p of pages) {
       const { body, complete } = await p.done;
       assert.ok(complete, 'a page in flight on a stopping worker was cut off');
