@@ -11,6 +11,7 @@ import { DEFAULT_DRAIN_TIMEOUT } from './server.ts';
 import { errorFields, isLogLevel, jsonLogger, LOG_LEVELS, type JsonLogger, type LogLevel } from './log.ts';
 import { ProblemList } from './errors.ts';
 import { loadConfig } from './site/config.ts';
+import { installResolveHooks } from './site/install-hooks.ts';
 import { loadSite } from './site/load.ts';
 import { isWorker, runPrimary, workerCount } from './workers.ts';
 
@@ -147,6 +148,9 @@ export async function main(argv: string[]): Promise<number> {
         // loads, so that the server can listen (and answer its health
         // endpoint) while the site and its client build are being prepared.
         // Problems are reported by the full load below.
+        // The resolve hooks go in first, as loadSite does: a config module
+        // that imports Lit (a renderer) must get Atoll's one copy.
+        installResolveHooks();
         const early = await loadConfig(resolve(siteOptions.root), new ProblemList(), siteOptions.configPath).catch(() => undefined);
         const config = (early?.config ?? {}) as { port?: unknown; host?: unknown; logLevel?: unknown };
         const port = Number(portValue ?? (Number.isInteger(config.port) ? config.port : 3000));
