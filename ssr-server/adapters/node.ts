@@ -292,9 +292,9 @@ class StallWatch {
 }
 
 /** A logger call that cannot throw (an operator's logger might). */
-function safeLog(logger: Logger, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+function safeLog(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
   try {
-    logger[level](fields, message);
+    logger[level]?.(fields, message);
   } catch {
     // nothing sensible left to do
   }
@@ -390,7 +390,11 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         return;
       }
       const body = response.body;
-      const encoding = body.kind === 'html' && engine.compress !== false ? chooseEncoding(headers.get('accept-encoding'), compressors) : undefined;
+      const accept = headers.get('accept-encoding');
+      const encoding = body.kind === 'html' && engine.compress !== false ? chooseEncoding(accept, compressors) : undefined;
+      if (body.kind === 'html' && engine.compress !== false && encoding !== pickEncoding(accept)) {
+        safeLog(engine.logger, 'debug', { requestId, wanted: pickEncoding(accept), sent: encoding ?? 'identity', compressing: { ...compressors } }, 'compressor limit reached: this page is compressed less');
+      }
       if (encoding !== undefined) {
         response.headers.set('content-encoding', encoding);
         const vary = response.headers.get('vary');
