@@ -14,7 +14,24 @@ export const MAX_HEADER_VALUE_BYTES = 8 * 1024;
 /** Most header lines accepted from one element or remote. */
 export const MAX_HEADER_COUNT = 64;
 /** Most bytes of headers (names and values) accepted from one element or remote. */
-export const MAX_HEADER_BYTES = 32 * 1024;
+export const MAX_HEADER_BYTES = 8 * 1024;
+/**
+ * Most bytes of element headers one page sends in all. Node's HTTP client
+ * (and undici, which Atoll itself uses for remote elements) refuses a
+ * response head over 16 KiB by default: a page or fragment head must stay
+ * readable by the servers and proxies that consume it.
+ */
+export const MAX_PAGE_ELEMENT_HEADER_BYTES = 12 * 1024;
+
+/** Bytes of a header block (names and values). */
+export function headerBytes(headers: Headers): number {
+  let n = 0;
+  headers.forEach((v, k) => {
+    if (k !== 'set-cookie') n += k.length + v.length + 4;
+  });
+  for (const c of headers.getSetCookie()) n += 14 + c.length;
+  return n;
+}
 /** Longest redirect location accepted. */
 export const MAX_LOCATION_LENGTH = 8 * 1024;
 

@@ -10,7 +10,8 @@ import type { RemoteFetcher } from './fetcher.ts';
 export { fragmentUrl } from './fragment-url.ts';
 
 /** Shared connection pools, one per origin, kept alive between requests. */
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
+// maxHeaderSize: a remote that is not Atoll may send more than undici's 16 KiB of headers; they are cut to Atoll's bounds after reading.
+const agent = new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1, maxHeaderSize: 64 * 1024 });
 
 
 /**

@@ -242,6 +242,12 @@ export class ElementWork {
       this.log('error', { phase: 'headers', ...safeErrorFields(err) }, 'element headers() threw; its headers were ignored');
       return;
     }
+    if (isThenable(value)) {
+      // headers() is synchronous (it must not hold the head); a Promise is junk, and its rejection is nobody's.
+      Promise.resolve(value).catch(() => {});
+      this.log('warn', { phase: 'headers' }, 'element headers() returned a Promise; headers() must return its headers synchronously, so they were ignored');
+      return;
+    }
     this.takeHeaders(checkHeaders(value), 'headers()');
   }
 
@@ -394,6 +400,14 @@ export class ElementWork {
 function isSignal(value: unknown): value is HttpSignal {
   try {
     return value instanceof HttpSignal;
+  } catch {
+    return false;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  try {
+    return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@
  * element's headers (SPEC 4). Every value that reaches the wire is checked
  * here or where it entered; junk is dropped and logged.
  */
-import { checkHeaders, encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
+import { checkHeaders, encodeLocation, headerBytes, isPageStatus, MAX_PAGE_ELEMENT_HEADER_BYTES, REDIRECT_STATUSES } from '../header-values.ts';
 import type { Site } from '../site/load.ts';
 import type { Output } from './chunks.ts';
 import type { PageEnvironment } from './context.ts';
@@ -50,39 +50,46 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
   const primaries = run.elements.filter((e) => e.op.primary);
   let status = run.status !== undefined && isPageStatus(run.status) ? run.status : 200;
   if (run.layout.hasRoutes && !run.matchedAnyRoute) status = 404;
-  // A failed primary decides the status, unless another primary threw a status.
+
+  // 1. A redirect thrown by a primary answers before anything renders.
+  let badSignal = false;
+  for (const p of primaries) {
+    const o = p.outcome;
+    if (o?.kind !== 'status' || o.signal.location === undefined) continue;
+    const location = encodeLocation(o.signal.location);
+    if (location === undefined) {
+      log('error', { element: p.op.tag }, 'redirect() to a location that cannot be sent (control characters, or too long); the page answered 500');
+      badSignal = true;
+      continue;
+    }
+    let redirectStatus = o.signal.status;
+    if (!REDIRECT_STATUSES.has(redirectStatus)) {
+      log('warn', { element: p.op.tag, status: String(redirectStatus) }, 'redirect() with a status that is not a redirect status; 302 was sent');
+      redirectStatus = 302;
+    }
+    run.close(new Error('redirected'));
+    return { type: 'redirect', status: redirectStatus, location, headers: new Headers() };
+  }
+
+  // 2. Primaries render now, so a render failure still decides the status.
+  for (const p of primaries) p.prepare();
+
+  // 3. A failed primary decides the status, unless another primary threw a status.
   const failed = primaries.find((p) => p.outcome?.kind === 'failed');
   if (failed?.outcome?.kind === 'failed') {
     const phase = failed.outcome.phase;
     status = phase === 'timeout' ? 504 : phase === 'fetch' ? 502 : 500;
   }
-
   for (const p of primaries) {
     const o = p.outcome;
-    if (o?.kind !== 'status') continue;
-    const { signal } = o;
-    if (signal.location !== undefined) {
-      const location = encodeLocation(signal.location);
-      if (location !== undefined) {
-        let redirectStatus = signal.status;
-        if (!REDIRECT_STATUSES.has(redirectStatus)) {
-          log('warn', { element: p.op.tag, status: String(redirectStatus) }, 'redirect() with a status that is not a redirect status; 302 was sent');
-          redirectStatus = 302;
-        }
-        run.close(new Error('redirected'));
-        return { type: 'redirect', status: redirectStatus, location, headers: new Headers() };
-      }
-      log('error', { element: p.op.tag }, 'redirect() to a location that cannot be sent (control characters, or too long); the page answered 500');
-      status = 500;
-      continue;
-    }
-    if (isPageStatus(signal.status)) status = signal.status;
+    if (o?.kind !== 'status' || o.signal.location !== undefined) continue;
+    if (isPageStatus(o.signal.status)) status = o.signal.status;
     else {
-      log('error', { element: p.op.tag, status: String(signal.status) }, 'httpStatus() with a status a page cannot have (use 200, 203, 4xx or 5xx); the page answered 500');
-      status = 500;
+      log('error', { element: p.op.tag, status: String(o.signal.status) }, 'httpStatus() with a status a page cannot have (use 200, 203, 4xx or 5xx); the page answered 500');
+      badSignal = true;
     }
   }
-  for (const p of primaries) p.prepare();
+  if (badSignal) status = 500;
 
   const layout = layoutHeaders(env);
   const parts: HeaderPart[] = [{ source: 'layout', primary: false, headers: layout }];
@@ -102,6 +109,7 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
       cap = cap === undefined ? left : Math.min(cap, left);
     }
   }
+  withinBudget(parts, log);
   let headers: Headers;
   if (env.mergeHeaders !== undefined) {
     let merged: unknown;
@@ -132,4 +140,30 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
   if (prior) timing.unshift(prior);
   headers.set('server-timing', timing.length > 0 ? timing.join(', ') : 'total;dur=0');
   return { type: 'page', status, headers, body, elements: run.elements };
+}
+
+/**
+ * Keeps the elements' headers within {@link MAX_PAGE_ELEMENT_HEADER_BYTES}
+ * in all, primary elements first, then in document order: a part that does
+ * not fit keeps only its `Cache-Control` and `Vary` (so the page's caching
+ * stays as safe as it would have been), and the cut is logged.
+ */
+function withinBudget(parts: HeaderPart[], log: (level: 'warn', fields: Record<string, unknown>, message: string) => void): void {
+  const order = [...parts.filter((p) => p.primary), ...parts.filter((p) => !p.primary && p.source !== 'layout')];
+  let left = MAX_PAGE_ELEMENT_HEADER_BYTES;
+  for (const part of order) {
+    const size = headerBytes(part.headers);
+    if (size <= left) {
+      left -= size;
+      continue;
+    }
+    const kept = new Headers();
+    for (const name of ['cache-control', 'vary']) {
+      const v = part.headers.get(name);
+      if (v !== null && v.length <= 256) kept.set(name, v);
+    }
+    left = Math.max(0, left - headerBytes(kept));
+    log('warn', { element: part.source, bytes: size }, `the page's element headers would pass ${MAX_PAGE_ELEMENT_HEADER_BYTES} bytes; this element's were dropped but for Cache-Control and Vary`);
+    part.headers = kept;
+  }
 }
