@@ -353,6 +353,7 @@ const rows: Row[] = [
   },
   { name: 'remote: a control character in a header', target: '/remote/control-header', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'problem', check: absent('x-ctl') },
   { name: 'remote: a 10 KB header value', target: '/remote/big-header', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'problem', check: absent('x-big') },
+  { name: 'remote: a 20 KB response head', target: '/remote/huge-head', tag: 'h-remote', outcome: { kind: 'either' }, status: 200, log: 'at-most-one' },
   { name: 'remote: a body that is not a fragment', target: '/remote/not-fragment', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error' },
   { name: 'remote: a reset mid-body', target: '/remote/reset', tag: 'h-remote', outcome: { kind: 'fallback', phase: 'fetch' }, status: 200, log: 'error' },
 

@@ -646,6 +646,9 @@ function answer(socket: Socket, target: string): void {
       return send(['X-Ctl: a\u0001b', 'X-Kept: yes'], good);
     case 'big-header':
       return send([`X-Big: ${'b'.repeat(10 * 1024)}`, 'X-Kept: yes'], good);
+    case 'huge-head':
+      // 40 valid headers of ~500 bytes: a head past what undici reads by default (16 KiB).
+      return send(Array.from({ length: 40 }, (_, i) => `X-Wide-${i}: ${'w'.repeat(480)}`), good);
     case 'not-fragment':
       return send([], '<div>this is not a fragment</div>');
     case 'reset':
