@@ -22,6 +22,9 @@ export type PageResult =
 /** The `Cache-Control` a part gets when its headers are unknown and not declared. */
 export const UNKNOWN_HEADERS_CACHE_CONTROL = 'private, no-store';
 
+/** Headers only the transport may set. */
+const FRAMING = ['connection', 'content-length', 'content-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** The layout's own headers (config `headers`), checked once per site. */
@@ -124,6 +127,8 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
       log('warn', { dropped: checked.issues.slice(0, 8).map((i) => `${i.name}: ${i.reason}`) }, 'invalid headers from mergeHeaders were dropped');
     }
     headers = checked.headers;
+    // The transport frames the body: framing headers from the operator's merge would cut or corrupt it.
+    for (const name of FRAMING) headers.delete(name);
   } else {
     headers = parts.length === 1 && cap === undefined ? layout : mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
   }

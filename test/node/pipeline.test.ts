@@ -135,13 +135,15 @@ describe('operator hooks and stores that misbehave', () => {
     const loaded = await loadSite({ root: site });
     const logger = memoryLogger();
     const junk = await handle(
-      { site: loaded, logger, mergeHeaders: () => ({ 'x-ok': 'yes', 'x-bad': 'a\u0001b', 'bad name': 'x', 'x-euro': '€' }) as unknown as Headers },
+      { site: loaded, logger, mergeHeaders: () => ({ 'x-ok': 'yes', 'x-bad': 'a\u0001b', 'bad name': 'x', 'x-euro': '€', 'content-length': '0', 'transfer-encoding': 'gzip' }) as unknown as Headers },
       request('/plain'),
     );
     assert.equal(junk.status, 200);
     assert.equal(junk.headers.get('x-ok'), 'yes');
     assert.equal(junk.headers.get('x-bad'), null);
     assert.equal(junk.headers.get('x-euro'), null);
+    assert.equal(junk.headers.get('content-length'), null, 'framing is the transport\'s');
+    assert.equal(junk.headers.get('transfer-encoding'), null);
     assert.ok(logger.lines.some((l) => /mergeHeaders were dropped/.test(String(l.msg))));
 
     const thrown = await handle({ site: loaded, logger, mergeHeaders: () => { throw new Error('boom'); } }, request('/plain'));
