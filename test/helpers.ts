@@ -92,3 +92,15 @@ export function shadowTemplate(host: Element): HTMLTemplateElement | null {
   const t = host.firstElementChild;
   return t !== null && t.localName === 'template' && t.getAttribute('shadowrootmode') === 'open' ? (t as HTMLTemplateElement) : null;
 }
+
+/** A small deterministic generator (mulberry32) for seeded test input: numbers in [0, 1). */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

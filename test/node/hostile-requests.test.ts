@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { seeded } from '../helpers.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { isPageStatus } from '../../ssr-server/header-values.ts';
 import {
@@ -528,16 +529,6 @@ for (const path of [() => `/_atoll/assets/${asset}`, '/_atoll/embed.js'] as cons
 }
 
 // -- Raw protocol junk ---------------------------------------------------------
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const protocolJunk: Array<[string, (port: number) => string | Buffer, Status?]> = [
   ['request line without target', () => 'GET\r\n\r\n'],
   ['HTTP/9.9', (p) => `GET / HTTP/9.9\r\nHost: 127.0.0.1:${p}\r\n\r\n`],

@@ -23,6 +23,7 @@ import { main } from '../../ssr-server/cli.ts';
 import { createAtoll } from '../../ssr-server/index.ts';
 import { MAX_LAYOUT_DEPTH } from '../../ssr-server/layout/compile.ts';
 import { silentLogger } from '../../ssr-server/log.ts';
+import { seeded } from '../helpers.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env.ATOLL_FUZZ_SEED ?? 20261201);
@@ -37,21 +38,10 @@ const BASES: ReadonlyArray<readonly [string, string]> = [
   'test/fixtures/islands/layouts/index.html',
 ].map((p) => [p, readFileSync(join(repo, p), 'utf8')] as const);
 
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = ReturnType<typeof makeRandom>;
 function makeRandom(seed: number) {
-  const next = prng(seed);
+  const next = seeded(seed);
   const int = (n: number): number => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   return { next, int, pick };
