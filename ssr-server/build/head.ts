@@ -48,11 +48,26 @@ function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[]
  * Builds the `PageEnvironment.preloads` function: `Link` values for a 103
  * Early Hints response — only what a `hydrate="load"` island needs at once,
  * so a page without such islands sends no 103 (an informational response
- * that HTTP/1.1 browsers ignore and some simple clients mistake for the
- * answer is only worth it for what is needed right away).
+ * that some simple clients mistake for the answer is only worth it for what
+ * is needed right away).
+ *
+ * The links are `rel=preload; as=script; crossorigin`, not `modulepreload`:
+ * a modulepreload starts module loading, and an import map that arrives
+ * after a module load has started is ignored — Firefox acts on a 103's
+ * modulepreload before the page (and its `<script type="importmap">`)
+ * exists, so every `@atoll/<tag>` import failed there ("bare specifier …
+ * not remapped") and nothing hydrated. A plain preload only fetches the
+ * bytes (nothing in the 103 depends on the import map); `crossorigin`
+ * makes it the request a module fetch is (CORS, same-origin credentials,
+ * also right for an asset host on another origin), so the module loader
+ * reuses the response. Measured (test/slow/early-hints-browser.test.ts):
+ * Firefox and Chromium (over HTTP/2 — it ignores a 103 on HTTP/1.1 — where
+ * the module's response is marked `fromEarlyHints`) hydrate, and each file
+ * is requested from the server once, as with modulepreload. `<atoll-head>`
+ * keeps its modulepreload links: they come after the import map.
  */
 export function earlyHints(manifest: ClientManifest, assetUrl: string): (elements: readonly ElementWork[]) => string[] {
-  return (elements) => [...preloadFiles(manifest, elements, false)].map((f) => `<${assetUrl}${f}>; rel=modulepreload`);
+  return (elements) => [...preloadFiles(manifest, elements, false)].map((f) => `<${assetUrl}${f}>; rel=preload; as=script; crossorigin`);
 }
 
 /** Builds the `PageEnvironment.head` function for a built site. */

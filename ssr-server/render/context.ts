@@ -43,7 +43,7 @@ export interface PageEnvironment {
   logger: Logger;
   /** Markup for `<atoll-head>`, given the elements on the page. */
   head?: (elements: readonly ElementWork[], request: PageRequest) => string;
-  /** `Link` values for 103 Early Hints (modulepreloads of the page's islands). */
+  /** `Link` values for 103 Early Hints (preloads of the page's `hydrate="load"` islands; see `earlyHints` in build/head.ts). */
   preloads?: (elements: readonly ElementWork[]) => readonly string[];
   /** The render cache (none: no caching). */
   cache?: RenderCacheStore;

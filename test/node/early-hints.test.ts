@@ -12,7 +12,7 @@ import { loadSite } from '../../ssr-server/site/load.ts';
 import { control } from '../fixtures/streaming/control.ts';
 import { fixture } from '../helpers.ts';
 
-test('Early Hints with modulepreload links arrive before the primary element is ready', async () => {
+test('Early Hints with preload links arrive before the primary element is ready', async () => {
   const site = await loadSite({ root: fixture('streaming') });
   const ctl = control();
   let release!: () => void;
@@ -25,7 +25,7 @@ test('Early Hints with modulepreload links arrive before the primary element is 
     nodeHandler({
       site,
       logger: silentLogger,
-      preloads: (elements) => [...new Set(elements.map((e) => `</_atoll/assets/${e.op.tag}.js>; rel=modulepreload`))],
+      preloads: (elements) => [...new Set(elements.map((e) => `</_atoll/assets/${e.op.tag}.js>; rel=preload; as=script; crossorigin`))],
     }),
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -48,7 +48,7 @@ test('Early Hints with modulepreload links arrive before the primary element is 
       req.end();
     });
     const headers = await hints;
-    assert.equal(headers.link, '</_atoll/assets/s-slot.js>; rel=modulepreload');
+    assert.equal(headers.link, '</_atoll/assets/s-slot.js>; rel=preload; as=script; crossorigin');
     assert.deepEqual(events, ['info 103'], 'the hints came while the primary was still working');
     release();
     await ended;

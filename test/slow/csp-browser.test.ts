@@ -30,15 +30,14 @@ const engines: ReadonlyArray<{ name: string; launch: () => Promise<Browser> }> =
   },
   {
     name: 'Firefox',
-    // Early Hints off: Firefox fetches a 103's modulepreload before the page's import map
-    // and then ignores the map, so nothing hydrates, with or without CSP — a separate,
-    // known bug (the 103 itself); turning the 103 off in the browser keeps this test about CSP.
+    // Early Hints on (Firefox acts on a 103 over HTTP/1.1): the 103's preloads are
+    // fetched before the page and its policy exist, and must not break hydration.
     launch: () =>
       puppeteer.launch({
         browser: 'firefox',
         executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
         headless: true,
-        extraPrefsFirefox: { 'network.early-hints.enabled': false },
+        extraPrefsFirefox: { 'network.early-hints.enabled': true },
       }),
   },
 ];
