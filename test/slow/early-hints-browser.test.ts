@@ -21,7 +21,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders as Http2Headers } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
@@ -171,6 +171,7 @@ describe('103 Early Hints from Atoll’s Node server, in real browsers', () => {
   after(async () => {
     relay?.server.close();
     await running?.close({ drainMs: 0 });
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   test('the page gets a 103 whose links preload the island’s module and chunks, none a modulepreload', async () => {
