@@ -117,6 +117,9 @@ export function compilePattern(source: string): RoutePattern {
     maxPathLength,
     match(pathname) {
       if (pathname.length > maxPathLength) return undefined;
+      // The URLPattern polyfill reads a leading `//` as an authority (`//evil.example/plain`
+      // would match `/plain`): such a path is not the route's path.
+      if (pathname.startsWith('//')) return undefined;
       const r = pattern.exec({ pathname });
       if (r === null) return undefined;
       const out: Record<string, string> = {};

@@ -87,6 +87,9 @@ describe('the request pipeline', () => {
     const engine = { site: s.atoll.site, logger: memoryLogger() };
     const r = await handle(engine, { method: 'GET', target: '//evil.example/nowhere', headers: new Headers(), signal: new AbortController().signal });
     assert.equal(r.status, 404);
+    // Not even a route's own path behind a host-like prefix (the URLPattern polyfill would read it as an authority).
+    const lookalike = await handle(engine, { method: 'GET', target: '//evil.example/plain', headers: new Headers(), signal: new AbortController().signal });
+    assert.equal(lookalike.status, 404);
     const bad = await handle(engine, { method: 'GET', target: 'http://evil.example/plain', headers: new Headers(), signal: new AbortController().signal });
     assert.equal(bad.status, 400);
   });
