@@ -437,7 +437,10 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
     const headers = new Headers();
     try {
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+        const name = req.rawHeaders[i]!;
+        // HTTP/2 (node:http2's compatibility API) lists its pseudo-headers (`:path`, …) among the raw ones.
+        if (name.charCodeAt(0) === 58) continue;
+        headers.append(name, req.rawHeaders[i + 1]!);
       }
       const early = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
       let hintsFailed = false;
