@@ -966,6 +966,9 @@ export function resolveConfigSources(source: ConfigSource | undefined, code: unk
   const merged: Record<string, unknown> = Object.assign(Object.create(null), fileObj, codeObj);
   const elementsMerged = codeObj !== undefined && isRecord(codeObj.elements) && isRecord(fileObj.elements);
   if (elementsMerged) merged.elements = Object.assign(Object.create(null), fileObj.elements, codeObj.elements);
+  // `csp` merges by key too, so `atoll serve --csp` (code: `csp: {}`) keeps the file's policy.
+  const cspMerged = codeObj !== undefined && isRecord(codeObj.csp) && isRecord(fileObj.csp);
+  if (cspMerged) merged.csp = Object.assign(Object.create(null), fileObj.csp, codeObj.csp);
 
   /** Whether the merged config's value at `path` came from code. */
   const fromCode = (path: ConfigPath): boolean => {
@@ -974,6 +977,7 @@ export function resolveConfigSources(source: ConfigSource | undefined, code: unk
     const top = String(path[0]);
     if (!(top in codeObj)) return false;
     if (top === 'elements' && elementsMerged && path.length > 1) return String(path[1]) in (codeObj.elements as object);
+    if (top === 'csp' && cspMerged && path.length > 1) return String(path[1]) in (codeObj.csp as object);
     return true;
   };
   const locate: ConfigLocator = (path, at) => (fromCode(path) ? codeLocate(path, at) : fileLocate(path, at));

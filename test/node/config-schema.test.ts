@@ -430,6 +430,17 @@ describe('config given in code: the same schema, reported at (createAtoll config
     ]);
   });
 
+  test('csp merges by key: `atoll serve --csp` (code csp: {}) keeps the file\'s policy; code keys win', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<p>hi</p>'),
+      'atoll.config.json': JSON.stringify({ csp: { policy: "script-src 'nonce-{nonce}'", reportOnly: true } }),
+    });
+    const kept = await loadSite({ root, config: { csp: {} } });
+    assert.deepEqual({ ...kept.config.csp }, { policy: "script-src 'nonce-{nonce}'", reportOnly: true });
+    const overridden = await loadSite({ root, config: { csp: { reportOnly: false } } });
+    assert.deepEqual({ ...overridden.config.csp }, { policy: "script-src 'nonce-{nonce}'", reportOnly: false });
+  });
+
   test('loadSite refuses a site whose createAtoll config is bad, with every problem', async () => {
     const root = makeSite({ 'layouts/index.html': layout('<p>hi</p>') });
     await assert.rejects(
