@@ -22,16 +22,28 @@
  * 2. when its hydration strategy fires: import its client module by absolute
  *    URL (each entry runs `lit-element-hydrate-support` before Lit), set the
  *    server's data as properties, remove `defer-hydration` — Lit hydrates
- *    the shadow root, or renders on the client when there is none (client-only
- *    elements, a failed fragment fetch).
+ *    the shadow root, or renders on the client when there is none
+ *    (client-only elements).
  *
  * Until then every such element carries `defer-hydration`, so a module loaded
  * for one element never renders another one client-side before its fragment
- * arrives. Events are those of the island loader: `atoll:hydrated`,
- * `atoll:hydration-error`, plus a cancelable `atoll:fragment-error` (logged
- * with `console.warn` unless cancelled) when a fragment could not be used.
+ * arrives. Events are those of the island loader: `atoll:hydrated` (server
+ * markup hydrated, or a client-only element rendered) and the cancelable
+ * `atoll:hydration-error` (logged with `console.error` unless cancelled).
+ *
+ * A fragment that cannot be used — refused by the server's CORS allowlist or
+ * unreachable (fetch rejects), non-2xx, or a body without the element's shadow
+ * root — is an `atoll:hydration-error` whose error names the fragment URL.
+ * The element is then rendered client-side at once, whatever its strategy
+ * (there is no server markup to wait with, and a strategy such as
+ * `interaction` or `media` would leave the page's placeholder up), from its
+ * attributes; it gets no `atoll:hydrated`, having hydrated nothing. If its
+ * module fails too, that is a second `atoll:hydration-error`, and the page's
+ * own children of the tag stay as the fallback. With `hydrate="none"` (no
+ * JavaScript) or no client module, the fallback stays after the error.
  */
 import { attachShadowRoots, nativeDSD } from './dsd.ts';
+import type { HydratedDetail, HydrationErrorDetail } from './loader.ts';
 import { strategies } from './strategies.ts';
 
 /**
@@ -80,22 +92,42 @@ function embed(table: EmbedTable, base: string): void {
     return box.firstElementChild;
   };
 
-  /** Fetches `el`'s fragment and moves its shadow root and data into `el`. */
+  /**
+   * Fetches `el`'s fragment and moves its shadow root and data into `el`;
+   * `el` is left untouched when any step fails (the error names the URL).
+   */
   async function render(el: Element, fragment: string): Promise<void> {
     const query = new URLSearchParams();
     for (const a of el.attributes) if (!LOCAL.test(a.name)) query.append(a.name, a.value);
-    const response = await fetch(url(fragment) + (query + '' ? '?' + query : ''));
-    if (!response.ok) throw Error(response.status + ' from ' + response.url);
-    const got = parse(await response.text());
-    const shadow = got?.shadowRoot;
-    if (got?.localName !== el.localName || !shadow) throw Error('no <' + el.localName + '> with a shadow root');
-    for (const a of got.attributes) if (!el.hasAttribute(a.name)) el.setAttribute(a.name, a.value);
-    el.attachShadow({ mode: shadow.mode, delegatesFocus: shadow.delegatesFocus }).append(...shadow.childNodes);
-    const props = got.querySelector(':scope > script[data-atoll-props]');
-    if (props) data.set(el, JSON.parse(props.textContent!));
+    const src = url(fragment) + (query + '' ? '?' + query : '');
+    try {
+      const response = await fetch(src);
+      if (!response.ok) throw Error('status ' + response.status);
+      const got = parse(await response.text());
+      const shadow = got?.shadowRoot;
+      if (got?.localName !== el.localName || !shadow) throw Error('no <' + el.localName + '> with a shadow root');
+      const props = got.querySelector(':scope > script[data-atoll-props]');
+      if (props) data.set(el, JSON.parse(props.textContent!));
+      for (const a of got.attributes) if (!el.hasAttribute(a.name)) el.setAttribute(a.name, a.value);
+      el.attachShadow({ mode: shadow.mode, delegatesFocus: shadow.delegatesFocus }).append(...shadow.childNodes);
+    } catch (error) {
+      // fetch rejects with a TypeError when CORS refuses the page's origin or the server is unreachable.
+      const why = error instanceof TypeError ? ' (CORS refused this origin, or unreachable)' : '';
+      throw Error('fragment ' + src + ' failed: ' + error + why, { cause: error });
+    }
   }
 
-  async function hydrate(el: Host, strategy: string, module: string, release: void | (() => void)): Promise<void> {
+  /** Reports a failure: cancelable, logged unless cancelled. */
+  const failed = (el: Element, strategy: string, error: unknown): void => {
+    if (fire(el, 'hydration-error', { strategy, error } satisfies HydrationErrorDetail, true)) console.error(error);
+  };
+
+  /**
+   * Loads `el`'s module and lets it hydrate its shadow root (or render, with
+   * none). `clientOnly` when its fragment failed: a client render, not a
+   * hydration, so no `atoll:hydrated`.
+   */
+  async function hydrate(el: Host, strategy: string, module: string, release: void | (() => void), clientOnly?: boolean): Promise<void> {
     const start = performance.now();
     try {
       await import(url(module));
@@ -106,10 +138,10 @@ function embed(table: EmbedTable, base: string): void {
       el.removeAttribute(DEFER);
       await el.updateComplete;
       release?.();
-      fire(el, 'hydrated', { strategy, start, duration: performance.now() - start });
+      if (!clientOnly) fire(el, 'hydrated', { strategy, start, duration: performance.now() - start } satisfies HydratedDetail);
     } catch (error) {
       release?.();
-      if (fire(el, 'hydration-error', { strategy, error }, true)) console.error(error);
+      failed(el, strategy, error);
     }
   }
 
@@ -137,14 +169,17 @@ function embed(table: EmbedTable, base: string): void {
           doc.head.append(link);
         }
       }
+      let lost = false;
       if (!el.shadowRoot && el.getAttribute('ssr') !== 'none') {
         try {
           await render(el, fragment!);
         } catch (error) {
-          if (fire(el, 'fragment-error', { error }, true)) console.warn(error);
+          lost = true;
+          failed(el, name!, error);
         }
       }
-      if (js) (later ?? strategies.load!)(el, arg!).then((release) => hydrate(el, name!, module, release));
+      // No fragment: render now, from the attributes (nothing to hydrate later).
+      if (js) ((!lost && later) || strategies.load!)(el, arg!).then((release) => hydrate(el, name!, module, release, lost));
     });
   }
 

@@ -3,9 +3,11 @@
  * `/_atoll/embed.js` on a page that Atoll did not render, across origins:
  * a plain static site (`test/fixtures/embed/host/`, one origin) includes
  * embed.js from an Atoll server (a second origin) and uses its elements; the
- * test page is a third origin. The host pages are cross-origin iframes, so
- * the test drives them through their instrumentation script (`probe.js`,
- * postMessage). Servers: `test/fixtures/embed/servers.ts`.
+ * test page is a third origin; the same static site on a fourth origin, which
+ * the Atoll server's CORS allowlist does not name, has its fragment requests
+ * refused. The host pages are cross-origin iframes, so the test drives them
+ * through their instrumentation script (`probe.js`, postMessage). Servers:
+ * `test/fixtures/embed/servers.ts`.
  */
 import { expect } from '@esm-bundle/chai';
 import type { EmbedServers } from '../fixtures/embed/servers.ts';
@@ -48,7 +50,8 @@ interface HostPage {
 let servers: EmbedServers;
 let serial = 0;
 
-async function open(page: string): Promise<HostPage> {
+/** Opens `page` of the static host site, from its allowed origin unless `origin` says otherwise. */
+async function open(page: string, origin = servers.host): Promise<HostPage> {
   for (const old of document.querySelectorAll('iframe')) old.remove();
   // scrollIntoView in a host page scrolls this page too: back to the top, so the new frame is in view.
   scrollTo(0, 0);
@@ -56,7 +59,7 @@ async function open(page: string): Promise<HostPage> {
   iframe.style.cssText = 'border: 0; display: block; width: 800px; height: 600px';
   document.body.append(iframe);
   const loaded = new Promise<void>((resolve) => (iframe.onload = () => resolve()));
-  iframe.src = `${servers.host}/${page}`;
+  iframe.src = `${origin}/${page}`;
   await loaded;
   const send = (cmd: string, arg?: string): Promise<unknown> => {
     const id = ++serial;
@@ -71,7 +74,7 @@ async function open(page: string): Promise<HostPage> {
         else resolve(result);
       };
       addEventListener('message', onMessage);
-      iframe.contentWindow!.postMessage({ id, cmd, arg }, servers.host);
+      iframe.contentWindow!.postMessage({ id, cmd, arg }, origin);
     });
   };
   const host = {
@@ -91,6 +94,7 @@ async function open(page: string): Promise<HostPage> {
 const fromAtoll = (s: PageState, part: string): string[] =>
   s.resources.filter((u) => u.startsWith(servers.atoll) && new URL(u).pathname.includes(part));
 const hydrated = (s: PageState, id: string): boolean => s.events.some((e) => e.id === id && e.type === 'atoll:hydrated');
+const eventsOf = (s: PageState, id: string): PageState['events'] => s.events.filter((e) => e.id === id);
 
 describe('embed.js on a plain page of another origin', function () {
   this.timeout(60_000);
@@ -100,6 +104,7 @@ describe('embed.js on a plain page of another origin', function () {
     servers = (await (await fetch('/__embed/servers')).json()) as EmbedServers;
     expect(new URL(servers.host).origin).to.not.equal(location.origin);
     expect(new URL(servers.atoll).origin).to.not.equal(location.origin);
+    expect(new URL(servers.foreign).origin).to.not.equal(new URL(servers.host).origin);
   });
 
   it('does nothing before the element is visible; then renders its fragment, hydrates it, and it works', async () => {
@@ -142,17 +147,61 @@ describe('embed.js on a plain page of another origin', function () {
     expect(after.errors).to.deep.equal([]);
   });
 
-  it('renders client-only elements, and elements whose fragment failed, in the browser', async () => {
+  it('renders client-only elements in the browser, and reports them hydrated', async () => {
     const page = await open('client.html');
-    const state = await page.until('both elements to render', (s) => hydrated(s, 'client') && hydrated(s, 'fails'));
-    expect(state.elements.client).to.include({ shadow: true, shadowText: 'client only' });
+    const state = await page.until('the client-only element to render', (s) => hydrated(s, 'client'));
+    expect(state.elements.client).to.include({ shadow: true, shadowText: 'client only', deferHydration: false });
     expect(state.elements.client!.slotted).to.deep.equal(['light child']);
     expect(fromAtoll(state, '/_atoll/fragment/e-client'), 'ssr="none": no fragment request').to.deep.equal([]);
-    expect(state.elements.fails).to.include({ shadow: true, shadowText: 'rendered in the browser' });
-    const failure = state.events.find((e) => e.type === 'atoll:fragment-error');
-    expect(failure?.id).to.equal('fails');
-    expect(failure?.error).to.contain('500');
+    expect(eventsOf(state, 'client').map((e) => e.type)).to.deep.equal(['atoll:hydrated']);
     expect(state.errors).to.deep.equal([]);
+  });
+
+  it('a fragment answering 500: an error event naming the fragment, then the element\'s own client render, never "hydrated"', async () => {
+    const page = await open('client.html');
+    // `fails-later` waits for a media query that never matches: with no server markup it must not wait for it.
+    const rendered = (s: PageState, id: string): boolean => s.elements[id]!.shadowText === 'rendered in the browser';
+    const state = await page.until('both e-fails to render in the browser', (s) => rendered(s, 'fails') && rendered(s, 'fails-later'));
+    for (const [id, strategy] of [['fails', 'visible'], ['fails-later', 'media']] as const) {
+      expect(state.elements[id], id).to.include({ defined: true, deferHydration: false, shadow: true, lightText: 'fallback while loading' });
+      const events = eventsOf(state, id);
+      expect(events.map((e) => e.type), `${id}: one error, no atoll:hydrated`).to.deep.equal(['atoll:hydration-error']);
+      expect(events[0]!.strategy).to.equal(strategy);
+      expect(events[0]!.error).to.contain(`${servers.atoll}/_atoll/fragment/e-fails`).and.contain('500');
+    }
+    expect(state.errors).to.deep.equal([]);
+  });
+
+  it('a failed fragment and a module that fails too: both reported, the page\'s own children stay', async () => {
+    const page = await open('client.html');
+    const state = await page.until('two errors for e-broken', (s) => eventsOf(s, 'broken').length >= 2);
+    const events = eventsOf(state, 'broken');
+    expect(events.map((e) => e.type)).to.deep.equal(['atoll:hydration-error', 'atoll:hydration-error']);
+    expect(events[0]!.error).to.contain('/_atoll/fragment/e-broken').and.contain('500');
+    expect(events[1]!.error, 'the module import failed').to.not.contain('/_atoll/fragment/');
+    expect(state.elements.broken).to.include({ defined: false, shadow: false, lightText: "the page's own fallback" });
+    expect(state.errors).to.deep.equal([]);
+  });
+
+  it('a page whose origin the CORS allowlist does not name: an error event naming the fragment, then the client render, never "hydrated"', async () => {
+    const page = await open('refused.html', servers.foreign);
+    // `later` hydrates on interaction, but with no server markup nothing may wait for a click on the placeholder.
+    const rendered = (s: PageState, id: string): boolean => s.elements[id]!.shadow && !s.elements[id]!.deferHydration;
+    const state = await page.until('both elements to render in the browser', (s) => rendered(s, 'counter') && rendered(s, 'later'));
+    for (const [id, strategy, count] of [['counter', 'visible', 3], ['later', 'interaction', 0]] as const) {
+      const el = state.elements[id]!;
+      expect(el, id).to.include({ defined: true, label: 'client default', button: `clicked ${count}` });
+      expect(el.shadowText, `${id}: its client render`).to.equal(`client default clicked ${count}`);
+      expect(el.slotted, "the page's child, slotted like after a hydration").to.deep.equal(['Loading…']);
+      const events = eventsOf(state, id);
+      expect(events.map((e) => e.type), `${id}: one error, no atoll:hydrated`).to.deep.equal(['atoll:hydration-error']);
+      expect(events[0]!.strategy).to.equal(strategy);
+      expect(events[0]!.error).to.contain(`${servers.atoll}/_atoll/fragment/e-counter?name=refused`).and.contain('CORS');
+    }
+    expect(state.errors).to.deep.equal([]);
+    // The client render works.
+    await page.send('click', 'later');
+    await page.until('the click to re-render', (s) => s.elements.later!.button === 'clicked 1');
   });
 
   it('CORS: the fragment endpoint answers the allowed origin and refuses any other', async () => {
