@@ -5,14 +5,18 @@
  * It finds the page's islands while the page streams in — every element with
  * `defer-hydration` (server-rendered) and every element whose tag is in
  * Atoll's import map (client-only `ssr="none"` elements and elements that
- * failed on the server) — waits until the parser has passed an island's end
+ * failed on the server) — and, added later, elements with a `hydrate`
+ * attribute; waits until the parser has passed an island's end
  * tag, then runs the island's strategy (`hydrate` attribute; see
  * `strategies.ts`). When it fires: import the element's module through the
  * import map (`@atoll/<tag>`; every element bundle evaluates
  * `lit-element-hydrate-support` before Lit), set the properties serialized by
  * the server's `data()` hook, remove `defer-hydration`, wait for the first
  * update and dispatch `atoll:hydrated` — or a cancelable
- * `atoll:hydration-error` that is logged unless cancelled.
+ * `atoll:hydration-error` that is logged unless cancelled. An island added
+ * after the page was parsed whose tag has no client module in the import
+ * map gets that error at once (with the reason); one in the parsed page does
+ * not (a render-only element, left out of the map by the server).
  *
  * Islands inside another island's shadow root are hydrated by their host
  * (Lit removes their `defer-hydration` while it hydrates), so parents always
@@ -44,20 +48,21 @@ const PREFIX = '@atoll/';
 const doc = document;
 
 function run(): void {
-  const mapScript = doc.querySelector('script[type=importmap][data-atoll]');
-  const imports: Record<string, string> = (mapScript && JSON.parse(mapScript.textContent!).imports) || {};
+  // `<atoll-head>` writes the import map (`data-atoll`) with the loader, always.
+  const imports: Record<string, string> = JSON.parse(doc.querySelector('script[data-atoll]')!.textContent!).imports;
   const known = (tag: string): boolean => PREFIX + tag in imports;
 
   const fire = (el: Element, type: string, detail: HydratedDetail | HydrationErrorDetail, cancelable?: boolean): boolean =>
     el.dispatchEvent(new CustomEvent('atoll:' + type, { bubbles: true, cancelable, detail }));
 
-  async function hydrate(el: Element, strategy: string, release: void | (() => void)): Promise<void> {
+  async function hydrate(el: Element, strategy: string, release?: void | (() => void)): Promise<void> {
     const start = performance.now();
     const tag = el.localName;
     try {
+      if (!known(tag)) throw Error('no client module for <' + tag + "> in this page's import map");
       await import(PREFIX + tag);
       if (!customElements.get(tag)) throw Error('undefined <' + tag + '>');
-      const props = el.querySelector(':scope > script[data-atoll-props]');
+      const props = el.querySelector(':scope>script[data-atoll-props]');
       if (props) {
         Object.assign(el, JSON.parse(props.textContent!));
         props.remove();
@@ -73,11 +78,20 @@ function run(): void {
   }
 
   const started = new WeakSet<Element>();
+  /**
+   * Set once the parsed page's islands are all started: an island added
+   * after that (by a script: innerHTML, another element's render) whose tag
+   * is not in the import map is reported. One in the page itself is not:
+   * the server left it out of the map on purpose (`hydrate="none"` is
+   * skipped anyway; a render-only remote element).
+   */
+  let late: unknown;
   function start(el: Element): void {
     if (!nativeDSD) attachShadowRoots(el);
     const [, name, arg] = /([^:]*):?(.*)/.exec(el.getAttribute('hydrate') || 'visible')!;
-    if (name === 'none' || !known(el.localName)) return;
-    (strategies[name!] ?? strategies.visible!)(el, arg!).then((release) => hydrate(el, name!, release));
+    if (name === 'none') return;
+    if (!known(el.localName)) late && hydrate(el, name!);
+    else (strategies[name!] ?? strategies.visible!)(el, arg!).then((release) => hydrate(el, name!, release));
   }
 
   /** True once the parser has gone past `node`'s end tag. */
@@ -90,7 +104,7 @@ function run(): void {
   const add = (node: Node): void => {
     if (node.nodeType !== 1) return;
     for (const el of [node as Element, ...(node as Element).querySelectorAll('*')]) {
-      if (!started.has(el) && (el.hasAttribute(DEFER) || known(el.localName))) {
+      if (!started.has(el) && (el.hasAttribute(DEFER) || el.hasAttribute('hydrate') || known(el.localName))) {
         started.add(el);
         waiting.push(el);
       }
@@ -102,17 +116,17 @@ function run(): void {
 
   add(doc.documentElement);
   flush();
-  if (window.MutationObserver) {
-    new MutationObserver((records) => {
-      for (const r of records) r.addedNodes.forEach(add);
-      flush();
-    }).observe(doc, { childList: true, subtree: true });
-  }
+  // Every browser that runs this ES2020 script has MutationObserver (and custom elements).
+  new MutationObserver((records) => {
+    for (const r of records) r.addedNodes.forEach(add);
+    flush();
+  }).observe(doc, { childList: true, subtree: true });
   doc.addEventListener('DOMContentLoaded', () => {
     add(doc.documentElement);
     flush();
+    late = 1;
     if (!nativeDSD) attachShadowRoots(doc);
   });
 }
 
-if (window.customElements) run();
+run();

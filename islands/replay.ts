@@ -34,7 +34,8 @@ export function hold(el: Element, fired: () => void): () => void {
   each(1);
   return () => {
     each(0);
-    // An event is a valid init dictionary for a copy of itself.
-    for (const [target, e] of held.splice(0)) target.dispatchEvent(new (e.constructor as typeof Event)(e.type, e));
+    // Called once (after hydration, or its failure). An event is a valid
+    // init dictionary for a copy of itself.
+    for (const [target, e] of held) target.dispatchEvent(new (e.constructor as typeof Event)(e.type, e));
   };
 }

@@ -1,8 +1,12 @@
 /**
  * The hydration strategies (SPEC 5) as a table. Each entry takes the element
  * and the text after `:` in its `hydrate` attribute, and returns a Promise
- * that resolves when the element should hydrate. Every platform API is
- * feature-detected: without it a strategy degrades to "now".
+ * that resolves when the element should hydrate. An API that a browser
+ * able to run the loader (ES2020: Chromium 80, Firefox 74, Safari 13.1) may
+ * lack is feature-detected, and the strategy degrades to "now" without it —
+ * `requestIdleCallback` (Safari: a timeout instead), `MediaQueryList` change
+ * events (Safari before 14). IntersectionObserver and matchMedia are in all
+ * of them.
  */
 
 import { hold } from './replay.ts';
@@ -15,18 +19,6 @@ export type Strategy = (el: Element, arg: string) => Promise<void | (() => void)
 
 const win: Partial<Window> & typeof globalThis = window;
 
-/**
- * The boxes that show `el`: the element itself, or — for a `display:
- * contents` host, which has no box an IntersectionObserver could see — the
- * boxes of what it renders (its shadow root's children, a slot's assigned
- * elements), recursively.
- */
-export function boxes(el: Element): Element[] {
-  if (getComputedStyle(el).display !== 'contents') return [el];
-  const kids = el.localName === 'slot' ? (el as HTMLSlotElement).assignedElements() : (el.shadowRoot ?? el).children;
-  return [...kids].flatMap(boxes);
-}
-
 /** The strategies by name. `none` is not here: it never hydrates. */
 export const strategies: Record<string, Strategy | undefined> = {
   load: async () => {},
@@ -36,27 +28,54 @@ export const strategies: Record<string, Strategy | undefined> = {
       const go = (): unknown =>
         win.requestIdleCallback ? win.requestIdleCallback(() => resolve(), { timeout: 2000 }) : setTimeout(resolve, 200);
       if (document.readyState === 'complete') go();
-      else addEventListener('load', go, { once: true });
+      else addEventListener('load', go);
     }),
 
+  // When what the element renders intersects the viewport. No style or
+  // layout read: the IntersectionObserver's first report on each target
+  // says whether it has a box. A target with none reports an all-zero rect
+  // (a real box has `bottom` 0 only when it ends on the viewport's top
+  // edge: then it intersects, or at worst hydrates at idle) and is either
+  // `display: contents` or not rendered at all (`hidden`, inside `display:
+  // none`, in a closed <details>); what it renders — its shadow root's
+  // children (or its own), a slot's assigned elements — is observed in its
+  // place, level by level. An island with no box anywhere would never
+  // intersect: it hydrates at idle, or when it gets a box in the viewport,
+  // whichever comes first, so a closed dialog's `show()` exists once the
+  // page is idle. With the threshold 0, a target reports again only when it
+  // starts intersecting.
   visible: (el) =>
     new Promise((resolve) => {
-      const targets = boxes(el);
-      if (!win.IntersectionObserver || targets.length === 0) return resolve();
+      // Targets not yet reported; Infinity once one has a box (then only intersecting wakes it).
+      let open = 0;
+      const done = (): void => {
+        io.disconnect();
+        resolve();
+      };
+      const watch = (t: Element): void => {
+        open++;
+        io.observe(t);
+      };
       const io = new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting)) {
-          io.disconnect();
-          resolve();
+        for (const e of entries) {
+          if (e.isIntersecting) return done();
+          if (e.boundingClientRect.bottom) open = Infinity;
+          else {
+            open--;
+            const t = e.target;
+            for (const k of t.localName === 'slot' ? (t as HTMLSlotElement).assignedElements() : (t.shadowRoot ?? t).children) watch(k);
+          }
         }
+        if (!open) strategies.idle!(el, '').then(done);
       });
-      for (const t of targets) io.observe(t);
+      watch(el);
     }),
 
   media: (_el, query) =>
     new Promise((resolve) => {
-      const mql = win.matchMedia?.(query);
-      // Without matchMedia (or, before Safari 14, its change events): now.
-      if (!mql?.addEventListener || mql.matches) return resolve();
+      const mql = matchMedia(query);
+      // Without change events (before Safari 14): now.
+      if (!mql.addEventListener || mql.matches) return resolve();
       mql.addEventListener('change', () => mql.matches && resolve());
     }),
 
