@@ -4,11 +4,25 @@
  * responses in flight before it exits, and the primary starts another.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixture, layout, litElement, makeSite, repoRoot } from '../helpers.ts';
+
+
+/** The URL `serve --workers 2` announces once all its workers listen. */
+function announcedUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /at (http:\/\/[^ ]+) \(2 workers\)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr()}`)));
+  });
+}
 
 test('serve --workers 2 answers from two processes on one port and stops on SIGTERM', { timeout: 60_000 }, async () => {
   // A throw-away site: serve builds its client side first.
@@ -19,15 +33,7 @@ test('serve --workers 2 answers from two processes on one port and stops on SIGT
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-        const m = /at (http:\/\/[^ ]+) \(2 workers\)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
+    const url = await announcedUrl(child, () => stderr);
     const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(url + '/?name=w', { headers: { connection: 'close' } }).then(async (r) => [r.status, (await r.text()).includes('name="w"')])));
     assert.deepEqual(statuses, Array.from({ length: 8 }, () => [200, true]));
     // The primary's atoll children are the two workers (read from /proc; esbuild helpers are left out).
@@ -65,15 +71,7 @@ test('serve --workers 2: a worker that hits an uncaught exception finishes its p
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-        const m = /at (http:\/\/[^ ]+) \(2 workers\)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
+    const url = await announcedUrl(child, () => stderr);
     // Both requests on one connection, so one worker has both: the slow
     // page is in flight when /crash leaves a throwing timer behind.
     const socket = connect(Number(new URL(url).port), '127.0.0.1');
