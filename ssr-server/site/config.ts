@@ -41,6 +41,47 @@ export interface ElementEntryConfig {
    * `Cache-Control` is merged with this instead of turning `private, no-store`.
    */
   cacheControl?: string;
+  /**
+   * Server-side shims this element needs (see `ssr.shims` and
+   * docs/ssr-shims.md): installed, like the site's, before any element
+   * module is imported. Globals are process-wide, so they are there for
+   * every element.
+   */
+  shims?: ShimsConfig;
+}
+
+/**
+ * Server-side shims: `true` (Atoll's built-ins `"lit"` and `"window"`),
+ * `false` (none), or one or a list of entries: `"lit"` (Lit's DOM shim:
+ * `HTMLElement`, `document`, `CSSStyleSheet`, …), `"window"` (`window` and
+ * `self` as the global object), or a module the site provides (a path
+ * relative to the site, or a package specifier) imported for its side effects.
+ */
+export type ShimsConfig = boolean | string | string[];
+
+/** Server-side rendering options (see docs/config.md, docs/ssr-shims.md). */
+export interface SsrConfig {
+  /** Shims installed before element modules are imported (default: none). */
+  shims?: ShimsConfig;
+  /**
+   * Whether Lit's SSR calls `connectedCallback` of elements while rendering
+   * them on the server (`true`: every element; a list: those tags). Needed,
+   * for instance, for `@lit/context` consumers. Default `false`.
+   */
+  connectedCallback?: boolean | string[];
+  /**
+   * How long importing one element module (or shim) may take at start-up
+   * before the site is refused (ms or a duration; default 30 s).
+   */
+  importTimeout?: number | string;
+}
+
+/** The resolved `ssr` section: shims as a list, the timeout in ms. */
+export interface ResolvedSsrConfig extends Omit<SsrConfig, 'shims' | 'importTimeout'> {
+  /** Shim entries in order: `"lit"`, `"window"` or a module specifier/path. */
+  shims?: string[];
+  /** Import timeout in ms. */
+  importTimeout?: number;
 }
 
 /** The site configuration. Every field is optional. */
@@ -87,6 +128,8 @@ export interface AtollConfig {
   drainTimeout?: number | string;
   /** The least severe log lines written (default `info`). */
   logLevel?: LogLevel;
+  /** Server-side rendering: shims, `connectedCallback`, the import timeout. */
+  ssr?: SsrConfig;
 }
 
 /** Log levels, least severe first (defined with the logger). */
@@ -104,7 +147,9 @@ export interface CspConfig {
 }
 
 /** An `elements` entry as the engine reads it: durations in milliseconds. */
-export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout' | 'cache'> {
+export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout' | 'cache' | 'shims'> {
+  /** Shim entries in order (see {@link ResolvedSsrConfig.shims}). */
+  shims?: string[];
   /** Timeout in ms. */
   timeout?: number;
   /** Render-cache lifetime in ms. */
@@ -117,7 +162,8 @@ export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout'
  * milliseconds. `csp: true` becomes `{}`; `csp: false` is absent.
  */
 export interface ResolvedConfig
-  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout'> {
+  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout' | 'ssr'> {
+  ssr?: ResolvedSsrConfig;
   elements?: Record<string, ResolvedElementEntry>;
   timeout?: number;
   remoteHeadDeadline?: number;
@@ -145,6 +191,12 @@ export const CACHE_BOUNDS: Bounds = CACHE_BOUNDS_MS;
 export const REMOTE_HEAD_DEADLINE_BOUNDS: Bounds = { min: 1, max: 60 * SECOND };
 export const SEND_TIMEOUT_BOUNDS: Bounds = { min: SECOND, max: 10 * MINUTE };
 export const DRAIN_TIMEOUT_BOUNDS: Bounds = { min: 0, max: 10 * MINUTE };
+/** `ssr.importTimeout`. */
+export const IMPORT_TIMEOUT_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
+/** How long one element module (or shim) may take to import when `ssr.importTimeout` is not set. */
+export const DEFAULT_IMPORT_TIMEOUT = 30 * SECOND;
+/** The shims Atoll provides by name (anything else in `shims` is a module). */
+export const BUILTIN_SHIMS = ['lit', 'window'] as const;
 /** `maxRemoteBytes` and `maxBufferedBytes`. */
 export const BYTES_BOUNDS: Bounds = { min: 1, max: GiB };
 
@@ -412,6 +464,33 @@ function recordOf<const TKey extends v.GenericSchema<string, string>, const TVal
   return v.pipe(v.custom<v.InferInput<v.RecordSchema<TKey, TValue, undefined>>>(isRecord, message), v.record(key, value, message));
 }
 
+const SHIMS_WHAT = 'true, false, "lit", "window", a module path or specifier, or a list of them';
+const shimEntry = field(isString, '"lit", "window", a module path or a package specifier', (s): Result<string> => {
+  if (s.trim() === '') return { problem: 'must be "lit", "window", a module path or a package specifier, not an empty string' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(s)) return { problem: `${quote(s)} contains a control character` };
+  return { ok: s };
+});
+/** `shims`: `true` is Atoll's built-ins; a single entry becomes a list of one. */
+const shimsSchema = v.pipe(
+  v.custom<ShimsConfig>((x) => typeof x === 'boolean' || typeof x === 'string' || Array.isArray(x), mustBe(SHIMS_WHAT)),
+  v.transform((x): unknown[] => (x === true ? [...BUILTIN_SHIMS] : x === false ? [] : typeof x === 'string' ? [x] : (x as unknown[]))),
+  v.array(shimEntry, mustBe(SHIMS_WHAT)),
+);
+
+const ssrSchema = strict(
+  {
+    shims: v.optional(shimsSchema),
+    connectedCallback: v.optional(
+      v.lazy((x): v.GenericSchema<boolean | string[], boolean | string[]> =>
+        Array.isArray(x) ? v.array(tagName) : v.custom<boolean>(isBoolean, mustBe('true, false or a list of tag names')),
+      ),
+    ),
+    importTimeout: v.optional(duration(IMPORT_TIMEOUT_BOUNDS)),
+  },
+  'an object such as { "shims": true }',
+);
+
 const elementEntrySchema = v.pipe(
   strict(
     {
@@ -422,6 +501,7 @@ const elementEntrySchema = v.pipe(
       cache: v.optional(duration(CACHE_BOUNDS, 's')),
       server: v.optional(nonEmptyString('a path')),
       cacheControl: v.optional(headerValue),
+      shims: v.optional(shimsSchema),
     },
     'an object such as { "module": "…" } or { "url": "…" }',
   ),
@@ -495,6 +575,7 @@ export const configSchema = strict(
     maxBufferedBytes: v.optional(byteSize(BYTES_BOUNDS), CONFIG_DEFAULTS.maxBufferedBytes),
     drainTimeout: v.optional(duration(DRAIN_TIMEOUT_BOUNDS), CONFIG_DEFAULTS.drainTimeout),
     logLevel: v.optional(logLevel, CONFIG_DEFAULTS.logLevel),
+    ssr: v.optional(ssrSchema),
   },
   'an object (for .mjs: `export default { … }`)',
 );
