@@ -1,0 +1,414 @@
+/**
+ * The three browser engines behind one small interface, for tests that load
+ * pages from Atoll's real Node server: Chromium and Firefox ESR through
+ * puppeteer-core (CDP and WebDriver BiDi), WebKit (WebKitGTK's MiniBrowser)
+ * through WebKitWebDriver, spoken to with plain `fetch` (WebDriver classic:
+ * WebKitGTK refuses BiDi).
+ *
+ *   const browser = await launch('webkit');
+ *   const page = await browser.newPage();
+ *   await page.goto(url);
+ *   const title = await page.evaluate(() => document.title);
+ *   assert.deepEqual(await page.errors(), []);
+ *   await browser.close();
+ *
+ * Page errors. Every engine records them inside the page with
+ * {@link PAGE_RECORDER}: uncaught errors, unhandled rejections, failed
+ * resource loads, `console.error`, and `atoll:hydration-error` events.
+ * Puppeteer installs it before any of the page's own code runs
+ * (`evaluateOnNewDocument`). WebDriver classic has no such hook and WebKitGTK
+ * has no console-log endpoint, so in WebKit the page itself must run the
+ * recorder first: put `<script>${PAGE_RECORDER}</script>` at the top of the
+ * page's `<head>` (the component-library test site does). `goto` throws in
+ * WebKit when a page did not, rather than report "no errors" it could not see.
+ *
+ * WebKit needs an X display: {@link startWebKitDriver} starts its own Xvfb
+ * (display number chosen by Xvfb, so parallel runs do not collide) unless
+ * `DISPLAY` is set, then `WebKitWebDriver` on a free port, and waits for
+ * `GET /status` to say ready. `web-test-runner.webkit.config.mjs` uses it too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
+
+export type EngineName = 'chromium' | 'firefox' | 'webkit';
+export const ENGINES: readonly EngineName[] = ['chromium', 'firefox', 'webkit'];
+export const ENGINE_LABEL: Record<EngineName, string> = { chromium: 'Chromium', firefox: 'Firefox ESR', webkit: 'WebKit' };
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+export const WEBKIT_DRIVER_PATH = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
+export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Records page errors into `window.__atollPageErrors` (strings), from the
+ * moment it runs. Idempotent (a page may carry it and puppeteer inject it too).
+ * `atoll:hydration-error` events are recorded but not cancelled, so the
+ * loader still logs them (and `console.error` records them a second time).
+ */
+export const PAGE_RECORDER = `(function () {
+  if (window.__atollPageErrors) return;
+  var errors = (window.__atollPageErrors = []);
+  var text = function (v) {
+    try {
+      if (v && typeof v === 'object' && 'message' in v) return String(v.name || 'Error') + ': ' + String(v.message);
+      return typeof v === 'string' ? v : JSON.stringify(v) === undefined ? String(v) : JSON.stringify(v);
+    } catch (e) { return String(v); }
+  };
+  window.addEventListener('error', function (e) {
+    if (e instanceof ErrorEvent) errors.push('uncaught ' + text(e.error || e.message) + (e.filename ? ' at ' + e.filename + ':' + e.lineno : ''));
+    else if (e.target && e.target !== window) errors.push('failed to load <' + e.target.localName + '> ' + (e.target.src || e.target.href || ''));
+  }, true);
+  window.addEventListener('unhandledrejection', function (e) { errors.push('unhandled rejection ' + text(e.reason)); });
+  document.addEventListener('atoll:hydration-error', function (e) {
+    errors.push('atoll:hydration-error on <' + e.target.localName + '>: ' + text(e.detail && e.detail.error));
+  }, true);
+  var original = console.error;
+  console.error = function () {
+    errors.push('console.error ' + Array.prototype.map.call(arguments, text).join(' '));
+    return original.apply(this, arguments);
+  };
+})();`;
+
+/** What `evaluate` can run: a function (serialized with its source, so it must not close over anything) or an expression body. */
+type PageFunction<A extends unknown[], R> = (...args: A) => R | Promise<R>;
+
+export interface EnginePage {
+  /** Navigates and waits for the `load` event; returns the HTTP status where the engine tells it (WebKit: undefined). */
+  goto(url: string): Promise<number | undefined>;
+  /** Runs `fn(...args)` in the page (awaiting a returned promise); its result must be JSON-serializable. */
+  evaluate<A extends unknown[], R>(fn: PageFunction<A, R>, ...args: A): Promise<R>;
+  /** A real pointer click (down and up, left button) at viewport coordinates. */
+  click(x: number, y: number): Promise<void>;
+  /** Real key presses into the focused element, one per character. */
+  type(text: string): Promise<void>;
+  /** Errors recorded in the page (see {@link PAGE_RECORDER}) plus those the engine reports itself. */
+  errors(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface EngineBrowser {
+  readonly engine: EngineName;
+  newPage(): Promise<EnginePage>;
+  close(): Promise<void>;
+}
+
+/** Resolves `fn` to source text for both drivers. */
+const source = (fn: (...args: never[]) => unknown): string => `(${fn.toString()})`;
+
+const recordedErrors = `return window.__atollPageErrors ? window.__atollPageErrors.slice() : null`;
+
+// ---------------------------------------------------------------- puppeteer
+
+async function puppeteerBrowser(engine: 'chromium' | 'firefox'): Promise<EngineBrowser> {
+  const browser: PuppeteerBrowser =
+    engine === 'chromium'
+      ? await puppeteer.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
+      : await puppeteer.launch({
+          browser: 'firefox',
+          executablePath: FIREFOX_PATH,
+          headless: true,
+          // Early Hints on: Firefox acts on a 103 over HTTP/1.1, which is what Atoll sends.
+          extraPrefsFirefox: { 'network.early-hints.enabled': true },
+        });
+  return {
+    engine,
+    async newPage() {
+      const page: PuppeteerPage = await browser.newPage();
+      const own: string[] = [];
+      page.on('pageerror', (e) => own.push(`pageerror ${e instanceof Error ? e.message : String(e)}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') own.push(`console ${m.text()}`);
+      });
+      await page.evaluateOnNewDocument(PAGE_RECORDER);
+      return {
+        async goto(url) {
+          const response = await page.goto(url, { waitUntil: 'load' });
+          return response?.status();
+        },
+        evaluate: (fn, ...args) => page.evaluate(fn as never, ...(args as unknown as never[])) as never,
+        async click(x, y) {
+          await page.mouse.click(x, y);
+        },
+        async type(text) {
+          await page.keyboard.type(text);
+        },
+        async errors() {
+          const inPage = (await page.evaluate(new Function(recordedErrors) as () => string[] | null)) ?? ['(the page recorder is missing)'];
+          // The console listener repeats what the recorder saw through console.error; keep only what it alone saw.
+          const seen = new Set(inPage.map((e) => e.replace(/^console\.error /, '')));
+          return [...inPage, ...own.filter((e) => !(e.startsWith('console ') && seen.has(e.slice(8))))];
+        },
+        close: () => page.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
+
+// ---------------------------------------------------------------- WebKit
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface WebKitDriver {
+  /** WebKitWebDriver's base URL, e.g. `http://127.0.0.1:4444`. */
+  url: string;
+  port: number;
+  /** The X display MiniBrowser runs on. */
+  display: string;
+  /** The W3C capabilities that start MiniBrowser in automation mode. */
+  capabilities: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHook) {
+    exitHook = true;
+    // Never leave an Xvfb or a driver behind, whatever ends the process.
+    process.once('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+  }
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts Xvfb on a display it picks itself (`-displayfd`); resolves with `:N`. */
+async function startXvfb(): Promise<{ display: string; child: ChildProcess }> {
+  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1920x1600x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const display = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const fd3 = child.stdio[3] as NodeJS.ReadableStream;
+    fd3.on('data', (d: Buffer) => {
+      out += d;
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(`:${m[1]}`);
+    });
+    child.once('error', (e) => reject(new Error(`Xvfb did not start (apt-get install -y xvfb): ${e.message}`)));
+    child.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}: ${err.slice(-500)}`)));
+  });
+  return { display, child };
+}
+
+/** Xvfb (unless `DISPLAY` is set) and WebKitWebDriver on a free port, ready for sessions. */
+export async function startWebKitDriver(): Promise<WebKitDriver> {
+  for (const [what, path, pkg] of [
+    ['WebKitWebDriver', WEBKIT_DRIVER_PATH, 'webkit2gtk-driver'],
+    ['MiniBrowser', MINIBROWSER_PATH, 'webkit2gtk-driver'],
+  ] as const) {
+    if (!existsSync(path)) throw new Error(`${what} not found at ${path}: install it (apt-get install -y ${pkg} xvfb)`);
+  }
+  const xvfb = process.env.DISPLAY ? undefined : await startXvfb();
+  const display = process.env.DISPLAY ?? xvfb!.display;
+  let driver: ChildProcess | undefined;
+  try {
+    const port = await freePort();
+    driver = spawn(WEBKIT_DRIVER_PATH, [`--port=${port}`, '--host=127.0.0.1'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DISPLAY: display, GDK_BACKEND: 'x11' },
+    });
+    track(driver);
+    let err = '';
+    driver.stderr!.on('data', (d: Buffer) => (err = (err + d).slice(-2000)));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited with ${driver.exitCode}: ${err}`);
+      try {
+        const status = (await (await fetch(`${url}/status`)).json()) as { value?: { ready?: boolean } };
+        if (status.value?.ready) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not get ready in 15 s: ${err}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const d = driver;
+    return {
+      url,
+      port,
+      display,
+      capabilities: {
+        browserName: 'MiniBrowser',
+        'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation'] },
+      },
+      async stop() {
+        await stopChild(d);
+        await stopChild(xvfb?.child);
+      },
+    };
+  } catch (e) {
+    await stopChild(driver);
+    await stopChild(xvfb?.child);
+    throw e;
+  }
+}
+
+/** One WebDriver-classic session: the few commands these tests need. */
+export class WebDriverSession {
+  private constructor(
+    readonly base: string,
+    readonly id: string,
+  ) {}
+
+  static async create(driverUrl: string, capabilities: Record<string, unknown>): Promise<WebDriverSession> {
+    const value = (await webDriverCommand(`${driverUrl}/session`, 'POST', { capabilities: { alwaysMatch: capabilities } })) as { sessionId: string };
+    return new WebDriverSession(driverUrl, value.sessionId);
+  }
+
+  send(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    return webDriverCommand(`${this.base}/session/${this.id}${path}`, method, body);
+  }
+
+  navigate(url: string): Promise<unknown> {
+    return this.send('POST', '/url', { url });
+  }
+
+  /** Runs a function body (`return …` for a value) with `arguments`. */
+  execute(body: string, args: unknown[] = []): Promise<unknown> {
+    return this.send('POST', '/execute/sync', { script: body, args });
+  }
+
+  /** Runs a function body whose last argument is the callback that ends it. */
+  executeAsync(body: string, args: unknown[] = []): Promise<unknown> {
+    return this.send('POST', '/execute/async', { script: body, args });
+  }
+
+  actions(actions: unknown[]): Promise<unknown> {
+    return this.send('POST', '/actions', { actions });
+  }
+
+  async close(): Promise<void> {
+    await this.send('DELETE', '');
+  }
+}
+
+/** One WebDriver command: its `value`, or an Error with the driver's message. */
+export async function webDriverCommand(url: string, method: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? undefined : { 'content-type': 'application/json; charset=utf-8' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => ({}))) as { value?: unknown };
+  const value = json.value as { error?: string; message?: string } | undefined;
+  if (!res.ok || (value && typeof value === 'object' && 'error' in value && value.error)) {
+    throw new Error(`WebDriver ${method} ${new URL(url).pathname}: ${res.status} ${value?.error ?? ''}: ${value?.message ?? JSON.stringify(json)}`);
+  }
+  return json.value;
+}
+
+async function webkitBrowser(): Promise<EngineBrowser> {
+  const driver = await startWebKitDriver();
+  const sessions = new Set<WebDriverSession>();
+  return {
+    engine: 'webkit',
+    async newPage() {
+      // One session per page: WebKitWebDriver runs one MiniBrowser per session.
+      const session = await WebDriverSession.create(driver.url, driver.capabilities);
+      sessions.add(session);
+      return {
+        async goto(url) {
+          await session.navigate(url); // returns once the page's load event fired
+          const recorded = await session.execute('return Array.isArray(window.__atollPageErrors)');
+          if (recorded !== true) {
+            throw new Error(
+              `WebKit: ${url} does not run the page recorder (PAGE_RECORDER from test/slow/engines.ts) in its <head>; ` +
+                'WebDriver classic cannot install it before the page runs, so its errors could not be seen',
+            );
+          }
+          return undefined;
+        },
+        async evaluate(fn, ...args) {
+          // Functions cross as source; execute/async awaits a returned promise and passes errors back.
+          const body = `var done = arguments[arguments.length - 1];
+            var args = Array.prototype.slice.call(arguments, 0, -1);
+            Promise.resolve().then(function () { return ${source(fn as never)}.apply(null, args); })
+              .then(function (v) { done({ ok: true, value: v === undefined ? null : v }); },
+                    function (e) { done({ ok: false, error: String(e && e.stack || e) }); });`;
+          const r = (await session.executeAsync(body, args)) as { ok: boolean; value?: unknown; error?: string };
+          if (!r.ok) throw new Error(`evaluate failed in WebKit: ${r.error}`);
+          return (r.value === null ? undefined : r.value) as never;
+        },
+        async click(x, y) {
+          await session.actions([
+            {
+              type: 'pointer',
+              id: 'mouse',
+              parameters: { pointerType: 'mouse' },
+              actions: [
+                { type: 'pointerMove', duration: 0, x: Math.round(x), y: Math.round(y), origin: 'viewport' },
+                { type: 'pointerDown', button: 0 },
+                { type: 'pointerUp', button: 0 },
+              ],
+            },
+          ]);
+          await session.send('DELETE', '/actions');
+        },
+        async type(text) {
+          const keys = [...text].flatMap((ch) => [
+            { type: 'keyDown', value: ch },
+            { type: 'keyUp', value: ch },
+          ]);
+          await session.actions([{ type: 'key', id: 'keyboard', actions: keys }]);
+          await session.send('DELETE', '/actions');
+        },
+        async errors() {
+          const inPage = (await session.execute(recordedErrors)) as string[] | null;
+          return inPage ?? ['(the page recorder is missing)'];
+        },
+        async close() {
+          sessions.delete(session);
+          await session.close().catch(() => {});
+        },
+      };
+    },
+    async close() {
+      for (const s of sessions) await s.close().catch(() => {});
+      sessions.clear();
+      await driver.stop();
+    },
+  };
+}
+
+/** Launches `engine`. Close what you launch (`finally { await browser.close() }`). */
+export function launch(engine: EngineName): Promise<EngineBrowser> {
+  return engine === 'webkit' ? webkitBrowser() : puppeteerBrowser(engine);
+}
