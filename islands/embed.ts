@@ -69,7 +69,7 @@ function embed(table: EmbedTable, base: string): void {
   if (!tags.length || !window.customElements) return;
   const selector = tags.join();
   const url = (u: string): string => new URL(u, base).href;
-  const data = new WeakMap<Element, object>();
+  const data = new WeakMap<Element, string>();
   const seen = new WeakSet<Element>();
   const preloaded = new Set<string>();
 
@@ -107,7 +107,8 @@ function embed(table: EmbedTable, base: string): void {
       const shadow = got?.shadowRoot;
       if (got?.localName !== el.localName || !shadow) throw Error('no <' + el.localName + '> with a shadow root');
       const props = got.querySelector(':scope > script[data-atoll-props]');
-      if (props) data.set(el, JSON.parse(props.textContent!));
+      // Decoded once the element's module (which installs the decoder) has loaded.
+      if (props) data.set(el, props.textContent!);
       for (const a of got.attributes) if (!el.hasAttribute(a.name)) el.setAttribute(a.name, a.value);
       el.attachShadow({ mode: shadow.mode, delegatesFocus: shadow.delegatesFocus }).append(...shadow.childNodes);
     } catch (error) {
@@ -133,7 +134,9 @@ function embed(table: EmbedTable, base: string): void {
       await import(url(module));
       if (!customElements.get(el.localName)) throw Error('undefined <' + el.localName + '>');
       const props = el.querySelector(':scope > script[data-atoll-props]');
-      Object.assign(el, data.get(el) ?? (props && JSON.parse(props.textContent!)));
+      const text = data.get(el) ?? props?.textContent;
+      // devalue's parse, installed by every Atoll element module (build/plugins.ts).
+      Object.assign(el, text && (self as unknown as { atollDecode(text: string): unknown }).atollDecode(text));
       props?.remove();
       el.removeAttribute(DEFER);
       await el.updateComplete;

@@ -64,7 +64,8 @@ function run(): void {
       if (!customElements.get(tag)) throw Error('undefined <' + tag + '>');
       const props = el.querySelector(':scope>script[data-atoll-props]');
       if (props) {
-        Object.assign(el, JSON.parse(props.textContent!));
+        // devalue's parse, installed by every Atoll element module (build/plugins.ts); no room for it here.
+        Object.assign(el, (self as unknown as { atollDecode(text: string): unknown }).atollDecode(props.textContent!));
         props.remove();
       }
       el.removeAttribute(DEFER);

@@ -447,7 +447,8 @@ export async function expectNoHydrationMismatch(
   const logged = rec.console.length;
   const before = shadowNodes(el);
   const propsScript = el.querySelector(':scope > script[data-atoll-props]');
-  const props = propsScript === null ? undefined : (JSON.parse(propsScript.textContent!) as Record<string, unknown>);
+  // The server writes data() with devalue (undefined, Date, Map, … survive); its parse never evaluates code.
+  const props = propsScript === null ? undefined : ((await import('devalue')).parse(propsScript.textContent!) as Record<string, unknown>);
   let after: Node[] | undefined;
   const snapshot = (): void => {
     after = shadowNodes(el);

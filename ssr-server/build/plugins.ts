@@ -15,11 +15,22 @@ const LIT_FAMILY = /^(lit|lit-html|lit-element|@lit\/reactive-element|@lit-labs\
 const BARE = /^(?![./]|[a-z][a-z0-9+.-]*:)/i;
 const BUILTINS = new Set(builtinModules);
 
+/**
+ * The decoder of the server's `data()` props (devalue's `parse`: JSON plus
+ * references, no eval): every element entry installs it as
+ * `globalThis.atollDecode` (where the island loader, embed.js and the
+ * testing kit find it, since the inline loader has no room for it) and
+ * exports it under the same name. Rollup puts devalue in a chunk that the
+ * entries share, so a page fetches it once.
+ */
+export const DECODER = 'atollDecode';
+
 /** The rollup input id of an element's entry. */
 export const elementEntryId = (tag: string): string => VIRTUAL + tag;
 
 /**
- * Virtual entries: `import '<hydrate support>'; import '<element module>';`.
+ * Virtual entries: `import '<hydrate support>'; import '<element module>';`,
+ * and the props decoder ({@link DECODER}).
  * ES module evaluation order then guarantees that the hydrate support runs
  * before the first evaluation of `lit-element`, whichever element loads
  * first, and rollup keeps that order when it groups modules into chunks.
@@ -34,7 +45,13 @@ export function elementEntries(modules: ReadonlyMap<string, string>, hydrateSupp
       if (!id.startsWith(VIRTUAL)) return null;
       const file = modules.get(id.slice(VIRTUAL.length));
       if (file === undefined) return null;
-      return `import ${JSON.stringify(hydrateSupport)};\nimport ${JSON.stringify(file)};\n`;
+      return (
+        `import ${JSON.stringify(hydrateSupport)};\n` +
+        `import { parse as ${DECODER} } from 'devalue';\n` +
+        `import ${JSON.stringify(file)};\n` +
+        `globalThis.${DECODER} ??= ${DECODER};\n` +
+        `export { ${DECODER} };\n`
+      );
     },
   };
 }

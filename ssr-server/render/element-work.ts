@@ -28,7 +28,7 @@ import {
   type PageEnvironment,
   type PageRequest,
 } from './context.ts';
-import { plainOpenTag, renderHost } from './element.ts';
+import { instantiateHost, plainOpenTag, renderHost, serverRoot, siteRenderers, type EventNode, type HostPlacement } from './element.ts';
 import { carriesNonce, nonceUnknownStyles } from '../csp.ts';
 import { checkProps } from './props.ts';
 
@@ -40,8 +40,8 @@ export type Props = Record<string, unknown>;
 
 /** What an element's work came to. */
 export type Outcome =
-  /** Ready to render: the props from `data()` (if any) and their JSON. */
-  | { kind: 'ok'; props: Props | undefined; json: Html | undefined }
+  /** Ready to render: the props from `data()` (if any) and their serialized form (devalue; see props.ts). */
+  | { kind: 'ok'; props: Props | undefined; encoded: Html | undefined }
   /** A remote element's checked markup, without its end tag. */
   | { kind: 'remote'; markup: string }
   /** Replaced by its fallback. */
@@ -60,7 +60,7 @@ export interface PageScope {
 }
 
 const now = (): number => performance.now();
-const READY: Outcome = { kind: 'ok', props: undefined, json: undefined };
+const READY: Outcome = { kind: 'ok', props: undefined, encoded: undefined };
 
 /** One microfrontend instance on one request. */
 export class ElementWork {
@@ -87,6 +87,16 @@ export class ElementWork {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ctx: ElementContext | undefined;
   private headersArrived: (() => void) | undefined;
+  /** True when microfrontends are nested in this one in the layout (they dispatch events to it). */
+  hasNested = false;
+  /**
+   * This element's server instance (its element in the SSR DOM shim) while
+   * its nested elements render: their event parent. Released after its
+   * last nested element rendered, or when the request ends.
+   */
+  private live: EventNode | undefined;
+  /** Settles when this element's host, rendered asynchronously, is done (nested elements wait for it). */
+  private hostPending: Promise<unknown> | undefined;
 
   constructor(
     readonly op: ElementOp,
@@ -95,6 +105,10 @@ export class ElementWork {
     readonly params: Readonly<Record<string, string>>,
     readonly children: Output,
     private readonly page: PageScope,
+    /** The microfrontend this one is nested in, in the layout. */
+    readonly parent?: ElementWork,
+    /** The `slot` of the parent's light-DOM child this element is (in): which of the parent's slots it is assigned to. */
+    readonly slot?: string,
   ) {
     this.cacheLifetime = page.env.cache !== undefined && op.ssr && def.kind === 'module' ? (op.cache ?? def.cache ?? 0) : 0;
   }
@@ -148,7 +162,7 @@ export class ElementWork {
       if (isSignal(value)) throw value;
       const checked = checkProps(value);
       if (!checked.ok) throw new Error(`<${this.op.tag}> ${checked.reason}`);
-      return { kind: 'ok', props: checked.props, json: checked.json };
+      return { kind: 'ok', props: checked.props, encoded: checked.encoded };
     });
   }
 
@@ -267,16 +281,84 @@ export class ElementWork {
   abort(reason: unknown): void {
     clearTimeout(this.timer);
     this.controller?.abort(reason);
+    this.live = undefined;
   }
 
-  /** Renders the host now (primary elements, before the head is written). */
+  /** How many microfrontends this one is nested in. */
+  get depth(): number {
+    let n = 0;
+    for (let p = this.parent; p !== undefined; p = p.parent) n++;
+    return n;
+  }
+
+  /**
+   * True when this element can be an event target of its nested elements
+   * during SSR: a server-rendered module element (a remote element or an
+   * `ssr="none"` one has no server instance here).
+   */
+  get canHostEvents(): boolean {
+    return this.op.ssr && this.def.kind === 'module';
+  }
+
+  /**
+   * The ancestors that must have rendered before this element renders (so
+   * that its events reach them), outermost first.
+   */
+  eventAncestors(): ElementWork[] {
+    const out: ElementWork[] = [];
+    for (let p = this.parent; p !== undefined; p = p.parent) if (p.canHostEvents) out.unshift(p);
+    return out;
+  }
+
+  /**
+   * Where this element's events go during SSR, as Lit computes it for a
+   * template (`addElementToEventPath`): the nearest enclosing microfrontend
+   * with a live server instance — the `<slot>` of its shadow root that this
+   * element is assigned to, or the element itself when it has no such slot
+   * — else Lit's `litServerRoot`. An ancestor that failed, fell back, is
+   * remote or client-only has no instance and is passed over.
+   */
+  private eventParent(): EventNode | undefined {
+    let slot = this.slot;
+    for (let p = this.parent; p !== undefined; slot = p.slot, p = p.parent) {
+      const el = p.live;
+      if (el === undefined) continue;
+      let assigned: EventNode | undefined;
+      try {
+        assigned = el.__slots?.get(slot);
+      } catch {
+        assigned = undefined;
+      }
+      return assigned ?? el;
+    }
+    return serverRoot();
+  }
+
+  /** The first ancestor whose host is still rendering asynchronously, if any. */
+  private pendingAncestor(): Promise<unknown> | undefined {
+    for (let p = this.parent; p !== undefined; p = p.parent) if (p.hostPending !== undefined) return p.hostPending;
+    return undefined;
+  }
+
+  private placement(): HostPlacement {
+    return {
+      eventParent: this.eventParent(),
+      onInstance: this.hasNested ? (instance) => (this.live = instance.element as EventNode | undefined) : undefined,
+    };
+  }
+
+  /** Renders the host now (primary elements and their ancestors, before the head is written). */
   prepare(): void {
-    this.prepared = this.safeHost();
+    if (this.prepared === undefined) this.prepared = this.safeHost();
   }
 
   /** The element's output, in the page's internal form. Its thunks never throw or reject. */
   render(): Output {
-    const tail = this.children.concat(`</${this.op.tag}>`);
+    const tail = this.hasNested
+      ? this.children.concat(() => {
+          this.live = undefined; // its nested elements have rendered: the instance can go
+        }, `</${this.op.tag}>`)
+      : this.children.concat(`</${this.op.tag}>`);
     if (this.prepared !== undefined) return [this.prepared, ...tail];
     if (this.outcome === undefined && this.settled !== undefined) {
       const settled = this.settled;
@@ -286,6 +368,15 @@ export class ElementWork {
   }
 
   private safeHost(): Piece | (() => Promise<Piece>) {
+    // An ancestor still rendering: this element's events must find it, so wait for it.
+    const ancestor = this.pendingAncestor();
+    if (ancestor !== undefined) {
+      const done = ancestor.then(() => {
+        const host = this.safeHost();
+        return typeof host === 'function' ? host() : host;
+      });
+      return () => done;
+    }
     try {
       const host = this.host();
       if (typeof host !== 'function') return host;
@@ -293,6 +384,12 @@ export class ElementWork {
         this.fail('render', err);
         return this.fallbackOpen();
       });
+      if (this.hasNested) {
+        const pending = done.finally(() => {
+          if (this.hostPending === pending) this.hostPending = undefined;
+        });
+        this.hostPending = pending;
+      }
       return () => done;
     } catch (err) {
       this.fail('render', err);
@@ -310,7 +407,7 @@ export class ElementWork {
     }
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
-      const key = cacheKey(this.op.tag, this.attributes, outcome.json);
+      const key = cacheKey(this.op.tag, this.attributes, outcome.encoded);
       let hit: ReturnType<RenderCacheStore['get']>;
       try {
         hit = store.get(key);
@@ -318,10 +415,10 @@ export class ElementWork {
         hit = undefined; // a store that throws is a miss
       }
       if (hit === undefined) return this.fresh(outcome, key, store);
-      if (!(hit instanceof Promise)) return this.fromCache(hit);
+      if (!(hit instanceof Promise)) return this.fromCache(hit, outcome);
       const done = hit
         .then(
-          (e) => (e !== undefined ? this.fromCache(e) : this.fresh(outcome, key, store)),
+          (e) => (e !== undefined ? this.fromCache(e, outcome) : this.fresh(outcome, key, store)),
           () => this.fresh(outcome, key, store),
         )
         .then((r) => (typeof r === 'function' ? r() : r));
@@ -330,8 +427,17 @@ export class ElementWork {
     return this.fresh(outcome, undefined, undefined);
   }
 
-  private fromCache(entry: CacheEntry): Piece {
+  private fromCache(entry: CacheEntry, outcome: Extract<Outcome, { kind: 'ok' }>): Piece {
     this.cacheRemaining = Math.max(0, entry.expires - Date.now());
+    if (this.hasNested) {
+      // Its nested elements' events need a live instance: made, connected, not rendered (cheap; the render is what the cache saves).
+      try {
+        instantiateHost(this.op.tag, this.attributes, outcome.props, siteRenderers(this.page.env.site), this.placement());
+      } catch (err) {
+        this.live = undefined;
+        this.log('warn', { phase: 'render', ...safeErrorFields(err) }, 'the cached element could not be instantiated for the events of its nested elements; they render without it');
+      }
+    }
     return entry.bytes ?? entry.html;
   }
 
@@ -341,7 +447,7 @@ export class ElementWork {
     store: RenderCacheStore | undefined,
   ): string | (() => Promise<string>) {
     const started = now();
-    const script = outcome.json === undefined ? '' : `<script type="application/json" data-atoll-props>${outcome.json}</script>`;
+    const script = outcome.encoded === undefined ? '' : `<script type="application/json" data-atoll-props>${outcome.encoded}</script>`;
     const keep = (html: string): string => {
       this.renderMs = now() - started;
       if (key !== undefined && store !== undefined && this.cacheable() && !carriesNonce(html, this.page.request.nonce)) {
@@ -353,11 +459,18 @@ export class ElementWork {
       }
       return html;
     };
-    const host = renderHost(this.op.tag, this.attributes, outcome.props, this.page.env.site.renderers, true, this.page.request.nonce);
+    let host: string | Promise<string>;
+    try {
+      host = renderHost(this.op.tag, this.attributes, outcome.props, siteRenderers(this.page.env.site), true, this.page.request.nonce, this.placement());
+    } catch (err) {
+      this.live = undefined; // a failed element is no event target for its nested ones
+      throw err;
+    }
     if (typeof host === 'string') return keep(host + script);
     const done = host.then(
       (h) => keep(h + script),
       (err: unknown) => {
+        this.live = undefined;
         this.fail('render', err);
         return this.fallbackOpen();
       },

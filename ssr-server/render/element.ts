@@ -9,8 +9,9 @@
 import { litFastPathActive } from './lit-fastpath.ts';
 import { LitElementRenderer, renderThunked } from '@lit-labs/ssr';
 import { html } from 'lit';
-import { getElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
+import { getElementRenderer, type ElementRenderer, type ElementRendererConstructor } from '@lit-labs/ssr/lib/element-renderer.js';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
+import type { Site } from '../site/load.ts';
 import { nonceUnknownStyles } from '../csp.ts';
 import { escapeAttr } from '../html.ts';
 import { collect } from './chunks.ts';
@@ -27,6 +28,72 @@ export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRender
 
 
 /**
+ * A server-side DOM object in `@lit-labs/ssr-dom-shim`'s event model: events
+ * dispatched on it travel to `__eventTargetParent`, and so on up; `__slots`
+ * holds the `<slot>`s its shadow root rendered (by name; `undefined` is the
+ * default slot), filled by Lit's `slot-element-open`.
+ */
+export interface EventNode {
+  __eventTargetParent?: unknown;
+  __host?: unknown;
+  __slots?: Map<string | undefined, EventNode>;
+}
+
+/** Lit's root event target of a server render (`globalThis.litServerRoot`, from the DOM shim). */
+export function serverRoot(): EventNode | undefined {
+  return (globalThis as { litServerRoot?: EventNode }).litServerRoot;
+}
+
+/**
+ * Where an element sits in the page's event path (see "Events during SSR"
+ * in docs/architecture.md), and who wants its server instance.
+ */
+export interface HostPlacement {
+  /**
+   * The event target its events bubble to: its layout parent's element, or
+   * the parent's `<slot>` it is assigned to. Default: Lit's `litServerRoot`,
+   * as for a top-level element of a Lit server render.
+   */
+  eventParent?: EventNode;
+  /** Receives the element's server instance once it exists (before `connectedCallback`). */
+  onInstance?: (instance: ElementRenderer) => void;
+}
+
+/** Creates an element's server instance, placed in the event path, attributes and properties set, connected. */
+function connect(
+  renderInfo: RenderInfo,
+  tag: string,
+  attributes: ReadonlyArray<readonly [string, string]>,
+  properties: Readonly<Record<string, unknown>> | undefined,
+  placement: HostPlacement | undefined,
+): ElementRenderer {
+  const attrMap = new Map<string, string>(attributes);
+  const instance = getElementRenderer(renderInfo, tag, undefined, attrMap);
+  const element = instance.element as EventNode | undefined;
+  if (element) {
+    // What Lit's addElementToEventPath does for an element of a light DOM (no host).
+    element.__host = undefined;
+    element.__eventTargetParent = placement?.eventParent ?? serverRoot();
+  }
+  placement?.onInstance?.(instance);
+  for (const [name, value] of attributes) instance.setAttribute(name, value);
+  if (properties !== undefined) {
+    for (const key of Object.keys(properties)) instance.setProperty(key, properties[key]);
+  }
+  instance.connectedCallback();
+  return instance;
+}
+
+const newRenderInfo = (renderers: ElementRendererConstructor[]): RenderInfo => ({
+  elementRenderers: renderers,
+  customElementInstanceStack: [],
+  customElementHostStack: [],
+  eventTargetStack: [],
+  slotStack: [],
+  deferHydration: false,
+});
+
+/**
  * Renders `<tag …attrs defer-hydration><template shadowrootmode>…</template>`
  * for one element, with `properties` set before it renders. Returns a string
  * when rendering is synchronous (almost always) and a Promise otherwise.
@@ -36,6 +103,9 @@ export const DEFAULT_RENDERERS: ElementRendererConstructor[] = [LitElementRender
  * element styles known at start-up (whose hashes are in the header) gets the
  * nonce; the markup then carries it and must not be cached (`carriesNonce`).
  * Lit's own `<style>` of an element's static styles never does.
+ *
+ * `placement` puts the element's server instance into the event path of
+ * the layout it is nested in, as Lit's own render would.
  */
 export function renderHost(
   tag: string,
@@ -44,22 +114,10 @@ export function renderHost(
   renderers: ElementRendererConstructor[],
   deferHydration: boolean,
   nonce?: string,
+  placement?: HostPlacement,
 ): string | Promise<string> {
-  const renderInfo: RenderInfo = {
-    elementRenderers: renderers,
-    customElementInstanceStack: [],
-    customElementHostStack: [],
-    eventTargetStack: [],
-    slotStack: [],
-    deferHydration: false,
-  };
-  const attrMap = new Map<string, string>(attributes);
-  const instance = getElementRenderer(renderInfo, tag, undefined, attrMap);
-  for (const [name, value] of attributes) instance.setAttribute(name, value);
-  if (properties !== undefined) {
-    for (const key of Object.keys(properties)) instance.setProperty(key, properties[key]);
-  }
-  instance.connectedCallback();
+  const renderInfo = newRenderInfo(renderers);
+  const instance = connect(renderInfo, tag, attributes, properties, placement);
   const attrs = collect(instance.renderAttributes());
   if (typeof attrs !== 'string') throw new Error(`internal error: attributes of <${tag}> rendered asynchronously`);
   renderInfo.customElementInstanceStack.push(instance);
@@ -76,6 +134,91 @@ export function renderHost(
     ? (s: string): string => `${open}${templateOpen}${nonceUnknownStyles(s, nonce)}</template>`
     : (s: string): string => `${open}${templateOpen}${s}</template>`;
   return typeof body === 'string' ? finish(body) : body.then(finish);
+}
+
+/**
+ * An element's server instance without its rendering: created, placed in
+ * the event path, given its attributes and properties and connected (so its
+ * listeners and controllers — a `@lit/context` provider — are live). For an
+ * element whose markup came from the render cache but whose nested layout
+ * elements dispatch events to it. Its shadow root is not rendered, so it has
+ * no `<slot>`s: events of slotted children reach the element itself.
+ */
+export function instantiateHost(
+  tag: string,
+  attributes: ReadonlyArray<readonly [string, string]>,
+  properties: Readonly<Record<string, unknown>> | undefined,
+  renderers: ElementRendererConstructor[],
+  placement?: HostPlacement,
+): ElementRenderer {
+  return connect(newRenderInfo(renderers), tag, attributes, properties, placement);
+}
+
+/** The site config's `ssr.connectedCallback`: true (every element), a list of tags, or off. */
+export function connectedCallbackSetting(config: unknown): true | ReadonlySet<string> | undefined {
+  let v: unknown;
+  try {
+    v = (config as { ssr?: { connectedCallback?: unknown } } | undefined)?.ssr?.connectedCallback;
+  } catch {
+    return undefined;
+  }
+  if (v === true) return true;
+  if (Array.isArray(v)) return new Set(v.filter((t): t is string => typeof t === 'string'));
+  return undefined;
+}
+
+type RenderOptionsCallback = (element: HTMLElement) => { connectedCallback?: boolean; disableSsr?: boolean } | undefined | void;
+
+const siteRendererLists = new WeakMap<object, ElementRendererConstructor[]>();
+
+/**
+ * The renderers a site's elements render with. When the site's config sets
+ * `ssr.connectedCallback` (true, or a list of tags), every Lit renderer in
+ * the list is replaced by a subclass that calls the element's
+ * `connectedCallback()` during SSR — Lit's `renderOptions` with
+ * `connectedCallback: true`, which `@lit/context` consumers need to ask for
+ * their context — for those elements only, and only for this site: the
+ * option is pushed onto Lit's global `LitElementRenderer.renderOptions` for
+ * the one synchronous call and taken off again, so sites in one process do
+ * not see each other's setting. Options a site pushed there itself still
+ * apply (`disableSsr`, or an explicit `connectedCallback: false`).
+ */
+export function siteRenderers(site: Pick<Site, 'renderers' | 'config'>): ElementRendererConstructor[] {
+  let list = siteRendererLists.get(site);
+  if (list !== undefined) return list;
+  const setting = connectedCallbackSetting(site.config);
+  list = setting === undefined ? site.renderers : site.renderers.map((R) => withConnectedCallback(R, setting));
+  siteRendererLists.set(site, list);
+  return list;
+}
+
+function withConnectedCallback(R: ElementRendererConstructor, setting: true | ReadonlySet<string>): ElementRendererConstructor {
+  if (R !== LitElementRenderer && !(R.prototype instanceof LitElementRenderer)) return R;
+  const Base = R as unknown as typeof LitElementRenderer;
+  const Wrapped = class extends Base {
+    override connectedCallback(): void {
+      const element = this.element;
+      if (setting !== true && !setting.has(this.tagName)) return super.connectedCallback();
+      const global = LitElementRenderer.renderOptions as RenderOptionsCallback[];
+      const mine: RenderOptionsCallback = (el) => {
+        if (el !== element) return undefined;
+        for (const other of global) {
+          if (other === mine) continue;
+          const found = other(el);
+          if (found) return { ...found, connectedCallback: found.connectedCallback ?? true };
+        }
+        return { connectedCallback: true };
+      };
+      global.unshift(mine);
+      try {
+        super.connectedCallback();
+      } finally {
+        const i = global.indexOf(mine);
+        if (i >= 0) global.splice(i, 1);
+      }
+    }
+  };
+  return Wrapped as unknown as ElementRendererConstructor;
 }
 
 /** The open tag written when the element is not server-rendered. */

@@ -41,6 +41,22 @@ function layoutHeaders(env: PageEnvironment): Headers {
   return new Headers(h);
 }
 
+/**
+ * The elements that render before the head is written, in the order they
+ * must render: every primary element, and before it the server-rendered
+ * module elements it is nested in (outermost first), so that events a
+ * primary dispatches during SSR reach their instances as in a Lit template.
+ */
+export function headElements(elements: readonly ElementWork[]): ElementWork[] {
+  const chosen = new Set<ElementWork>();
+  for (const e of elements) {
+    if (!e.op.primary) continue;
+    for (const a of e.eventAncestors()) chosen.add(a);
+    chosen.add(e);
+  }
+  return [...chosen].sort((a, b) => a.depth - b.depth);
+}
+
 /** Decides status and headers once the primary elements are ready. */
 export function decideHead(env: PageEnvironment, run: PageRun, body: Output): PageResult {
   const log = (level: 'warn' | 'error', fields: Record<string, unknown>, message: string): void => {
@@ -74,8 +90,9 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
     return { type: 'redirect', status: redirectStatus, location, headers: new Headers() };
   }
 
-  // 2. Primaries render now, so a render failure still decides the status.
-  for (const p of primaries) p.prepare();
+  // 2. Primaries render now, so a render failure still decides the status; the
+  //    elements they are nested in render first, outermost first (see headElements).
+  for (const p of headElements(run.elements)) p.prepare();
 
   // 3. A failed primary decides the status, unless another primary threw a status.
   const failed = primaries.find((p) => p.outcome?.kind === 'failed');

@@ -11,7 +11,7 @@ import { encodeLocation } from '../header-values.ts';
 import { layoutFor } from '../site/load.ts';
 import type { Output } from './chunks.ts';
 import { DEFAULT_REMOTE_HEAD_DEADLINE_MS, type PageEnvironment, type PageRequest } from './context.ts';
-import { decideHead, type PageResult } from './page-head.ts';
+import { decideHead, headElements, type PageResult } from './page-head.ts';
 import { PageRun } from './routing.ts';
 
 export {
@@ -67,7 +67,9 @@ export function renderPage(env: PageEnvironment, request: PageRequest, layout = 
   }
 
   const waits: Array<Promise<unknown>> = [];
-  for (const e of run.elements) if (e.op.primary && e.settled !== undefined && e.outcome === undefined) waits.push(e.settled);
+  // Primary elements render before the head; so do the microfrontends they are nested in, first (their
+  // server instances are where a primary's events go during SSR): the head waits for those too.
+  for (const e of headElements(run.elements)) if (e.settled !== undefined && e.outcome === undefined) waits.push(e.settled);
   const remoteHeads = run.elements.filter((e) => !e.op.primary && !e.headersKnown && e.headersReady !== undefined).map((e) => e.headersReady!);
   let deadline: ReturnType<typeof setTimeout> | undefined;
   if (remoteHeads.length > 0) {

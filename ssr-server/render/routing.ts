@@ -5,7 +5,7 @@
  * the page body. Nothing here waits.
  */
 import { fillInterpolation } from '../layout/attributes.ts';
-import type { CompiledLayout, ElementOp, Op, RouteOp } from '../layout/ops.ts';
+import type { CompiledLayout, ElementOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
 import type { Output } from './chunks.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
@@ -54,18 +54,20 @@ export class PageRun implements PageScope {
   /**
    * Expands ops for this request into output, collecting element work. The
    * recursion follows the layout's nesting, which the compiler bounds.
+   * `nesting`: the microfrontend these ops are the light DOM of, if any.
    */
-  expand(ops: readonly Op[], params: Readonly<Record<string, string>>, out: Output): void {
+  expand(ops: readonly Op[], params: Readonly<Record<string, string>>, out: Output, nesting?: Nesting): void {
     for (const op of ops) {
       switch (op.kind) {
         case 'text':
+          if (nesting !== undefined) follow(nesting, op);
           out.push(op.bytes ?? op.html);
           break;
         case 'head':
           out.push(() => this.head());
           break;
         case 'element':
-          this.expandElement(op, params, out);
+          this.expandElement(op, params, out, nesting);
           break;
         case 'route': {
           let routeParams: Readonly<Record<string, string>> | null;
@@ -79,7 +81,8 @@ export class PageRun implements PageScope {
               if (op.status !== undefined && this.status === undefined) this.status = op.status;
             }
           }
-          if (routeParams !== null) this.expand(op.children, routeParams, out);
+          // Route tags are not emitted: their children are the enclosing element's children.
+          if (routeParams !== null) this.expand(op.children, routeParams, out, nesting);
           break;
         }
         case 'redirect':
@@ -109,7 +112,7 @@ export class PageRun implements PageScope {
     }
   }
 
-  private expandElement(op: ElementOp, params: Readonly<Record<string, string>>, out: Output): void {
+  private expandElement(op: ElementOp, params: Readonly<Record<string, string>>, out: Output, nesting: Nesting | undefined): void {
     const def = this.env.site.registry.get(op.tag)!;
     const query = this.request.url.searchParams;
     const attributes: Array<readonly [string, string]> = op.attrs.map((a) => [
@@ -117,8 +120,15 @@ export class PageRun implements PageScope {
       a.literal ?? fillInterpolation(a.parts, params, query),
     ]);
     const children: Output = [];
-    this.expand(op.children, params, children);
-    const work = new ElementWork(op, def, attributes, params, children, this);
+    let slot: string | undefined;
+    if (nesting !== undefined) {
+      nesting.parent.hasNested = true;
+      // A direct child is assigned by its own `slot`; one inside plain markup by that markup's outermost element's.
+      slot = nesting.open.length > 0 ? nesting.open[0]!.slot : attributes.find(([name]) => name === 'slot')?.[1];
+    }
+    const work = new ElementWork(op, def, attributes, params, children, this, nesting?.parent, slot);
+    this.expand(op.children, params, children, { parent: work, open: [] });
+    // Nested elements come first in `elements` (as they always have); `depth`/`parent` give the nesting.
     this.elements.push(work);
     out.push(() => work.render());
   }
@@ -127,5 +137,81 @@ export class PageRun implements PageScope {
   close(reason: unknown): void {
     this.closed = true;
     for (const el of this.elements) el.abort(reason);
+  }
+}
+
+/**
+ * Where the expansion is inside a microfrontend's light DOM: the element,
+ * and the plain (static) elements of the layout that are open between it
+ * and here. Lit assigns a nested element to the slot named by the `slot`
+ * attribute of its ancestor that is a direct child of the microfrontend
+ * (`slotted-element-open`), so that is all the event path needs.
+ */
+export interface Nesting {
+  parent: ElementWork;
+  open: Array<{ tag: string; slot: string | undefined }>;
+}
+
+/** A static tag in a text op, as the layout compiler wrote it. */
+type Tag = { open: string; slot: string | undefined } | { close: string };
+
+const VOID = new Set(['area', 'base', 'basefont', 'bgsound', 'br', 'col', 'embed', 'frame', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const RAW = new Set(['style', 'script', 'xmp', 'iframe', 'noembed', 'noframes', 'plaintext', 'noscript']);
+// The compiler writes `<tag name="escaped value" bare>`, `</tag>`, `<!--…-->`, `<!doctype …>`; text is escaped (no raw `<`) except in raw-text elements.
+const TAG_RE = /<(?:!--[\s\S]*?-->|![^>]*>|\/([^\s/>]+)\s*>|([a-zA-Z][^\s/>]*)((?:\s+[^\s=>]+(?:="[^"]*")?)*)\s*\/?>)/y;
+const SLOT_RE = /(?:^|\s)slot(?:="([^"]*)")?(?=\s|$)/;
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescape = (s: string): string => s.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]!);
+
+/** The tags of each text op inside a microfrontend, found once per op. */
+const tagsOfText = new WeakMap<TextOp, readonly Tag[]>();
+
+function tagsOf(op: TextOp): readonly Tag[] {
+  let tags = tagsOfText.get(op);
+  if (tags !== undefined) return tags;
+  const found: Tag[] = [];
+  const html: string = op.html;
+  let i = html.indexOf('<');
+  while (i >= 0 && i < html.length) {
+    TAG_RE.lastIndex = i;
+    const m = TAG_RE.exec(html);
+    if (m === null) {
+      i = html.indexOf('<', i + 1);
+      continue;
+    }
+    i = TAG_RE.lastIndex;
+    if (m[1] !== undefined) found.push({ close: m[1] });
+    else if (m[2] !== undefined) {
+      const name = m[2];
+      const lower = name.toLowerCase();
+      if (VOID.has(lower)) {
+        // no end tag
+      } else if (RAW.has(lower)) {
+        // Raw text: no tags inside, up to its end tag (in this same op: no op can be inside it).
+        const end = html.toLowerCase().indexOf(`</${lower}`, i);
+        i = end < 0 ? html.length : end;
+        found.push({ open: name, slot: undefined });
+      } else {
+        const slot = SLOT_RE.exec(m[3] ?? '');
+        found.push({ open: name, slot: slot === null ? undefined : unescape(slot[1] ?? '') });
+      }
+    }
+    i = html.indexOf('<', i);
+  }
+  tags = found;
+  tagsOfText.set(op, tags);
+  return tags;
+}
+
+/** Moves `nesting` past a text op: the plain elements it opens and closes. */
+function follow(nesting: Nesting, op: TextOp): void {
+  const open = nesting.open;
+  for (const t of tagsOf(op)) {
+    if ('open' in t) open.push({ tag: t.open, slot: t.slot });
+    else {
+      let k = open.length - 1;
+      while (k >= 0 && open[k]!.tag !== t.close) k--;
+      if (k >= 0) open.length = k;
+    }
   }
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as decodeProps } from 'devalue';
 import { notFound, redirect } from '../../ssr-server/index.ts';
 import type { ElementContext } from '../../ssr-server/hooks.ts';
 import { control } from '../fixtures/streaming/control.ts';
@@ -277,7 +278,8 @@ describe('serialized data', () => {
     const scripts = [...doc.querySelectorAll('script')];
     assert.equal(scripts.length, 1, 'only the props script, nothing injected');
     assert.equal(scripts[0]!.getAttribute('type'), 'application/json');
-    assert.deepEqual(JSON.parse(scripts[0]!.textContent!), { label: hostile, nested: { list: [hostile, 1, true, null] } });
+    assert.deepEqual(decodeProps(scripts[0]!.textContent!), { label: hostile, nested: { list: [hostile, 1, true, null] } });
+    assert.ok(!/</.test(scripts[0]!.textContent!), 'no < at all in the props script');
     assert.ok(!/\u2028|\u2029/.test(scripts[0]!.textContent!), 'line separators are escaped');
     assert.equal(doc.querySelector('s-slot')!.lastElementChild, scripts[0], 'the props are the last child of the element');
   });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Window } from 'happy-dom';
+import { parse as decodeProps } from 'devalue';
 import { attachDeclarativeShadowRoots, renderToDocument } from '../../testing/index.ts';
 import { fixture } from '../helpers.ts';
 
@@ -29,7 +30,7 @@ describe('renderToDocument', () => {
     assert.equal(doc.querySelectorAll('template[shadowrootmode]').length, 0, 'no template is left');
     assert.equal(card.shadowRoot.querySelectorAll('template').length, 0, 'none inside shadow roots either');
     assert.equal(card.hasAttribute('defer-hydration'), true);
-    assert.deepEqual(JSON.parse(card.querySelector(':scope > script[data-atoll-props]')!.textContent!), { items: ['x', 'y'] });
+    assert.deepEqual(decodeProps(card.querySelector(':scope > script[data-atoll-props]')!.textContent!), { items: ['x', 'y'] });
   });
 
   test('renders a route of the site with its layout and status', async () => {
