@@ -13,7 +13,15 @@ import { ProblemList } from './errors.ts';
 import { loadConfig } from './site/config.ts';
 import { installResolveHooks } from './site/install-hooks.ts';
 import { loadSite } from './site/load.ts';
+import { isStartupImportRejection } from './site/registry.ts';
 import { isWorker, runPrimary, workerCount } from './workers.ts';
+
+/**
+ * The real `process.exit`, taken before any site module is imported: while
+ * one is, `process.exit` refuses to run (an element module must not end the
+ * server; see registry.ts), but a second signal must still stop at once.
+ */
+const exitProcess: (code?: number) => never = process.exit.bind(process);
 
 const USAGE = `Usage: atoll <command> [options]
 
@@ -141,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
           const drainMs = typeof site.config.drainTimeout === 'number' ? site.config.drainTimeout : DEFAULT_DRAIN_TIMEOUT;
           await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`, { drainMs });
           // The workers are gone; what the primary loaded (the build's helpers) must not hold the exit.
-          setTimeout(() => process.exit(0), 100).unref();
+          setTimeout(() => exitProcess(0), 100).unref();
           return 0;
         }
         // Port, host and log level are read from the config before the site
@@ -173,12 +181,17 @@ export async function main(argv: string[]): Promise<number> {
             if (stopping) {
               if (isWorker()) return;
               logger.warn({ signal: sig }, 'second signal: stopping without waiting for responses in flight');
-              process.exit(1);
+              exitProcess(1);
             }
             stopping = true;
             resolveStop({ signal: sig });
           };
           const onError = (error: unknown): void => {
+            // A rejection from the site's start-up imports is reported as a
+            // start-up problem (see registry.ts: Node 20 reports a throw in
+            // a CommonJS module imported through ESM a second time, as
+            // unhandled, even though the import was caught).
+            if (isStartupImportRejection(error)) return;
             logger.error({ ...errorFields(error) }, stopping ? 'uncaught while stopping' : 'uncaught: draining, then exiting with 1');
             if (stopping) return;
             stopping = true;
@@ -205,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
           const atoll = await Promise.race([loading, stopped]);
           if (atoll === undefined) {
             const code = (await stop).error === undefined ? 0 : 1;
-            setTimeout(() => process.exit(code), 100).unref();
+            setTimeout(() => exitProcess(code), 100).unref();
             return code;
           }
           running = await listen(atoll, { port, host, logger });
@@ -228,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
         if (isWorker() && code === 0) process.disconnect?.();
         // Whatever is still pending (a client build interrupted by the
         // signal, a pooled connection to a remote) must not hold the exit.
-        setTimeout(() => process.exit(code), 100).unref();
+        setTimeout(() => exitProcess(code), 100).unref();
         return code;
       }
       default:
@@ -239,6 +252,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof SiteError) {
       for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
       process.stderr.write(`atoll ${command}: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} found\n`);
+      // A module that never finished importing (or a timer it started)
+      // must not keep a refused site's process alive.
+      setTimeout(() => exitProcess(1), 200).unref();
       return 1;
     }
     process.stderr.write(`atoll ${command}: ${(e as Error).stack ?? String(e)}\n`);

@@ -478,17 +478,20 @@ const shimsSchema = v.pipe(
   v.array(shimEntry, mustBe(SHIMS_WHAT)),
 );
 
-const ssrSchema = strict(
-  {
-    shims: v.optional(shimsSchema),
-    connectedCallback: v.optional(
-      v.lazy((x): v.GenericSchema<boolean | string[], boolean | string[]> =>
-        Array.isArray(x) ? v.array(tagName) : v.custom<boolean>(isBoolean, mustBe('true, false or a list of tag names')),
+const ssrSchema = v.pipe(
+  v.custom<SsrConfig>(isRecord, mustBe('an object such as { "shims": true }')),
+  strict(
+    {
+      shims: v.optional(shimsSchema),
+      connectedCallback: v.optional(
+        v.lazy((x): v.GenericSchema<boolean | string[], boolean | string[]> =>
+          Array.isArray(x) ? v.array(tagName) : v.custom<boolean>(isBoolean, mustBe('true, false or a list of tag names')),
+        ),
       ),
-    ),
-    importTimeout: v.optional(duration(IMPORT_TIMEOUT_BOUNDS)),
-  },
-  'an object such as { "shims": true }',
+      importTimeout: v.optional(duration(IMPORT_TIMEOUT_BOUNDS)),
+    },
+    'an object such as { "shims": true }',
+  ),
 );
 
 const elementEntrySchema = v.pipe(

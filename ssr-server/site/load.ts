@@ -13,6 +13,7 @@ import { DEFAULT_RENDERERS } from '../render/element.ts';
 import { readConfigFile, resolveConfigSources, type AtollConfig, type ResolvedConfig } from './config.ts';
 import { installResolveHooks } from './install-hooks.ts';
 import { buildRegistry, loadElementModules, type ElementRegistry } from './registry.ts';
+import { installShims } from './shims.ts';
 
 /** Everything known about a site after start-up. */
 export interface Site {
@@ -56,7 +57,10 @@ export async function loadSite(options: LoadSiteOptions = {}): Promise<Site> {
   const source = await readConfigFile(root, problems, options.configPath);
   const { config, locate } = resolveConfigSources(source, options.config, problems);
   const registry = buildRegistry(root, config, locate, problems);
-  await loadElementModules(root, registry, problems);
+  // Shims first (process-wide globals: see shims.ts); element modules only
+  // when they all installed (else each would fail for want of them).
+  const shims = await installShims(root, config, locate, problems);
+  if (shims.ok) await loadElementModules(root, registry, problems, { timeoutMs: config.ssr?.importTimeout, shimsInstalled: shims.installed });
 
   const layoutFiles = new Map<string, string>(Object.entries(config.layouts ?? {}));
   if (!layoutFiles.has('/')) layoutFiles.set('/', 'index.html');

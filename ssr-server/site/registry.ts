@@ -8,9 +8,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { types } from 'node:util';
 import { resolve as resolveSpecifier } from 'import-meta-resolve';
 import type { ProblemList, SourceLocation } from '../errors.ts';
-import type { ConfigLocator, ResolvedConfig } from './config.ts';
+import { DEFAULT_IMPORT_TIMEOUT, quote, type ConfigLocator, type ResolvedConfig } from './config.ts';
 import { isForbiddenAttribute, type ServerHooks } from '../hooks.ts';
 
 /** A microfrontend known to the registry. */
@@ -162,45 +163,323 @@ export function resolveModule(root: string, specifier: string): string {
 /**
  * Imports every module element and its hooks, checking that each module
  * defines its tag. Problems name the module file (and the line and column of
- * a throw, when the stack has it).
+ * a throw, when the stack has it), the element and the module as the site
+ * named it. A module that throws (anything: an Error, a string, a Proxy),
+ * calls `process.exit`, or does not finish importing within `timeoutMs` is a
+ * problem, never a crash (see {@link importGuarded}).
  */
-export async function loadElementModules(root: string, registry: Map<string, ElementDefinition>, problems: ProblemList): Promise<void> {
+export async function loadElementModules(
+  root: string,
+  registry: Map<string, ElementDefinition>,
+  problems: ProblemList,
+  options: { timeoutMs?: number; shimsInstalled?: readonly string[] } = {},
+): Promise<void> {
   const registryApi = globalThis.customElements;
-  for (const def of registry.values()) {
-    if (def.kind !== 'module' || def.moduleUrl === undefined) continue;
-    const display = displayPath(root, def.moduleUrl);
-    const defined: string[] = [];
-    const originalDefine = registryApi.define;
-    registryApi.define = function (this: CustomElementRegistry, name: string, ctor: CustomElementConstructor, options?: ElementDefinitionOptions) {
-      defined.push(name);
-      return originalDefine.call(this, name, ctor, options);
-    } as typeof originalDefine;
-    try {
-      await import(def.moduleUrl);
-    } catch (e) {
-      problems.error(throwLocation(e, def.moduleUrl, display), `the element module threw while loading: ${errorMessage(e)}`);
-      continue;
-    } finally {
-      registryApi.define = originalDefine;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT;
+  await withStartupGuard(async () => {
+    for (const def of registry.values()) {
+      if (def.kind !== 'module' || def.moduleUrl === undefined) continue;
+      const display = displayPath(root, def.moduleUrl);
+      const defined: string[] = [];
+      const originalDefine = registryApi.define;
+      registryApi.define = function (this: CustomElementRegistry, name: string, ctor: CustomElementConstructor, options?: ElementDefinitionOptions) {
+        defined.push(name);
+        return originalDefine.call(this, name, ctor, options);
+      } as typeof originalDefine;
+      let result: ImportResult;
+      try {
+        result = await importGuarded(def.moduleUrl, `<${def.tag}>`, timeoutMs);
+      } finally {
+        registryApi.define = originalDefine;
+      }
+      if (!result.ok) {
+        const loc = result.kind === 'threw' ? throwLocation(result.error, def.moduleUrl, display) : { file: display };
+        problems.error(loc, importFailureMessage('the element module', result, { tag: def.tag, module: def.moduleSource, moduleUrl: def.moduleUrl, shims: options.shimsInstalled ?? [], timeoutMs }));
+        continue;
+      }
+      if (registryApi.get(def.tag) === undefined) {
+        const what = defined.length === 0 ? 'it defined no custom element' : `it defined ${defined.map((t) => `<${t}>`).join(', ')}`;
+        problems.error({ file: display }, `this module must define <${def.tag}> (customElements.define('${def.tag}', …)), but ${what}`);
+      }
+      if (def.hooksFile !== undefined) await loadHooks(root, def, problems, timeoutMs);
     }
-    if (registryApi.get(def.tag) === undefined) {
-      const what = defined.length === 0 ? 'it defined no custom element' : `it defined ${defined.map((t) => `<${t}>`).join(', ')}`;
-      problems.error({ file: display }, `this module must define <${def.tag}> (customElements.define('${def.tag}', …)), but ${what}`);
-    }
-    if (def.hooksFile !== undefined) await loadHooks(root, def, problems);
+  }, problems);
+}
+
+// ---------------------------------------------------------------------------
+// Guarded start-up imports
+// ---------------------------------------------------------------------------
+
+/** The outcome of {@link importGuarded}. */
+export type ImportResult =
+  | { ok: true; module: Record<string, unknown> }
+  | { ok: false; kind: 'threw'; error: unknown }
+  | { ok: false; kind: 'exit'; code: unknown }
+  | { ok: false; kind: 'timeout' };
+
+/** Thrown in place of `process.exit` while a start-up import runs. */
+class ExitDuringImport extends Error {
+  constructor(readonly code: unknown) {
+    super('process.exit() was called while a module was being imported');
   }
 }
 
-async function loadHooks(root: string, def: ElementDefinition, problems: ProblemList): Promise<void> {
-  const url = pathToFileURL(def.hooksFile!).href;
-  const display = displayPath(root, url);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (e) {
-    problems.error(throwLocation(e, url, display), `the server hooks module threw while loading: ${errorMessage(e)}`);
+/** Values thrown by start-up imports that were reported as problems. */
+const reportedObjects = new WeakSet<object>();
+const reportedPrimitives = new Set<unknown>();
+/** Open while start-up imports run (and a moment after): unhandled rejections then are the site's start-up problems. */
+let guardDepth = 0;
+/** Unhandled rejections seen while the guard was open, with what was being imported. */
+let strayRejections: Array<{ reason: unknown; during: string | undefined }> = [];
+/** What is being imported right now (for messages), or the last thing imported. */
+let importing: string | undefined;
+let listenerInstalled = false;
+
+function remember(value: unknown): void {
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') reportedObjects.add(value as object);
+  else reportedPrimitives.add(value);
+}
+
+function isReported(value: unknown): boolean {
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') return reportedObjects.has(value as object);
+  return reportedPrimitives.has(value);
+}
+
+/**
+ * Whether an unhandled rejection belongs to Atoll's start-up imports: a value
+ * an import threw and that was already reported (Node 20 reports a throw in a
+ * CommonJS module imported by an ES module twice: once to the importer, once
+ * as an unhandled rejection, nodejs/node#51603), or anything while start-up
+ * imports run (reported as a start-up problem). `atoll serve`'s own handler
+ * leaves these alone.
+ */
+export function isStartupImportRejection(reason: unknown): boolean {
+  return guardDepth > 0 || isReported(reason);
+}
+
+function onUnhandledRejection(reason: unknown): void {
+  if (isReported(reason)) return;
+  if (guardDepth > 0) {
+    strayRejections.push({ reason, during: importing });
     return;
   }
+  // Not ours. With no other listener Node would end the process: do the same.
+  if (process.listenerCount('unhandledRejection') <= 1) {
+    process.nextTick(() => {
+      throw reason;
+    });
+  }
+}
+
+/**
+ * Runs `body` (start-up imports) with unhandled rejections claimed: a
+ * rejection nobody handles while it runs — or in the moment after, when a
+ * module's fire-and-forget `import()` fails — becomes a problem naming what
+ * was being imported, instead of an uncaught exception.
+ */
+export async function withStartupGuard(body: () => Promise<void>, problems: ProblemList): Promise<void> {
+  if (!listenerInstalled) {
+    listenerInstalled = true;
+    process.on('unhandledRejection', onUnhandledRejection);
+  }
+  if (guardDepth++ === 0) strayRejections = [];
+  const baseline = pendingLoaderRequests();
+  try {
+    await body();
+    // Let work the modules started (a fire-and-forget import(), a timer of
+    // 0) fail now rather than after start-up: wait until the module loader
+    // is quiet (no request to the loader hooks' thread in flight: an active
+    // MessagePort) twice in a row, at most a second.
+    const deadline = Date.now() + 1000;
+    for (let quiet = 0; quiet < 2 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 5));
+      quiet = pendingLoaderRequests() <= baseline ? quiet + 1 : 0;
+    }
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    guardDepth--;
+  }
+  if (guardDepth > 0) return;
+  const strays = strayRejections;
+  strayRejections = [];
+  for (const { reason, during } of strays) {
+    if (isReported(reason)) continue;
+    remember(reason);
+    const at = thrownAt(reason);
+    problems.error(
+      { file: at ?? '(start-up)' },
+      `${during === undefined ? 'while the site loaded' : `while ${during} was imported (or just after)`}, a promise was rejected and nothing handled it: ${describeThrown(reason)}${browserGlobalHint(reason, [])}`,
+    );
+  }
+}
+
+/** Active MessagePorts: with loader hooks registered, an import in flight holds one. */
+function pendingLoaderRequests(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+}
+
+/**
+ * Imports `url` for start-up: a throw (of anything), a `process.exit` call
+ * during evaluation, or no settling within `timeoutMs` is returned, never
+ * thrown; the thrown value is remembered so that Node 20's duplicate report
+ * of it (see {@link isStartupImportRejection}) is not an uncaught exception.
+ */
+export async function importGuarded(url: string, what: string, timeoutMs: number): Promise<ImportResult> {
+  const realExit = process.exit;
+  let exitCode: unknown;
+  let exited = false;
+  process.exit = ((code?: unknown): never => {
+    exited = true;
+    exitCode = code;
+    throw new ExitDuringImport(code);
+  }) as typeof process.exit;
+  importing = what;
+  let timer: NodeJS.Timeout | undefined;
+  const loading = import(url) as Promise<Record<string, unknown>>;
+  try {
+    const timedOut = new Promise<'timeout'>((resolveTimeout) => {
+      timer = setTimeout(() => resolveTimeout('timeout'), timeoutMs);
+    });
+    const settled = await Promise.race([loading.then((module) => ({ module }), (error: unknown) => ({ error })), timedOut]);
+    if (settled === 'timeout') {
+      // It may still settle later: a late throw is swallowed (the site is refused already).
+      loading.then(undefined, (e: unknown) => remember(e));
+      return { ok: false, kind: 'timeout' };
+    }
+    if ('error' in settled) {
+      remember(settled.error);
+      if (exited) return { ok: false, kind: 'exit', code: exitCode };
+      return { ok: false, kind: 'threw', error: settled.error };
+    }
+    if (exited) return { ok: false, kind: 'exit', code: exitCode };
+    return { ok: true, module: settled.module };
+  } finally {
+    clearTimeout(timer);
+    if (process.exit !== realExit) process.exit = realExit;
+  }
+}
+
+/** Browser globals (and patterns of their names) that Node does not have. */
+const BROWSER_GLOBALS = new Set([
+  'window', 'self', 'document', 'navigator', 'location', 'history', 'localStorage', 'sessionStorage', 'indexedDB',
+  'customElements', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'matchMedia', 'getComputedStyle',
+  'Node', 'Element', 'Document', 'DocumentFragment', 'ShadowRoot', 'Window', 'Image', 'Audio', 'DOMParser', 'XMLHttpRequest',
+  'MutationObserver', 'ResizeObserver', 'IntersectionObserver', 'ElementInternals', 'CSS', 'FontFace', 'screen', 'devicePixelRatio',
+  'innerWidth', 'innerHeight', 'scrollX', 'scrollY', 'addEventListener', 'removeEventListener', 'dispatchEvent', 'alert', 'top', 'parent', 'frames',
+]);
+const BROWSER_GLOBAL_RE = /^(HTML|SVG|CSS|DOM|Media|Mouse|Keyboard|Pointer|Touch|Focus|Input|Wheel|Drag|Animation|Transition)[A-Za-z]*$|Element$/;
+
+/** The browser global a thrown value says is missing, or undefined. */
+export function missingBrowserGlobal(e: unknown): string | undefined {
+  try {
+    if (!(e instanceof ReferenceError) || types.isProxy(e)) return undefined;
+    const m = /^([A-Za-z_$][\w$]*) is not defined$/.exec(String(e.message));
+    if (m === null) return undefined;
+    const name = m[1]!;
+    return BROWSER_GLOBALS.has(name) || BROWSER_GLOBAL_RE.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Advice for a throw caused by a missing browser global (empty when it is not one). */
+function browserGlobalHint(e: unknown, shims: readonly string[]): string {
+  const name = missingBrowserGlobal(e);
+  if (name === undefined) return '';
+  const builtIn = SHIM_PROVIDES[name];
+  if (builtIn !== undefined && !shims.includes(builtIn)) {
+    return `. It reads the browser global "${name}", which Node does not have on the server; the "${builtIn}" shim provides it: set "ssr": { "shims": true } in atoll.config (see docs/ssr-shims.md)`;
+  }
+  return `. It reads the browser global "${name}", which Node does not have on the server${builtIn === undefined ? ' and Atoll\'s built-in shims do not provide' : ''}: provide it with a shim module of your own in "ssr.shims" (see docs/ssr-shims.md), or render this element only in the browser`;
+}
+
+/** Which built-in shim provides a global (kept in step with shims.ts). */
+const SHIM_PROVIDES: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string | undefined>, {
+  window: 'window', self: 'window', addEventListener: 'window', removeEventListener: 'window', dispatchEvent: 'window',
+  matchMedia: 'window', getComputedStyle: 'window', navigator: 'window', requestAnimationFrame: 'lit', cancelAnimationFrame: 'lit',
+  document: 'lit', Node: 'lit', Element: 'lit', HTMLElement: 'lit', Document: 'lit', ShadowRoot: 'lit', CSSStyleSheet: 'lit',
+  HTMLSlotElement: 'lit', ElementInternals: 'lit', MutationObserver: 'lit', ResizeObserver: 'lit', IntersectionObserver: 'lit',
+  location: 'lit', Window: 'lit', customElements: 'lit', CSSRule: 'lit', CSSRuleList: 'lit', MediaList: 'lit', StyleSheet: 'lit',
+});
+
+/** The message for a failed start-up import of `what` ("the element module", "the shim module", …). */
+export function importFailureMessage(
+  what: string,
+  result: Exclude<ImportResult, { ok: true }>,
+  about: { tag?: string; module?: string; moduleUrl: string; shims: readonly string[]; timeoutMs: number },
+): string {
+  const named = [about.tag === undefined ? undefined : `element <${about.tag}>`, about.module === undefined ? undefined : `module ${quote(about.module, 120)}`].filter((x) => x !== undefined);
+  const ctx = named.length === 0 ? '' : ` (${named.join(', ')})`;
+  switch (result.kind) {
+    case 'timeout':
+      return `${what}${ctx} did not finish importing within ${formatMs(about.timeoutMs)} (a top-level await that never settles?): the site cannot start; raise "ssr.importTimeout" if it is only slow`;
+    case 'exit':
+      return `${what}${ctx} called process.exit(${describeExitCode(result.code)}) while it was imported: a module the server imports must not end the server's process (the call was refused)`;
+    case 'threw': {
+      const at = thrownAt(result.error);
+      const own = at !== undefined && about.moduleUrl.startsWith('file:') && at.startsWith(displayPath('', about.moduleUrl) + ':');
+      return `${what} threw while loading: ${describeThrown(result.error)}${ctx}${at !== undefined && !own ? `, thrown at ${at}` : ''}${browserGlobalHint(result.error, about.shims)}`;
+    }
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function describeExitCode(code: unknown): string {
+  return typeof code === 'number' || typeof code === 'string' ? String(code).slice(0, 20) : code === undefined ? '' : '…';
+}
+
+/** A thrown value in one line, without running its code where it can be avoided (a Proxy, a getter). */
+export function describeThrown(e: unknown): string {
+  try {
+    if (types.isProxy(e)) return 'a Proxy object (not an Error)';
+    if (typeof e === 'string') return `the string ${quote(e, 300)} (not an Error)`;
+    if (typeof e !== 'object' || e === null) return typeof e === 'function' ? 'a function (not an Error)' : `${typeof e === 'symbol' ? 'a symbol' : String(e)} (not an Error)`;
+    if (!(e instanceof Error)) return 'an object that is not an Error';
+    const name = typeof e.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
+    const message = typeof e.message === 'string' ? e.message : '(no message)';
+    return oneLine(name === '' || message.startsWith(name) ? message : name + message);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
+
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = s.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return flat.length > 500 ? flat.slice(0, 500) + '…' : flat;
+}
+
+/** `file:line:col` (relative to the working directory) of the first stack frame with a file, or undefined. */
+function thrownAt(e: unknown): string | undefined {
+  try {
+    if (types.isProxy(e) || !(e instanceof Error)) return undefined;
+    const stack = e.stack;
+    if (typeof stack !== 'string') return undefined;
+    for (const line of stack.split('\n').slice(1, 12)) {
+      const m = /((?:file:\/\/)?\/[^\s()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
+      if (m === null || m[1]!.startsWith('node:')) continue;
+      const path = m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!;
+      return `${displayPath('', pathToFileURL(path).href)}:${m[2]}:${m[3]}`;
+    }
+  } catch {
+    // no location
+  }
+  return undefined;
+}
+
+async function loadHooks(root: string, def: ElementDefinition, problems: ProblemList, timeoutMs: number): Promise<void> {
+  const url = pathToFileURL(def.hooksFile!).href;
+  const display = displayPath(root, url);
+  const result = await importGuarded(url, `<${def.tag}>'s server hooks`, timeoutMs);
+  if (!result.ok) {
+    const loc = result.kind === 'threw' ? throwLocation(result.error, url, display) : { file: display };
+    problems.error(loc, importFailureMessage('the server hooks module', result, { tag: def.tag, moduleUrl: url, shims: [], timeoutMs }));
+    return;
+  }
+  const mod = result.module;
   for (const name of ['data', 'headers'] as const) {
     if (mod[name] !== undefined && typeof mod[name] !== 'function') {
       problems.error({ file: display }, `export "${name}" must be a function`);
@@ -232,13 +511,14 @@ function displayPath(_root: string, url: string): string {
   return rel === '' || rel.startsWith('..') ? path : rel;
 }
 
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Finds `file:line:col` of a throw inside `url` from the error's stack. */
 function throwLocation(e: unknown, url: string, display: string): SourceLocation {
-  const stack = e instanceof Error ? (e.stack ?? '') : '';
+  let stack = '';
+  try {
+    stack = !types.isProxy(e) && e instanceof Error && typeof e.stack === 'string' ? e.stack : '';
+  } catch {
+    // no stack
+  }
   const path = url.startsWith('file:') ? fileURLToPath(url) : url;
   for (const candidate of [url, path]) {
     const i = stack.indexOf(candidate + ':');
