@@ -81,6 +81,39 @@ export const PAGE_RECORDER = `(function () {
   };
 })();`;
 
+/**
+ * Keeps each island's server-rendered shadow-root nodes as its hydration
+ * starts (the loader and Lit remove `defer-hydration` with `removeAttribute`),
+ * and at `DOMContentLoaded` for islands not started by then; records
+ * `atoll:hydrated` targets. Like PAGE_RECORDER, a page must run it first (in WebKit: carry it in its `<head>`, after PAGE_RECORDER).
+ */
+export const SERVER_NODES = `(function () {
+  if (window.__atollServerNodes) return;
+  var kept = (window.__atollServerNodes = new Map());
+  var hydrated = (window.__atollHydrated = []);
+  var take = function (host) {
+    if (!host.shadowRoot || kept.has(host)) return;
+    var nodes = [];
+    var walk = function (parent) { for (var n = parent.firstChild; n; n = n.nextSibling) { nodes.push({ node: n, parent: parent, text: n.nodeType === 3 ? n.data : null }); walk(n); } };
+    walk(host.shadowRoot);
+    kept.set(host, { nodes: nodes, top: Array.prototype.slice.call(host.shadowRoot.childNodes) });
+  };
+  var remove = Element.prototype.removeAttribute;
+  Element.prototype.removeAttribute = function (name) {
+    if (String(name).toLowerCase() === 'defer-hydration') take(this);
+    return remove.apply(this, arguments);
+  };
+  var toggle = Element.prototype.toggleAttribute;
+  Element.prototype.toggleAttribute = function (name, force) {
+    if (String(name).toLowerCase() === 'defer-hydration' && force !== true) take(this);
+    return toggle.apply(this, arguments);
+  };
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[defer-hydration]').forEach(take);
+  }, true);
+  document.addEventListener('atoll:hydrated', function (e) { hydrated.push(e.target); }, true);
+})();`;
+
 /** What `evaluate` can run: a function (serialized with its source, so it must not close over anything) or an expression body. */
 type PageFunction<A extends unknown[], R> = (...args: A) => R | Promise<R>;
 
@@ -104,8 +137,13 @@ export interface EngineBrowser {
   close(): Promise<void>;
 }
 
-/** Resolves `fn` to source text for both drivers. */
-const source = (fn: (...args: never[]) => unknown): string => `(${fn.toString()})`;
+/**
+ * `fn(...args)` as one expression for both drivers. The function crosses as
+ * its source text; tsx (esbuild's keepNames) puts `__name(…)` calls into
+ * functions, which the page does not have, so it gets a do-nothing one.
+ */
+const invocation = (fn: (...args: never[]) => unknown, args: unknown[]): string =>
+  `(function () { var __name = function (f) { return f; }; return (${fn.toString()}).apply(null, ${JSON.stringify(args)}); })()`;
 
 const recordedErrors = `return window.__atollPageErrors ? window.__atollPageErrors.slice() : null`;
 
@@ -137,7 +175,7 @@ async function puppeteerBrowser(engine: 'chromium' | 'firefox'): Promise<EngineB
           const response = await page.goto(url, { waitUntil: 'load' });
           return response?.status();
         },
-        evaluate: (fn, ...args) => page.evaluate(fn as never, ...(args as unknown as never[])) as never,
+        evaluate: (fn, ...args) => page.evaluate(invocation(fn as never, args)) as never,
         async click(x, y) {
           await page.mouse.click(x, y);
         },
@@ -145,7 +183,7 @@ async function puppeteerBrowser(engine: 'chromium' | 'firefox'): Promise<EngineB
           await page.keyboard.type(text);
         },
         async errors() {
-          const inPage = (await page.evaluate(new Function(recordedErrors) as () => string[] | null)) ?? ['(the page recorder is missing)'];
+          const inPage = ((await page.evaluate(`(function () { ${recordedErrors} })()`)) as string[] | null) ?? ['(the page recorder is missing)'];
           // The console listener repeats what the recorder saw through console.error; keep only what it alone saw.
           const seen = new Set(inPage.map((e) => e.replace(/^console\.error /, '')));
           return [...inPage, ...own.filter((e) => !(e.startsWith('console ') && seen.has(e.slice(8))))];
@@ -358,13 +396,13 @@ async function webkitBrowser(): Promise<EngineBrowser> {
         },
         async evaluate(fn, ...args) {
           // Functions cross as source; execute/async awaits a returned promise and passes errors back.
+          // (`failure`, not `error`: a WebDriver value with an `error` key reads as the driver's own error.)
           const body = `var done = arguments[arguments.length - 1];
-            var args = Array.prototype.slice.call(arguments, 0, -1);
-            Promise.resolve().then(function () { return ${source(fn as never)}.apply(null, args); })
+            Promise.resolve().then(function () { return ${invocation(fn as never, args)}; })
               .then(function (v) { done({ ok: true, value: v === undefined ? null : v }); },
-                    function (e) { done({ ok: false, error: String(e && e.stack || e) }); });`;
-          const r = (await session.executeAsync(body, args)) as { ok: boolean; value?: unknown; error?: string };
-          if (!r.ok) throw new Error(`evaluate failed in WebKit: ${r.error}`);
+                    function (e) { done({ ok: false, failure: String(e) + '\\n' + String(e && e.stack || '') }); });`;
+          const r = (await session.executeAsync(body)) as { ok: boolean; value?: unknown; failure?: string };
+          if (!r.ok) throw new Error(`evaluate failed in WebKit: ${r.failure}`);
           return (r.value === null ? undefined : r.value) as never;
         },
         async click(x, y) {
