@@ -13,7 +13,9 @@
  * - `"window"`: `window` and `self` are the global object (as in a browser),
  *   which gets `addEventListener`/`removeEventListener`/`dispatchEvent`, a
  *   `matchMedia` that never matches, a `getComputedStyle` with no values,
- *   and (Node 20 has none) a `navigator`.
+ *   and (Node 20 has none) a `navigator`; the document (the "lit" shim's)
+ *   gets an empty `documentElement`, `head` and `body`, and queries that
+ *   find nothing.
  * - any other entry: a module (a path relative to the site, or a package
  *   specifier) imported for its side effects, in the order given.
  *
@@ -101,7 +103,35 @@ export function installWindowShim(): string[] {
     ['navigator', { userAgent: `Node.js/${process.versions.node} (Atoll server rendering)`, language: 'en', languages: ['en'], platform: '', maxTouchPoints: 0, onLine: true }],
   ];
   for (const [name, value] of entries) if (provide(name, value)) set.push(name);
+  // An empty document (when there is one: the "lit" shim's), as browser code
+  // finds it while it loads: <html>, <head> and <body> exist and a query
+  // finds nothing. (Spectrum's `document.body.querySelector(':focus-visible')`
+  // test would otherwise throw and import a polyfill that needs a real DOM.)
+  const doc = g.document as Globals | undefined;
+  if (doc !== undefined && doc !== null && typeof doc === 'object') {
+    const Element = g.HTMLElement as (new () => object) | undefined;
+    const empty = (): object => Object.assign(Element === undefined ? {} : new Element(), emptyQueries());
+    const added: Array<[string, () => unknown]> = [
+      ['documentElement', empty],
+      ['head', empty],
+      ['body', empty],
+      ['querySelector', () => () => null],
+      ['querySelectorAll', () => () => []],
+      ['getElementById', () => () => null],
+      ['getElementsByTagName', () => () => []],
+    ];
+    for (const [name, make] of added) {
+      if (doc[name] !== undefined) continue;
+      Object.defineProperty(doc, name, { value: make(), writable: true, configurable: true });
+      set.push(`document.${name}`);
+    }
+  }
   return set;
+}
+
+/** Queries on an empty element: nothing is found. */
+function emptyQueries(): Globals {
+  return { querySelector: () => null, querySelectorAll: () => [], getElementsByTagName: () => [], getElementsByClassName: () => [] };
 }
 
 const BUILTIN_INSTALLERS: Record<(typeof BUILTIN_SHIMS)[number], () => string[]> = { lit: installLitShim, window: installWindowShim };

@@ -27,6 +27,16 @@ import { fixture, layout, litElement, makeSite, repoRoot, runCli } from '../help
 
 const FIXTURE = fixture('browser-globals');
 
+/** What the process has before any shim is installed (this file's tests install them in-process). */
+const ORIGINAL = {
+  fetch: globalThis.fetch,
+  EventTarget: globalThis.EventTarget,
+  Event: globalThis.Event,
+  CustomEvent: globalThis.CustomEvent,
+  customElements: globalThis.customElements,
+  atob: globalThis.atob,
+};
+
 /** The problems loadSite reports for a site, as `atoll check` prints them. */
 async function problemsOf(root: string): Promise<string[]> {
   try {
@@ -53,7 +63,7 @@ describe('atoll check and atoll serve: a module that reads browser globals at im
     assert.equal(lines.length, 3, r.stderr);
     assert.match(
       lines[0]!,
-      /^test\/fixtures\/browser-globals\/elements\/bg-media\/index\.js: the element module threw while loading: ReferenceError: window is not defined \(element <bg-media>, module "\.\/elements\/bg-media\/index\.js"\), thrown at test\/fixtures\/browser-globals\/lib\/viewport\.mjs:2:\d+\. It reads the browser global "window", which Node does not have on the server; the "window" shim provides it: set "ssr": \{ "shims": true \} in atoll\.config \(see docs\/ssr-shims\.md\)$/,
+      /^test\/fixtures\/browser-globals\/elements\/bg-media\/index\.js: the element module threw while loading: ReferenceError: window is not defined \(element <bg-media>, module "\.\/elements\/bg-media\/index\.js"\), thrown at test\/fixtures\/browser-globals\/lib\/viewport\.mjs:3:\d+\. It reads the browser global "window", which Node does not have on the server; the "window" shim provides it: set "ssr": \{ "shims": true \} in atoll\.config \(see docs\/ssr-shims\.md\)$/,
     );
     assert.match(
       lines[1]!,
@@ -133,8 +143,9 @@ describe('with ssr.shims, the elements render over real HTTP (two workers, each 
         const html = await res.text();
         // "atoll" in hex by the CommonJS library that reads `self`.
         assert.match(html, /<bg-qr value="atoll"[^>]*><template shadowrootmode="open">.*<code class="qr"><!--lit-part-->61 74 6f 6c 6c<!--\/lit-part--><\/code>/s);
-        // matchMedia from the "window" shim never matches; the locale from bg-media's own shim module.
-        assert.match(html, /<bg-media[^>]*><template shadowrootmode="open">.*narrow: <!--lit-part-->false<!--\/lit-part-->; locale: <!--lit-part-->en-GB<!--\/lit-part-->/s);
+        // matchMedia from the "window" shim never matches; document.body is there (Spectrum's
+        // :focus-visible test does not throw); the locale comes from bg-media's own shim module.
+        assert.match(html, /<bg-media[^>]*><template shadowrootmode="open">.*narrow: <!--lit-part-->false<!--\/lit-part-->; focus-visible: <!--lit-part-->true<!--\/lit-part-->; locale: <!--lit-part-->en-GB<!--\/lit-part-->/s);
         assert.doesNotMatch(html, /atoll-fallback/);
       }
       assertNoCrash(stderr);
@@ -201,6 +212,30 @@ describe('hostile element and shim modules: problems, never a crash of this proc
     const [p, ...rest] = await problemsOf(root);
     assert.deepEqual(rest, []);
     assert.match(p!, /^.*elements\/x-store\/index\.ts:\d+:\d+: the element module threw while loading: ReferenceError: localStorage is not defined \(element <x-store>, module "\.\/elements\/x-store\/index\.ts"\)\. It reads the browser global "localStorage", which Node does not have on the server and Atoll's built-in shims do not provide: provide it with a shim module of your own in "ssr\.shims"/);
+  });
+
+  test('the built-in shims never replace what the process has (Node\'s fetch, EventTarget, Event; the customElements registry)', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<x-keep></x-keep>'),
+      'atoll.config.json': '{ "ssr": { "shims": ["window", "lit", "lit"] } }',
+      'elements/x-keep/index.ts': litElement('x-keep'),
+    });
+    const site = await loadSite({ root });
+    assert.deepEqual(site.warnings, []);
+    const g = globalThis as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(ORIGINAL)) assert.equal(g[name], value, name);
+    assert.ok(ORIGINAL.customElements.get('x-keep'), 'the element is in the registry Atoll renders from');
+    assert.equal(g.window, globalThis);
+    assert.equal(g.self, globalThis);
+    assert.equal(typeof g.HTMLElement, 'function');
+    const doc = g.document as { body: { querySelector(s: string): unknown }; querySelectorAll(s: string): unknown[] };
+    assert.equal(doc.body.querySelector(':focus-visible'), null);
+    assert.deepEqual(doc.querySelectorAll('x'), []);
+    assert.equal((g.matchMedia as (q: string) => { matches: boolean })('(min-width: 1px)').matches, false);
+    let heard = 0;
+    (g.addEventListener as EventTarget['addEventListener'])('x-ping', () => heard++);
+    (g.dispatchEvent as EventTarget['dispatchEvent'])(new Event('x-ping'));
+    assert.equal(heard, 1);
   });
 
   test('a shim module that does not exist, one that throws, one that hangs: problems at their config keys; no element module is imported', async () => {
