@@ -43,7 +43,9 @@
  * JavaScript) or no client module, the fallback stays after the error.
  */
 import { attachShadowRoots, nativeDSD } from './dsd.ts';
-import type { HydratedDetail, HydrationErrorDetail } from './loader.ts';
+import { hydrate, report } from './hydrate.ts';
+import { DEFER_HYDRATION, HYDRATE, parseHydrate, PROPS_SELECTOR, SSR } from './protocol.ts';
+import { hold } from './replay.ts';
 import { strategies } from './strategies.ts';
 
 /**
@@ -56,11 +58,8 @@ export type EmbedTable = Record<string, string[]>;
 /** Replaced by the server with the site's {@link EmbedTable}. */
 declare const __ATOLL_EMBED__: EmbedTable;
 
-const DEFER = 'defer-hydration';
 /** Host-page and Atoll-reserved attributes: not sent to the fragment endpoint. */
-const LOCAL = /^(id|class|style|slot|hydrate|ssr|timeout|primary|cache|defer-hydration)$/;
-
-type Host = Element & { updateComplete?: Promise<unknown> };
+const LOCAL = RegExp(`^(id|class|style|slot|${HYDRATE}|${SSR}|timeout|primary|cache|${DEFER_HYDRATION})$`);
 
 /** Brings the elements of `table` to life on this page; `base` resolves its URLs. */
 function embed(table: EmbedTable, base: string): void {
@@ -72,9 +71,8 @@ function embed(table: EmbedTable, base: string): void {
   const data = new WeakMap<Element, string>();
   const seen = new WeakSet<Element>();
   const preloaded = new Set<string>();
-
-  const fire = (el: Element, type: string, detail: object, cancelable?: boolean): boolean =>
-    el.dispatchEvent(new CustomEvent('atoll:' + type, { bubbles: true, cancelable, detail }));
+  /** The first import of each module URL, kept with its rejection (WebKit resolves a second import of a module that threw). */
+  const modules: Record<string, Promise<unknown>> = {};
 
   /**
    * Parses fragment HTML into its host element, declarative shadow root
@@ -106,9 +104,9 @@ function embed(table: EmbedTable, base: string): void {
       const got = parse(await response.text());
       const shadow = got?.shadowRoot;
       if (got?.localName !== el.localName || !shadow) throw Error('no <' + el.localName + '> with a shadow root');
-      const props = got.querySelector(':scope > script[data-atoll-props]');
+      const props = got.querySelector(PROPS_SELECTOR);
       // Decoded once the element's module (which installs the decoder) has loaded.
-      if (props) data.set(el, props.textContent!);
+      if (props) data.set(el, props.textContent);
       for (const a of got.attributes) if (!el.hasAttribute(a.name)) el.setAttribute(a.name, a.value);
       el.attachShadow({ mode: shadow.mode, delegatesFocus: shadow.delegatesFocus }).append(...shadow.childNodes);
     } catch (error) {
@@ -118,48 +116,29 @@ function embed(table: EmbedTable, base: string): void {
     }
   }
 
-  /** Reports a failure: cancelable, logged unless cancelled. */
-  const failed = (el: Element, strategy: string, error: unknown): void => {
-    if (fire(el, 'hydration-error', { strategy, error } satisfies HydrationErrorDetail, true)) console.error(error);
+  /** `el`'s server data: from its fragment, or the page's own props script (consumed). */
+  const props = (el: Element): unknown => {
+    const script = el.querySelector(PROPS_SELECTOR);
+    script?.remove();
+    const text = data.get(el) ?? script?.textContent;
+    // devalue's parse, installed by every Atoll element module (build/plugins.ts).
+    return text && (self as unknown as { atollDecode(text: string): unknown }).atollDecode(text);
   };
-
-  /**
-   * Loads `el`'s module and lets it hydrate its shadow root (or render, with
-   * none). `clientOnly` when its fragment failed: a client render, not a
-   * hydration, so no `atoll:hydrated`.
-   */
-  async function hydrate(el: Host, strategy: string, module: string, release: void | (() => void), clientOnly?: boolean): Promise<void> {
-    const start = performance.now();
-    try {
-      await import(url(module));
-      if (!customElements.get(el.localName)) throw Error('undefined <' + el.localName + '>');
-      const props = el.querySelector(':scope > script[data-atoll-props]');
-      const text = data.get(el) ?? props?.textContent;
-      // devalue's parse, installed by every Atoll element module (build/plugins.ts).
-      Object.assign(el, text && (self as unknown as { atollDecode(text: string): unknown }).atollDecode(text));
-      props?.remove();
-      el.removeAttribute(DEFER);
-      await el.updateComplete;
-      release?.();
-      if (!clientOnly) fire(el, 'hydrated', { strategy, start, duration: performance.now() - start } satisfies HydratedDetail);
-    } catch (error) {
-      release?.();
-      failed(el, strategy, error);
-    }
-  }
 
   function start(el: Element): void {
     const tag = el.localName;
     // Already alive: upgraded by a module the page loaded itself.
-    if (seen.has(el) || (customElements.get(tag) && !el.hasAttribute(DEFER))) return;
+    if (seen.has(el) || (customElements.get(tag) && !el.hasAttribute(DEFER_HYDRATION))) return;
     seen.add(el);
-    el.setAttribute(DEFER, '');
+    el.setAttribute(DEFER_HYDRATION, '');
     if (!nativeDSD) attachShadowRoots(el);
     const [fragment, module, ...imports] = table[tag]!;
-    const [, name, arg] = /([^:]*):?(.*)/.exec(el.getAttribute('hydrate') || 'visible')!;
+    const [name, arg] = parseHydrate(el.getAttribute(HYDRATE));
     const js = name !== 'none' && module;
+    // Input inside it is held until it is alive (a `media` one: once its query matches).
+    const held = js ? hold(el, name === 'media') : undefined;
     // The strategy to wait for once rendered: none when hydration follows rendering at once.
-    const later = name === 'visible' || name === 'load' ? undefined : strategies[name!];
+    const later = name === 'visible' || name === 'load' ? undefined : strategies[name] ?? strategies.visible;
     (name === 'load' ? strategies.load! : strategies.visible!)(el, '').then(async () => {
       // Fetch the module while the fragment comes, when it is needed right after it.
       if (js && !later) {
@@ -173,16 +152,22 @@ function embed(table: EmbedTable, base: string): void {
         }
       }
       let lost = false;
-      if (!el.shadowRoot && el.getAttribute('ssr') !== 'none') {
+      if (!el.shadowRoot && el.getAttribute(SSR) !== 'none') {
         try {
           await render(el, fragment!);
         } catch (error) {
           lost = true;
-          failed(el, name!, error);
+          report(el, name, error);
         }
       }
       // No fragment: render now, from the attributes (nothing to hydrate later).
-      if (js) ((!lost && later) || strategies.load!)(el, arg!).then((release) => hydrate(el, name!, module, release, lost));
+      if (!js) return;
+      const load = (): Promise<unknown> => (modules[module] ||= import(url(module)));
+      const wait = !lost && later ? Promise.race([later(el, arg), held![0]]) : strategies.load!(el, arg);
+      wait.then(() => {
+        held![1]();
+        hydrate([el], name, load, props, held, lost);
+      });
     });
   }
 

@@ -10,75 +10,59 @@
  * tag, then runs the island's strategy (`hydrate` attribute; see
  * `strategies.ts`). When it fires: import the element's module through the
  * import map (`@atoll/<tag>`; every element bundle evaluates
- * `lit-element-hydrate-support` before Lit), set the properties serialized by
- * the server's `data()` hook, remove `defer-hydration`, wait for the first
- * update and dispatch `atoll:hydrated` — or a cancelable
+ * `lit-element-hydrate-support` before Lit; one import per tag and page, so
+ * the error an island reports never depends on a second `import()` of a
+ * module that threw — WebKit resolves that one), set the properties
+ * serialized by the server's `data()` hook, remove `defer-hydration`, wait
+ * for the first update and dispatch `atoll:hydrated` — or a cancelable
  * `atoll:hydration-error` that is logged unless cancelled. An island added
  * after the page was parsed whose tag has no client module in the import
  * map gets that error at once (with the reason); one in the parsed page does
  * not (a render-only element, left out of the map by the server).
+ *
+ * An island nested in the light DOM of another island that has yet to
+ * hydrate joins that island's group: it hydrates when the outermost one's
+ * strategy fires, together with it (see `hydrate.ts`), whatever its own
+ * strategy — except `hydrate="none"`, which stays out (and an island with
+ * `none` groups nothing). Input inside an island is held until it has
+ * hydrated (`replay.ts`).
  *
  * Islands inside another island's shadow root are hydrated by their host
  * (Lit removes their `defer-hydration` while it hydrates), so parents always
  * come first; the host's module imports theirs, as Lit elements do.
  */
 import { attachShadowRoots, nativeDSD } from './dsd.ts';
+import { hydrate, report } from './hydrate.ts';
+import { DEFER_HYDRATION, HYDRATE, IMPORT_MAP_SELECTOR, parseHydrate, PROPS_SELECTOR, SPECIFIER_PREFIX } from './protocol.ts';
+import { hold } from './replay.ts';
 import { strategies } from './strategies.ts';
 
-/** What `atoll:hydrated` carries. */
-export interface HydratedDetail {
-  /** The strategy that fired (`visible`, `load`, …). */
-  strategy: string;
-  /** `performance.now()` when the strategy fired. */
-  start: number;
-  /** Milliseconds from the strategy firing to the end of the first update. */
-  duration: number;
-}
+export type { HydratedDetail, HydrationErrorDetail } from './hydrate.ts';
 
-/** What `atoll:hydration-error` carries. */
-export interface HydrationErrorDetail {
-  /** The strategy that fired. */
-  strategy: string;
-  /** What went wrong: the import's rejection, or what hydration threw. */
-  error: unknown;
-}
-
-const DEFER = 'defer-hydration';
-const PREFIX = '@atoll/';
 const doc = document;
 
 function run(): void {
   // `<atoll-head>` writes the import map (`data-atoll`) with the loader, always.
-  const imports: Record<string, string> = JSON.parse(doc.querySelector('script[data-atoll]')!.textContent!).imports;
-  const known = (tag: string): boolean => PREFIX + tag in imports;
-
-  const fire = (el: Element, type: string, detail: HydratedDetail | HydrationErrorDetail, cancelable?: boolean): boolean =>
-    el.dispatchEvent(new CustomEvent('atoll:' + type, { bubbles: true, cancelable, detail }));
-
-  async function hydrate(el: Element, strategy: string, release?: void | (() => void)): Promise<void> {
-    const start = performance.now();
-    const tag = el.localName;
-    try {
-      if (!known(tag)) throw Error('no client module for <' + tag + "> in this page's import map");
-      await import(PREFIX + tag);
-      if (!customElements.get(tag)) throw Error('undefined <' + tag + '>');
-      const props = el.querySelector(':scope>script[data-atoll-props]');
-      if (props) {
-        // devalue's parse, installed by every Atoll element module (build/plugins.ts); no room for it here.
-        Object.assign(el, (self as unknown as { atollDecode(text: string): unknown }).atollDecode(props.textContent!));
-        props.remove();
-      }
-      el.removeAttribute(DEFER);
-      await (el as Element & { updateComplete?: Promise<unknown> }).updateComplete;
-      release?.();
-      fire(el, 'hydrated', { strategy, start, duration: performance.now() - start });
-    } catch (error) {
-      release?.();
-      if (fire(el, 'hydration-error', { strategy, error }, true)) console.error(error);
+  const imports: Record<string, string> = JSON.parse(doc.querySelector(IMPORT_MAP_SELECTOR)!.textContent!).imports;
+  const known = (tag: string): boolean => SPECIFIER_PREFIX + tag in imports;
+  /** The first import of each tag's module: its promise, kept (and so its rejection). */
+  const modules: Record<string, Promise<unknown>> = {};
+  const load = (el: Element): Promise<unknown> => (modules[el.localName] ||= import(SPECIFIER_PREFIX + el.localName));
+  const props = (el: Element): unknown => {
+    const script = el.querySelector(PROPS_SELECTOR);
+    if (script) {
+      script.remove();
+      // devalue's parse, installed by every Atoll element module (build/plugins.ts); no room for it here.
+      return (self as unknown as { atollDecode(text: string): unknown }).atollDecode(script.textContent!);
     }
-  }
+  };
 
+  /** Islands started or grouped: never started again. */
   const started = new WeakSet<Element>();
+  /** Islands whose group's strategy has fired (or that failed at once). */
+  const fired = new WeakSet<Element>();
+  /** True for an island that will hydrate and has not yet: it groups the islands in its light DOM. */
+  const pending = (el: Element): boolean => known(el.localName) && parseHydrate(el.getAttribute(HYDRATE))[0] !== 'none' && !fired.has(el);
   /**
    * Set once the parsed page's islands are all started: an island added
    * after that (by a script: innerHTML, another element's render) whose tag
@@ -88,11 +72,23 @@ function run(): void {
    */
   let late: unknown;
   function start(el: Element): void {
+    if (fired.has(el)) return;
     if (!nativeDSD) attachShadowRoots(el);
-    const [, name, arg] = /([^:]*):?(.*)/.exec(el.getAttribute('hydrate') || 'visible')!;
+    const [name, arg] = parseHydrate(el.getAttribute(HYDRATE));
     if (name === 'none') return;
-    if (!known(el.localName)) late && hydrate(el, name!);
-    else (strategies[name!] ?? strategies.visible!)(el, arg!).then((release) => hydrate(el, name!, release));
+    if (!known(el.localName)) {
+      if (late) report(el, name, Error('no client module for <' + el.localName + "> in this page's import map"));
+      return;
+    }
+    // Inside an island that will hydrate: it hydrates this one with it.
+    for (let a = el.parentElement; a; a = a.parentElement) if (pending(a)) return;
+    const held = hold(el, name === 'media');
+    Promise.race([(strategies[name] ?? strategies.visible!)(el, arg), held[0]]).then(() => {
+      held[1]();
+      const group = [el, ...el.querySelectorAll('*')].filter(pending);
+      for (const m of group) started.add(m), fired.add(m);
+      hydrate(group, name, load, props, held);
+    });
   }
 
   /** True once the parser has gone past `node`'s end tag. */
@@ -105,7 +101,7 @@ function run(): void {
   const add = (node: Node): void => {
     if (node.nodeType !== 1) return;
     for (const el of [node as Element, ...(node as Element).querySelectorAll('*')]) {
-      if (!started.has(el) && (el.hasAttribute(DEFER) || el.hasAttribute('hydrate') || known(el.localName))) {
+      if (!started.has(el) && (el.hasAttribute(DEFER_HYDRATION) || el.hasAttribute(HYDRATE) || known(el.localName))) {
         started.add(el);
         waiting.push(el);
       }

@@ -1,41 +1,81 @@
 /**
- * The `interaction` strategy's listener: the first pointer, touch, focus,
- * key or click event inside the island fires the strategy, and every click
- * until hydration is done is held back (default action prevented, not
- * propagated) and replayed on its original target afterwards — so the click
- * that woke the island runs its handler exactly once, after hydration, and a
- * link or submit button inside still does its job.
+ * No input lost before hydration (SPEC 5), for every strategy.
+ *
+ * One capturing listener per event type on `window` (installed once per
+ * page, before any page listener can see the event) looks at each pointer,
+ * mouse, key, focus and form event: when its composed path goes through an
+ * island that has not hydrated yet, the event is held — its propagation
+ * stopped there, so no listener (the page's or the island's) sees it now —
+ * and replayed once after hydration, on its original target, as a copy of
+ * itself. Default actions are left alone (focus moves, text is typed, a text
+ * selection starts), except a click's: it is prevented and the replayed
+ * click, whose activation behaviour runs, follows the link, submits the
+ * form or toggles the checkbox instead — exactly once.
+ *
+ * `input` and `change` are held but not replayed: the typed state itself is
+ * carried over by `hydrate.ts` (it restores dirty form controls after
+ * hydration and dispatches one `input` and `change` on each).
+ *
+ * Such an event also says the island is needed now: it wakes it (the
+ * `interaction` strategy is exactly that; `visible`, `idle` and `load`
+ * islands hydrate at once rather than later). A `media` island is static
+ * HTML by design while its query does not match: until the query matches,
+ * events inside it are neither held nor do they wake it.
  */
 
-/** Events that count as the first interaction with an island. */
-export const INTERACTION_EVENTS = ['pointerdown', 'touchstart', 'focusin', 'keydown', 'click', 'dblclick'] as const;
+/** Events held inside a not-yet-hydrated island (a touch starts with `pointerdown`). */
+const EVENTS = 'pointerdown pointerup mousedown mouseup click dblclick keydown keyup focusin focusout focus blur input change'.split(' ');
 
 /**
- * Listens for interaction inside `el` (its light DOM and open shadow root)
- * and calls `fired` on the first one. Returns `release`, which stops
- * listening and re-dispatches every held click, in order.
+ * What {@link hold} returns: `woken` resolves on the first event inside the
+ * island (not while gated); `open()` says the strategy has fired (a gated
+ * island holds events from then on); `release()` stops holding and replays
+ * what was held, in order — call it once, after hydration or its failure
+ * (`first` runs between the two: its events are not held);
+ * `typed` is the form controls that got `input` or `change` events while
+ * held: what the user typed into.
  */
-export function hold(el: Element, fired: () => void): () => void {
+export type Hold = [woken: Promise<void>, open: () => void, release: (first?: () => void) => void, typed: Set<EventTarget>];
+
+/** The islands holding input: element → what to do with an event inside it (and its original target). */
+const holding = new Map<EventTarget, (e: Event, target: EventTarget) => void>();
+
+function listener(e: Event): void {
+  const path = e.composedPath();
+  for (const node of path) {
+    const h = holding.get(node);
+    if (h) return h(e, path[0]!);
+  }
+}
+
+/**
+ * Holds input inside `el` (its light DOM and open shadow root) until
+ * `release()`. `gated`: not before `open()` (a `media` island).
+ */
+export function hold(el: Element, gated?: boolean): Hold {
+  if (!holding.size) for (const type of EVENTS) addEventListener(type, listener, true);
+  let wake!: () => void;
   const held: Array<[EventTarget, Event]> = [];
-  const listener = (e: Event): void => {
-    fired();
-    if (e.type.endsWith('click')) {
-      held.push([e.composedPath()[0]!, e]);
-      e.preventDefault();
-      e.stopPropagation();
+  const typed = new Set<EventTarget>();
+  holding.set(el, (e, target) => {
+    if (gated) return;
+    wake();
+    if (e.type === 'input' || e.type === 'change') typed.add(target);
+    else {
+      held.push([target, e]);
+      if (e.type.endsWith('click')) e.preventDefault();
     }
-  };
-  // Only the click listeners may cancel; the others stay passive (scrolling).
-  const each = (add: 0 | 1): void => {
-    for (const type of INTERACTION_EVENTS) {
-      el[add ? 'addEventListener' : 'removeEventListener'](type, listener, { capture: true, passive: !type.endsWith('click') });
-    }
-  };
-  each(1);
-  return () => {
-    each(0);
-    // Called once (after hydration, or its failure). An event is a valid
-    // init dictionary for a copy of itself.
-    for (const [target, e] of held) target.dispatchEvent(new (e.constructor as typeof Event)(e.type, e));
-  };
+    e.stopImmediatePropagation();
+  });
+  return [
+    new Promise((resolve) => (wake = resolve)),
+    () => (gated = false),
+    (first) => {
+      holding.delete(el);
+      first?.();
+      // An event is a valid init dictionary for a copy of itself.
+      for (const [target, e] of held) target.dispatchEvent(new (e.constructor as typeof Event)(e.type, e));
+    },
+    typed,
+  ];
 }

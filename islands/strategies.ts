@@ -9,27 +9,30 @@
  * of them.
  */
 
-import { hold } from './replay.ts';
-
 /**
- * A strategy: resolves when `el` should hydrate — with a function to call
- * after hydration, when the strategy held something back (see `replay.ts`).
+ * A strategy: resolves when `el` should hydrate. Input inside the island
+ * also wakes it (see `replay.ts`): the loader races the two.
  */
-export type Strategy = (el: Element, arg: string) => Promise<void | (() => void)>;
+export type Strategy = (el: Element, arg: string) => Promise<unknown>;
 
 const win: Partial<Window> & typeof globalThis = window;
+
+// Page-wide conditions, computed once per page: one idle wait for all `idle`
+// (and boxless `visible`) islands, one MediaQueryList per distinct query.
+let idle: Promise<void> | undefined;
+const media: Record<string, Promise<void>> = {};
 
 /** The strategies by name. `none` is not here: it never hydrates. */
 export const strategies: Record<string, Strategy | undefined> = {
   load: async () => {},
 
   idle: () =>
-    new Promise((resolve) => {
+    (idle ||= new Promise<void>((resolve) => {
       const go = (): unknown =>
         win.requestIdleCallback ? win.requestIdleCallback(() => resolve(), { timeout: 2000 }) : setTimeout(resolve, 200);
       if (document.readyState === 'complete') go();
       else addEventListener('load', go);
-    }),
+    })),
 
   // When what the element renders intersects the viewport. No style or
   // layout read: the IntersectionObserver's first report on each target
@@ -45,7 +48,7 @@ export const strategies: Record<string, Strategy | undefined> = {
   // page is idle. With the threshold 0, a target reports again only when it
   // starts intersecting.
   visible: (el) =>
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       // Targets not yet reported; Infinity once one has a box (then only intersecting wakes it).
       let open = 0;
       const done = (): void => {
@@ -72,15 +75,13 @@ export const strategies: Record<string, Strategy | undefined> = {
     }),
 
   media: (_el, query) =>
-    new Promise((resolve) => {
+    (media[query] ||= new Promise<void>((resolve) => {
       const mql = matchMedia(query);
       // Without change events (before Safari 14): now.
       if (!mql.addEventListener || mql.matches) return resolve();
       mql.addEventListener('change', () => mql.matches && resolve());
-    }),
+    })),
 
-  interaction: (el) =>
-    new Promise((resolve) => {
-      const release = hold(el, () => resolve(release));
-    }),
+  // Only the first input inside the island (`replay.ts`) wakes it.
+  interaction: () => new Promise(() => {}),
 };
