@@ -19,10 +19,11 @@ const sites = {
   basic: 'test/fixtures/basic',
   islands: 'test/fixtures/islands',
   many: manyIslandsSite(),
+  fidelity: 'test/fixtures/fidelity',
 };
 // Sites with a client build (made here when missing or stale, in the site's
 // gitignored .atoll/ folder), its files served under the site's prefix.
-const built = new Set(['demo', 'islands', 'many']);
+const built = new Set(['demo', 'islands', 'many', 'fidelity']);
 const atolls = Object.fromEntries(
   await Promise.all(
     Object.entries(sites).map(async ([name, root]) => {
