@@ -19,15 +19,20 @@ const sites = {
   basic: 'test/fixtures/basic',
   islands: 'test/fixtures/islands',
   many: manyIslandsSite(),
+  litcases: 'test/fixtures/lit-cases',
   fidelity: 'test/fixtures/fidelity',
 };
 // Sites with a client build (made here when missing or stale, in the site's
 // gitignored .atoll/ folder), its files served under the site's prefix.
-const built = new Set(['demo', 'islands', 'many', 'fidelity']);
+const built = new Set(['demo', 'islands', 'many', 'litcases', 'fidelity']);
+// The lit-cases table's other side: the same cases through plain @lit-labs/ssr, at /plain-lit/case/<name>.
+const { plainLitPlugin } = await import('./test/fixtures/lit-cases/plain-lit-plugin.ts');
 const atolls = Object.fromEntries(
   await Promise.all(
     Object.entries(sites).map(async ([name, root]) => {
-      const client = built.has(name) ? { build: 'if-stale', base: `/atoll/${name}/` } : undefined;
+      // The islands fixture tests the strategies themselves: no first-screen preloads
+      // (docs/islands.md), so a module request there proves that a strategy fired.
+      const client = built.has(name) ? { build: 'if-stale', base: `/atoll/${name}/`, ...(name === 'islands' ? { firstScreen: 0 } : {}) } : undefined;
       return [name, await createAtoll({ root, logger: silentLogger, client })];
     }),
   ),
@@ -50,6 +55,7 @@ export default {
     // The demo site for its element tests; the kit's own fixture site for the kit's tests.
     atollTestPlugin({ root: '.' }),
     atollTestPlugin({ root: 'test/fixtures/testing', name: 'kit' }),
+    plainLitPlugin(),
   ],
   middleware: [
     async (ctx, next) => {
