@@ -1,219 +1,310 @@
 /**
- * `npm run bench:islands`: what islands buy in the browser. The demo shop's
- * `/home` in Debian's Chromium (puppeteer-core, CDP), three ways:
+ * `npm run bench:islands`: what islands cost and buy in the browser. The demo
+ * shop's `/home`, served on 127.0.0.1 and loaded in Debian's Chromium
+ * (puppeteer-core, CDP) on an emulated slow phone, as:
  *
- * - **atoll** — server-rendered DSD, each island hydrated by its strategy
- *   (the default: when visible);
- * - **csr** — the same elements rendered client-side only (`ssr="none"`,
- *   loaded at once: a single-page app's first visit);
- * - **eager** — Atoll's server rendering, every island `hydrate="load"`.
+ * - **atoll** — Atoll as configured: server-rendered DSD, islands hydrated by
+ *   their strategies (the demo's are `visible`, the default);
+ * - **csr** — the same elements client-side only (`ssr="none" hydrate="load"`:
+ *   a single-page app's first visit);
+ * - **eager** — Atoll's server rendering with every island `hydrate="load"`;
+ * - **static** — a no-JS copy: Atoll's page with every script and preload
+ *   removed, served as a file (the floor for paint times and bytes).
  *
- * For each: JavaScript bytes transferred before any interaction (network,
- * compressed as served; the inline loader is part of the HTML), first
- * contentful paint, and the time until the islands in the first viewport
- * have hydrated (or, for csr, rendered). Cold loads (cache disabled), median
- * of `--runs` (default 7) per profile: desktop unthrottled, and a mobile
- * profile (4× CPU slowdown, 150 ms RTT, 1.6 Mbps down).
+ * Every variant is served by its own server from one shared client build.
+ * The loads are interleaved (run 1 of every variant, then run 2, … with the
+ * order rotated), so a change in machine load hits all variants alike; each
+ * cell is the median of the runs with their min–max. Metrics: first
+ * contentful paint, largest contentful paint, the time until every island in
+ * the first viewport fired `atoll:hydrated` (client-only: rendered), and the
+ * HTML and JavaScript transferred before any interaction.
  *
- * Options: `--runs N`. Prints markdown tables (as in docs/benchmarks.md).
+ * Options:
+ *   --runs N             loads per cell (default 9, at least 7 for reported numbers)
+ *   --profile NAME       slow-mobile (default) or desktop
+ *   --views LIST         first (empty cache) and/or repeat (same context, warm cache); default first,repeat
+ *   --variants LIST      default atoll,csr,eager,static; more: an `atoll` with client options,
+ *                        e.g. atoll:firstScreen=0, atoll:firstScreen=3, atoll:loader=external
+ *   --json FILE          also write every sample as JSON
+ *   --write-docs         replace the results in docs/benchmarks.md (between the islands markers)
  */
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import puppeteer, { type Browser, type CDPSession } from 'puppeteer-core';
-import { createAtoll, listen, silentLogger, type RunningServer } from '../ssr-server/index.ts';
+import { brotliCompressSync } from 'node:zlib';
+import { buildClient } from '../ssr-server/build/build.ts';
+import { createAtoll, listen, loadSite, silentLogger, type ClientOptions, type RunningServer } from '../ssr-server/index.ts';
+import { launchChromium, measureLoad, PROFILES, tagsInFirstViewport, type Sample, type View } from './lib/browser.ts';
+import { PAGE_PATH, REPO_ROOT } from './lib/page.ts';
+import { summarize, type Summary } from './lib/stats.ts';
 
-const REPO = resolve(import.meta.dirname, '..');
-const PAGE = '/home';
-const { values } = parseArgs({ options: { runs: { type: 'string' } } });
-const RUNS = Number(values.runs ?? 7);
-const log = (line = ''): void => void process.stdout.write(line + '\n');
-
-interface Profile {
-  name: string;
-  viewport: { width: number; height: number };
-  cpu: number;
-  network?: { latency: number; downloadThroughput: number; uploadThroughput: number };
-}
-const PROFILES: Profile[] = [
-  { name: 'desktop, unthrottled', viewport: { width: 1280, height: 800 }, cpu: 1 },
-  {
-    name: 'mobile: 4× CPU, 150 ms RTT, 1.6 Mbps',
-    viewport: { width: 412, height: 823 },
-    cpu: 4,
-    network: { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 },
+const USAGE = 'usage: npm run bench:islands -- [--runs N] [--profile slow-mobile|desktop] [--views first,repeat] [--variants atoll,csr,eager,static,atoll:firstScreen=3,…] [--json FILE] [--write-docs]';
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    profile: { type: 'string' },
+    views: { type: 'string' },
+    variants: { type: 'string' },
+    json: { type: 'string' },
+    'write-docs': { type: 'boolean' },
+    help: { type: 'boolean' },
   },
-];
-
-type Variant = 'atoll' | 'csr' | 'eager';
-const VARIANTS: Record<Variant, string> = {
-  atoll: 'Atoll (SSR + islands, default strategies)',
-  csr: 'client-side only (no SSR, all loaded at once)',
-  eager: 'Atoll, every island hydrate="load"',
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const fail = (message: string): never => {
+  console.error(`bench:islands: ${message}\n${USAGE}`);
+  process.exit(2);
 };
 
-/** One measured page load. */
-interface Sample {
-  /** The page's HTML as transferred. */
-  htmlBytes: number;
-  jsBytes: number;
-  jsRequests: number;
-  fcp: number;
-  /** Until every island of the first viewport hydrated (csr: rendered). */
-  ready: number;
-}
+const RUNS = Number(values.runs ?? 9);
+if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs must be a positive integer, got ${values.runs}`);
+const profile = PROFILES[values.profile ?? 'slow-mobile'] ?? fail(`unknown profile ${values.profile}`);
+const views = (values.views ?? 'first,repeat').split(',').map((v) => v.trim()) as View[];
+for (const v of views) if (v !== 'first' && v !== 'repeat') fail(`unknown view ${v}`);
 
-/**
- * A copy of the demo site whose layout gives every microfrontend tag the
- * `attrs` (replacing its own `hydrate`), with the repository's elements.
- */
-function variantSite(tags: readonly string[], attrs: string): string {
-  const root = mkdtempSync(join(tmpdir(), 'atoll-bench-islands-'));
+// ── variants ────────────────────────────────────────────────────────────
+interface Variant {
+  name: string;
+  label: string;
+  kind: 'atoll' | 'static';
+  /** Attributes given to every microfrontend tag of the layout (replacing its `hydrate`). */
+  attrs?: string;
+  client?: Partial<ClientOptions>;
+}
+const BASE: Record<string, Variant> = {
+  atoll: { name: 'atoll', label: 'Atoll (SSR + islands, `visible`)', kind: 'atoll' },
+  csr: { name: 'csr', label: 'client-only (same elements, `ssr="none"`)', kind: 'atoll', attrs: 'ssr="none" hydrate="load"' },
+  eager: { name: 'eager', label: 'Atoll, every island `hydrate="load"`', kind: 'atoll', attrs: 'hydrate="load"' },
+  static: { name: 'static', label: 'static copy, no JavaScript', kind: 'static' },
+};
+function parseVariant(spec: string): Variant {
+  const [base, ...opts] = spec.split(':');
+  const v = BASE[base!] ?? fail(`unknown variant ${base}`);
+  if (opts.length === 0) return v;
+  if (v.kind !== 'atoll') fail(`variant ${spec}: only Atoll variants take client options`);
+  const client: Record<string, unknown> = {};
+  for (const o of opts) {
+    const [key, raw] = o.split('=');
+    if (key === undefined || raw === undefined) fail(`variant ${spec}: options are key=value`);
+    client[key!] = /^\d+$/.test(raw!) ? Number(raw) : raw;
+  }
+  return { ...v, name: spec, label: `${v.label}, ${opts.join(', ')}`, client: client as Partial<ClientOptions> };
+}
+const variants = (values.variants ?? 'atoll,csr,eager,static').split(',').map((s) => parseVariant(s.trim()));
+if (new Set(variants.map((v) => v.name)).size !== variants.length) fail('a variant is listed twice');
+const reference = variants.find((v) => v.name === 'csr');
+
+const log = (line = ''): void => void process.stdout.write(line + '\n');
+
+// ── sites and servers ───────────────────────────────────────────────────
+const temp: string[] = [];
+const mkTemp = (what: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `atoll-bench-islands-${what}-`));
+  temp.push(dir);
+  return dir;
+};
+
+/** A copy of the demo site whose layout gives every microfrontend tag `attrs` (its own `hydrate` removed). */
+function variantSite(tags: readonly string[], attrs: string | undefined): string {
+  const root = mkTemp('site');
   mkdirSync(join(root, 'layouts'));
-  symlinkSync(join(REPO, 'elements'), join(root, 'elements'), 'dir');
-  let html = readFileSync(join(REPO, 'layouts', 'index.html'), 'utf8');
-  for (const tag of tags) {
-    html = html.replace(new RegExp(`<${tag}((?:\\s[^>]*)?)>`, 'g'), (_, rest: string) => `<${tag}${rest.replace(/\s+hydrate="[^"]*"/, '')} ${attrs}>`);
+  symlinkSync(join(REPO_ROOT, 'elements'), join(root, 'elements'), 'dir');
+  let html = readFileSync(join(REPO_ROOT, 'layouts', 'index.html'), 'utf8');
+  if (attrs !== undefined) {
+    for (const tag of tags) {
+      html = html.replace(new RegExp(`<${tag}((?:\\s[^>]*)?)>`, 'g'), (_, rest: string) => `<${tag}${rest.replace(/\s+hydrate="[^"]*"/, '')} ${attrs}>`);
+    }
   }
   writeFileSync(join(root, 'layouts', 'index.html'), html);
   return root;
 }
 
-async function serve(root: string): Promise<RunningServer> {
-  const atoll = await createAtoll({ root, logger: silentLogger, client: { build: 'if-stale' } });
-  return listen(atoll, { port: 0 });
+/** The page without any script, preload or serialized props: what a browser without JavaScript needs. */
+function withoutJavaScript(html: string): string {
+  return html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '').replace(/<link\b[^>]*\brel="?modulepreload"?[^>]*>/gi, '');
 }
 
-/** Loads the page once, cold, and measures it. */
-async function measure(browser: Browser, url: string, profile: Profile, visibleTags: readonly string[]): Promise<Sample> {
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
+/** Serves one HTML document, brotli-compressed like Atoll's pages, at every path. */
+async function serveStatic(html: string): Promise<{ url: string; close(): Promise<void> }> {
+  const raw = Buffer.from(html);
+  const br = brotliCompressSync(raw);
+  const server: Server = createServer((req, res) => {
+    const useBr = /\bbr\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = useBr ? br : raw;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length, ...(useBr ? { 'content-encoding': 'br' } : {}), vary: 'accept-encoding' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function gitLine(): string {
   try {
-    await page.setViewport(profile.viewport);
-    const cdp: CDPSession = await page.createCDPSession();
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpu });
-    if (profile.network) await cdp.send('Network.emulateNetworkConditions', { offline: false, ...profile.network });
-    const scripts = new Set<string>();
-    const documents = new Set<string>();
-    let jsBytes = 0;
-    let htmlBytes = 0;
-    cdp.on('Network.responseReceived', (e) => {
-      if (e.type === 'Script') scripts.add(e.requestId);
-      if (e.type === 'Document') documents.add(e.requestId);
-    });
-    cdp.on('Network.loadingFinished', (e) => {
-      if (scripts.has(e.requestId)) jsBytes += e.encodedDataLength;
-      if (documents.has(e.requestId)) htmlBytes += e.encodedDataLength;
-    });
-    await page.evaluateOnNewDocument(() => {
-      const w = window as unknown as { __hydrated: Record<string, number> };
-      w.__hydrated = {};
-      addEventListener('atoll:hydrated', (e) => {
-        const tag = (e.target as Element).localName;
-        w.__hydrated[tag] ??= performance.now();
-      });
-    });
-    await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(
-      (tags: string[]) => tags.every((t) => (window as unknown as { __hydrated: Record<string, number> }).__hydrated[t] !== undefined),
-      { timeout: 60_000, polling: 50 },
-      [...visibleTags],
-    );
-    // Whatever the page fetches without interaction, let it arrive.
-    await page.waitForNetworkIdle({ idleTime: 750, timeout: 60_000 });
-    const { fcp, ready } = await page.evaluate((tags: string[]) => {
-      const h = (window as unknown as { __hydrated: Record<string, number> }).__hydrated;
-      const paint = performance.getEntriesByName('first-contentful-paint')[0];
-      return { fcp: paint?.startTime ?? NaN, ready: Math.max(...tags.map((t) => h[t]!)) };
-    }, [...visibleTags]);
-    return { htmlBytes, jsBytes, jsRequests: scripts.size, fcp, ready };
-  } finally {
-    await context.close();
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'ssr-server', 'islands', 'elements', 'layouts', 'bench') !== '';
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes' : ''}`;
+  } catch {
+    return 'commit unknown';
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-// ── set-up ──────────────────────────────────────────────────────────────
-const base = await createAtoll({ root: REPO, logger: silentLogger, client: { build: 'if-stale' } });
-const tags = [...base.site.registry.keys()];
-const roots: Record<Variant, string> = {
-  atoll: REPO,
-  csr: variantSite(tags, 'ssr="none" hydrate="load"'),
-  eager: variantSite(tags, 'hydrate="load"'),
-};
-const servers = {} as Record<Variant, RunningServer>;
-for (const v of Object.keys(VARIANTS) as Variant[]) servers[v] = await serve(roots[v]);
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+// ── run ─────────────────────────────────────────────────────────────────
+const started = new Date();
+const loadBefore = load();
+const servers: Array<{ close(): Promise<void> }> = [];
+const urls: Record<string, string> = {};
+const samples: Record<string, Sample[]> = {};
+const failures: Record<string, string[]> = {};
+let visible: string[] = [];
+let chromium = '';
+const key = (variant: string, view: View): string => `${variant} ${view}`;
 
-const results: Array<{ profile: Profile; rows: Record<Variant, Sample>; visible: string[] }> = [];
+let cleaned = false;
+async function cleanUp(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  for (const s of servers) await s.close().catch(() => {});
+  for (const dir of temp) rmSync(dir, { recursive: true, force: true });
+}
+process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+
+let browser = await launchChromium();
 try {
-  log(`Islands bench — Chromium ${(await browser.version()).replace(/^\D+/, '')}, ${RUNS} cold loads per cell (median), page ${PAGE}`);
-  for (const profile of PROFILES) {
-    // The islands in the first viewport of the server-rendered page.
-    const probe = await browser.newPage();
-    await probe.setViewport(profile.viewport);
-    await probe.goto(servers.atoll.url + PAGE, { waitUntil: 'load' });
-    const visible = await probe.evaluate((all: string[]) => {
-      const out: string[] = [];
-      for (const tag of all) {
-        for (const el of document.querySelectorAll(tag)) {
-          const r = el.getBoundingClientRect();
-          if (r.bottom > 0 && r.top < innerHeight && r.width > 0 && !el.matches('[hydrate=none]') && !out.includes(tag)) out.push(tag);
-        }
-      }
-      return out;
-    }, tags);
-    await probe.close();
-    const rows = {} as Record<Variant, Sample>;
-    for (const v of Object.keys(VARIANTS) as Variant[]) {
-      const samples: Sample[] = [];
-      for (let i = 0; i < RUNS; i++) samples.push(await measure(browser, servers[v].url + PAGE, profile, visible));
-      rows[v] = {
-        htmlBytes: median(samples.map((s) => s.htmlBytes)),
-        jsBytes: median(samples.map((s) => s.jsBytes)),
-        jsRequests: median(samples.map((s) => s.jsRequests)),
-        fcp: median(samples.map((s) => s.fcp)),
-        ready: median(samples.map((s) => s.ready)),
-      };
+  chromium = (await browser.version()).replace(/^\D+/, '');
+  // One client build for all variants (they share the element modules; the build does not depend on the layout).
+  const site = await loadSite({ root: REPO_ROOT });
+  const tags = [...site.registry.keys()];
+  const outDir = mkTemp('build');
+  await buildClient(site, { outDir });
+  let atollPage: string | undefined;
+  for (const v of variants) {
+    if (v.kind !== 'atoll') continue;
+    const root = variantSite(tags, v.attrs);
+    const atoll = await createAtoll({ root, logger: silentLogger, client: { outDir, build: false, ...v.client } });
+    const server: RunningServer = await listen(atoll, { port: 0, logger: silentLogger });
+    servers.push(server);
+    urls[v.name] = server.url + PAGE_PATH;
+    if (v.attrs === undefined && v.client === undefined) atollPage = (await atoll.render(PAGE_PATH)).html;
+  }
+  for (const v of variants) {
+    if (v.kind !== 'static') continue;
+    if (atollPage === undefined) {
+      const atoll = await createAtoll({ root: variantSite(tags, undefined), logger: silentLogger, client: { outDir, build: false } });
+      atollPage = (await atoll.render(PAGE_PATH)).html;
     }
-    results.push({ profile, rows, visible });
+    const s = await serveStatic(withoutJavaScript(atollPage));
+    servers.push(s);
+    urls[v.name] = s.url + PAGE_PATH;
+  }
+
+  // The islands in the first viewport of the server-rendered page.
+  const probeUrl = urls.atoll ?? Object.entries(urls).find(([name]) => name.startsWith('atoll'))?.[1] ?? Object.values(urls)[0]!;
+  visible = await tagsInFirstViewport(browser, probeUrl, profile, tags);
+
+  log(`Islands bench: ${PAGE_PATH} of the demo shop, ${profile.label}`);
+  log(`${RUNS} loads per cell, interleaved; Chromium ${chromium}; ${gitLine()}; ${cpus().length} CPUs, load average ${loadBefore} at start`);
+  log(`islands in the first viewport: ${visible.join(', ') || 'none'}`);
+  if (loadavg()[0]! > cpus().length / 2) log(`WARNING: the machine is busy (load average ${loadBefore}): absolute times are inflated; compare ratios, or re-run when it is idle`);
+
+  for (let run = 0; run < RUNS; run++) {
+    for (const view of views) {
+      // Rotate the order, so no variant always runs first (or right after a busy one).
+      const order = variants.map((_, i) => variants[(i + run) % variants.length]!);
+      for (const v of order) {
+        const k = key(v.name, view);
+        const ready = v.kind === 'static' ? [] : visible;
+        let sample: Sample | undefined;
+        for (let attempt = 0; attempt < 2 && sample === undefined; attempt++) {
+          try {
+            sample = await measureLoad(browser, urls[v.name]!, profile, view, ready);
+          } catch (e) {
+            (failures[k] ??= []).push(String((e as Error).message ?? e).split('\n')[0]!);
+            // A crashed or disconnected browser: start a new one for the rest of the run.
+            if (!browser.connected) browser = await launchChromium();
+          }
+        }
+        if (sample === undefined) continue;
+        if (sample.errors.length > 0) (failures[k] ??= []).push(...sample.errors);
+        (samples[k] ??= []).push(sample);
+      }
+    }
+    process.stderr.write(`  run ${run + 1}/${RUNS} done (load average ${load()})\n`);
   }
 } finally {
-  await browser.close();
-  for (const s of Object.values(servers)) await s.close();
-  for (const v of ['csr', 'eager'] as const) rmSync(roots[v], { recursive: true, force: true });
+  await browser.close().catch(() => {});
+  await cleanUp();
 }
 
 // ── report ──────────────────────────────────────────────────────────────
-const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
-const ms = (n: number): string => `${Math.round(n)} ms`;
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
-const lines: string[] = [];
-for (const { profile, rows, visible } of results) {
-  lines.push(`### ${profile.name} (${profile.viewport.width}×${profile.viewport.height}; islands in view: ${visible.map((t) => `\`${t}\``).join(', ')})`, '');
-  lines.push('| | HTML transferred | JS transferred (requests) | first contentful paint | visible islands ready |', '| --- | ---: | ---: | ---: | ---: |');
-  for (const v of Object.keys(VARIANTS) as Variant[]) {
-    const r = rows[v];
-    lines.push(`| ${VARIANTS[v]} | ${kb(r.htmlBytes)} | ${kb(r.jsBytes)} (${r.jsRequests}) | ${ms(r.fcp)} | ${ms(r.ready)} |`);
-  }
-  const a = rows.atoll;
-  for (const v of ['csr', 'eager'] as const) {
-    const r = rows[v];
-    lines.push(
-      `| ratio ${v} / atoll | ${ratio(r.htmlBytes, a.htmlBytes)} | ${ratio(r.jsBytes, a.jsBytes)} | ${ratio(r.fcp, a.fcp)} | ${ratio(r.ready, a.ready)} |`,
+const loadAfter = load();
+const ms = (s: Summary): string => (s.n === 0 ? '–' : `${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})`);
+const ratio = (a: Summary, b: Summary | undefined): string => (b === undefined || a.n === 0 || b.n === 0 ? '–' : `${(a.median / b.median).toFixed(2)}×`);
+const kb = (n: number): string => (n / 1024).toFixed(1);
+const of = (k: string, metric: keyof Omit<Sample, 'errors'>): Summary => summarize((samples[k] ?? []).map((s) => s[metric]));
+
+const out: string[] = [];
+out.push(
+  `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC (${gitLine()}): Chromium ${chromium}, ${cpus().length} × ${(cpus()[0]?.model ?? '?').trim()}, ` +
+    `load average ${loadBefore} before and ${loadAfter} after. ${PAGE_PATH} of the demo shop on 127.0.0.1, ${profile.label}; ` +
+    `${RUNS} loads per cell, interleaved; median (min–max) in ms from navigation start. Islands in the first viewport: ${visible.map((t) => `\`${t}\``).join(', ') || 'none'}.`,
+  '',
+  `Command: \`npm run bench:islands -- --runs ${RUNS} --profile ${profile.name} --views ${views.join(',')}${values.variants ? ` --variants ${values.variants}` : ''}\``,
+);
+for (const view of views) {
+  out.push(
+    '',
+    `#### ${view === 'first' ? 'First view (empty cache)' : 'Repeat view (warm HTTP cache, same browser context)'}`,
+    '',
+    '| variant | FCP | ÷ csr | LCP | ÷ csr | visible islands hydrated | ÷ csr | JS KB transferred (decoded), requests | HTML KB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const v of variants) {
+    const k = key(v.name, view);
+    const ref = reference && key(reference.name, view);
+    const [fcp, lcp, ready] = (['fcp', 'lcp', 'ready'] as const).map((m) => of(k, m));
+    const refOf = (m: 'fcp' | 'lcp' | 'ready'): Summary | undefined => (ref ? of(ref, m) : undefined);
+    const js = `${kb(of(k, 'jsBytes').median)} (${kb(of(k, 'jsDecoded').median)}), ${of(k, 'jsRequests').median}`;
+    const n = samples[k]?.length ?? 0;
+    const missing = n < RUNS ? ` (${n}/${RUNS} loads)` : '';
+    out.push(
+      `| ${v.label}${missing} | ${ms(fcp!)} | ${ratio(fcp!, refOf('fcp'))} | ${ms(lcp!)} | ${ratio(lcp!, refOf('lcp'))} | ${v.kind === 'static' ? 'n/a' : ms(ready!)} | ${v.kind === 'static' ? '' : ratio(ready!, refOf('ready'))} | ${js} | ${kb(of(k, 'htmlBytes').median)} |`,
     );
   }
-  lines.push('');
 }
+const problems = Object.entries(failures);
+if (problems.length > 0) {
+  out.push('', 'Problems during the run:');
+  for (const [k, list] of problems) out.push(`- ${k}: ${[...new Set(list)].slice(0, 3).join('; ')}${list.length > 3 ? ` (${list.length} in all)` : ''}`);
+}
+const markdown = out.join('\n');
 log();
-log(lines.join('\n'));
+log(markdown);
+
+if (values.json) writeFileSync(values.json, JSON.stringify({ started, profile, runs: RUNS, views, variants, visible, chromium, loadBefore, loadAfter, samples, failures }, null, 2) + '\n');
+if (values['write-docs']) writeDocs(markdown);
+
+const empty = variants.some((v) => views.some((view) => (samples[key(v.name, view)]?.length ?? 0) === 0));
+process.exitCode = empty ? 1 : 0;
+
+function writeDocs(markdown: string): void {
+  const file = join(REPO_ROOT, 'docs', 'benchmarks.md');
+  const BEGIN = '<!-- bench:islands:results:begin (written by `npm run bench:islands -- --write-docs`) -->';
+  const END = '<!-- bench:islands:results:end -->';
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const block = `${BEGIN}\n${markdown}\n${END}`;
+  const begin = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (begin >= 0 && end > begin) text = text.slice(0, begin) + block + text.slice(end + END.length);
+  else text = `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text);
+  log(`\nwrote the results into ${file}`);
+}

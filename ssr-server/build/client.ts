@@ -30,6 +30,13 @@ export interface ClientOptions {
    * a string, or a function of the request.
    */
   nonce?: NonceOption;
+  /**
+   * How many microfrontends, from the top of a page in document order, count
+   * as its first screen: the `visible` islands among them get their modules
+   * and chunks modulepreloaded by `<atoll-head>` (default 2; 0: only
+   * `hydrate="load"` islands are preloaded). See docs/islands.md.
+   */
+  firstScreen?: number;
 }
 
 /** What the engine needs from the client build (all undefined when there is none). */
@@ -75,7 +82,7 @@ export async function prepareClient(site: Site, options: ClientOptions, logger: 
   const loader = new TextDecoder().decode(assets.bytes(manifest.loader));
   return {
     assets,
-    head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce }),
+    head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce, firstScreen: options.firstScreen }),
     preloads: earlyHints(manifest, assetUrl),
     moduleUrl: (tag) => {
       const entry = manifest.elements[tag];

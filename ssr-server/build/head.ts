@@ -1,19 +1,30 @@
 /**
  * `<atoll-head>`: for the elements on one page, the import map of their
  * client modules (`@atoll/<tag>` → URL), `modulepreload` links for the
- * `hydrate="load"` islands and the chunks they import (and the shared chunks
- * of every other island that can hydrate), and the inline island loader.
+ * islands that will hydrate at once — `hydrate="load"` islands, and the
+ * `visible` islands among the first microfrontends of the page (the likely
+ * first screen) — with the chunks they import, and the inline island loader.
  * With a CSP nonce — the request's own (`PageRequest.nonce`, from the `csp`
  * config) or `client.nonce` — the import map, the loader and the
  * modulepreload links all carry it: under `'strict-dynamic'` a
  * parser-inserted preload without it is blocked like a script.
  */
 import { escapeAttr, jsonForScript } from '../html.ts';
+import type { ElementOp, Op } from '../layout/ops.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
 import { importMapFor, type ClientManifest } from './manifest.ts';
 
 /** A CSP nonce: fixed, or per request (e.g. from a header your proxy sets). */
 export type NonceOption = string | ((request: PageRequest) => string | undefined);
+
+/**
+ * How many microfrontends, counted from the top of the page in document
+ * order, `<atoll-head>` takes for the first screen unless told otherwise
+ * (`client.firstScreen`). Chosen by measurement (`npm run bench:islands`,
+ * docs/benchmarks.md): on the demo shop's phone-sized first screen the
+ * navbar and the hero are in view and the product list starts below.
+ */
+export const DEFAULT_FIRST_SCREEN = 2;
 
 /** Options for {@link headRenderer}. */
 export interface HeadOptions {
@@ -23,25 +34,65 @@ export interface HeadOptions {
   /** URL prefix of built files, e.g. `/_atoll/assets/`. */
   assetUrl: string;
   nonce?: NonceOption;
+  /** See {@link DEFAULT_FIRST_SCREEN}; 0 preloads only `hydrate="load"` islands. */
+  firstScreen?: number;
+}
+
+/** The strategy name of a `hydrate` value (`media:(…)` → `media`). */
+const strategyOf = (op: ElementOp): string => op.hydrate.split(':', 1)[0] || 'visible';
+
+/** Every element op nested inside `ops` (light-DOM children, at any depth). */
+function nestedOps(ops: readonly Op[], into: Set<ElementOp>): Set<ElementOp> {
+  for (const op of ops) {
+    if (op.kind === 'element') into.add(op);
+    if (op.kind === 'element' || op.kind === 'route') nestedOps(op.children, into);
+  }
+  return into;
 }
 
 /**
- * The files to preload for the islands among `elements`: a `hydrate="load"`
- * island's module and the chunks it imports; with `sharedChunks`, also the
- * chunks (Lit, shared code) imported by every other island that can hydrate.
- * An island's own module still waits for its strategy; its chunks are
- * fetched beside the HTML, so a visible island costs one round trip, not two
- * (measured on the mobile profile of `npm run bench:islands`).
+ * The built files to modulepreload for `elements` (in the order the page
+ * needs them): the module and chunks of
+ *
+ * - every `hydrate="load"` island — it imports at once;
+ * - every `visible` island (server-rendered or client-only) among the first
+ *   `firstScreen` microfrontends of the page, counted in document order
+ *   over the page's top-level microfrontends whatever their strategy (a
+ *   `hydrate="none"` banner takes screen space too), with the `visible`
+ *   islands nested in their light DOM — these are probably in the first
+ *   viewport, where the observer fires at the first frame: fetching their
+ *   JavaScript beside the HTML instead of after the first layout is what
+ *   makes them hydrate as soon as a client-rendered page would render.
+ *
+ * Nothing else: an island further down, or one that waits for idle, an
+ * interaction or a media query, fetches its module and chunks when its
+ * strategy fires (a page of 50 tiles with 5 in view preloaded 27 files for
+ * all 50 when every island's chunks were preloaded).
  */
-function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], sharedChunks: boolean): Set<string> {
+export function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], firstScreen: number): string[] {
   const files = new Set<string>();
-  for (const { op } of elements) {
+  const add = (op: ElementOp): void => {
     const entry = manifest.elements[op.tag];
-    if (op.hydrate === 'none' || entry === undefined || !('file' in entry)) continue;
-    if (op.hydrate === 'load') files.add(entry.file);
-    if (op.hydrate === 'load' || sharedChunks) for (const f of entry.imports) files.add(f);
+    if (entry === undefined || !('file' in entry)) return;
+    files.add(entry.file);
+    for (const f of entry.imports) files.add(f);
+  };
+  for (const { op } of elements) if (strategyOf(op) === 'load') add(op);
+  if (firstScreen > 0) {
+    const nested = new Set<ElementOp>();
+    for (const { op } of elements) nestedOps(op.children, nested);
+    const onPage = new Set(elements.map((w) => w.op));
+    let seen = 0;
+    // `elements` lists a nested element before its host; top-level ones are in document order.
+    for (const { op } of elements) {
+      if (nested.has(op)) continue;
+      if (seen++ >= firstScreen) break;
+      for (const o of [op, ...nestedOps(op.children, new Set())]) {
+        if (onPage.has(o) && strategyOf(o) === 'visible') add(o);
+      }
+    }
   }
-  return files;
+  return [...files];
 }
 
 /**
@@ -67,11 +118,14 @@ function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[]
  * keeps its modulepreload links: they come after the import map.
  */
 export function earlyHints(manifest: ClientManifest, assetUrl: string): (elements: readonly ElementWork[]) => string[] {
-  return (elements) => [...preloadFiles(manifest, elements, false)].map((f) => `<${assetUrl}${f}>; rel=preload; as=script; crossorigin`);
+  return (elements) => preloadFiles(manifest, elements, 0).map((f) => `<${assetUrl}${f}>; rel=preload; as=script; crossorigin`);
 }
 
 /** Builds the `PageEnvironment.head` function for a built site. */
-export function headRenderer({ manifest, loader, assetUrl, nonce }: HeadOptions): (elements: readonly ElementWork[], request: PageRequest) => string {
+export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = DEFAULT_FIRST_SCREEN }: HeadOptions): (elements: readonly ElementWork[], request: PageRequest) => string {
+  if (typeof firstScreen !== 'number' || !(firstScreen >= 0)) {
+    throw new TypeError(`client.firstScreen must be a number ≥ 0 (how many microfrontends the first screen holds), got ${String(firstScreen)}`);
+  }
   return (elements: readonly ElementWork[], request: PageRequest): string => {
     const tags = new Set<string>();
     let serverRendered = false;
@@ -84,7 +138,7 @@ export function headRenderer({ manifest, loader, assetUrl, nonce }: HeadOptions)
     const value = request.nonce ?? (typeof nonce === 'function' ? nonce(request) : nonce);
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
     let html = `<script type="importmap" data-atoll${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
-    for (const f of preloadFiles(manifest, elements, true)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
+    for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.
     const litNonce = value ? `self.litNonce=${jsonForScript(value)};` : '';
