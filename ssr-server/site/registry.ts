@@ -462,7 +462,9 @@ function thrownAt(e: unknown): string | undefined {
       const m = /((?:file:\/\/)?\/[^\s()]+?):(\d+):(\d+)\)?\s*$/.exec(line);
       if (m === null || m[1]!.startsWith('node:')) continue;
       const path = m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!;
-      return `${displayPath('', pathToFileURL(path).href)}:${m[2]}:${m[3]}`;
+      // With source maps on (tsx turns them on), a package's stack may name its original source, which it need not ship.
+      const mapped = existsSync(path) ? '' : ' (a source-mapped location)';
+      return `${displayPath('', pathToFileURL(path).href)}:${m[2]}:${m[3]}${mapped}`;
     }
   } catch {
     // no location
