@@ -19,6 +19,15 @@
 import { executeServerCommand } from '@web/test-runner-commands';
 import { render, type TemplateResult } from 'lit';
 import {
+  DEFER_HYDRATION,
+  HYDRATE,
+  HYDRATED_EVENT,
+  HYDRATION_ERROR_EVENT,
+  IMPORT_MAP_SELECTOR,
+  parseHydrate,
+  SPECIFIER_PREFIX,
+} from '../islands/protocol.ts';
+import {
   DEFAULT_SITE,
   DEFERRED_LOADER_TYPE,
   RECORDER_GLOBAL,
@@ -221,7 +230,7 @@ export async function ssrFixture<T extends Element = HTMLElement>(input: Fixture
     const { template, elements } = fragmentElements(html);
     if (elements.length === 0) throw new Error('ssrFixture: the markup has no element');
     if (typeof hydrateOption === 'string') {
-      for (const el of elements) if (el.localName.includes('-') && !el.hasAttribute('hydrate')) el.setAttribute('hydrate', hydrateOption);
+      for (const el of elements) if (el.localName.includes('-') && !el.hasAttribute(HYDRATE)) el.setAttribute(HYDRATE, hydrateOption);
       html = template.innerHTML;
     }
     if (options.data !== undefined) data = { ...data, [elements[0]!.localName]: options.data };
@@ -246,7 +255,7 @@ export async function ssrFixture<T extends Element = HTMLElement>(input: Fixture
     select !== undefined
       ? doc.querySelector(select)
       : request.kind === 'route'
-        ? doc.querySelector('[defer-hydration]') ?? [...doc.body.querySelectorAll('*')].find((e) => e.localName.includes('-')) ?? null
+        ? doc.querySelector(`[${DEFER_HYDRATION}]`) ?? [...doc.body.querySelectorAll('*')].find((e) => e.localName.includes('-')) ?? null
         : doc.body.firstElementChild;
   if (el === null) throw new Error(`ssrFixture: nothing matches ${select ?? 'an island'} on ${request.kind === 'route' ? request.path : 'the fixture page'}`);
   if (hydrateOption !== false && options.waitForHydration !== false && willHydrateByItself(el)) await hydrated(el);
@@ -255,10 +264,10 @@ export async function ssrFixture<T extends Element = HTMLElement>(input: Fixture
 
 /** True when `el` is an island whose strategy fires without a user (load, idle, visible). */
 function willHydrateByItself(el: Element): boolean {
-  const map = el.ownerDocument.querySelector('script[type=importmap][data-atoll]');
+  const map = el.ownerDocument.querySelector(IMPORT_MAP_SELECTOR);
   const imports = map === null ? {} : (JSON.parse(map.textContent!) as { imports: Record<string, string> }).imports;
-  if (!(`@atoll/${el.localName}` in imports)) return false;
-  const strategy = (el.getAttribute('hydrate') ?? 'visible').split(':')[0]!;
+  if (!(SPECIFIER_PREFIX + el.localName in imports)) return false;
+  const [strategy] = parseHydrate(el.getAttribute(HYDRATE));
   return SELF_FIRING.has(strategy);
 }
 
@@ -278,20 +287,20 @@ export function hydrated(el: Element): Promise<void> {
     return new Error(`<${el.localName}> failed to hydrate: ${message}`, { cause });
   };
   const done = rec.results.get(el);
-  if (done !== undefined) return done.type === 'atoll:hydrated' ? Promise.resolve() : Promise.reject(fail(done.detail));
+  if (done !== undefined) return done.type === HYDRATED_EVENT ? Promise.resolve() : Promise.reject(fail(done.detail));
   return new Promise((resolve, reject) => {
     const onDone = (): void => {
-      el.removeEventListener('atoll:hydrated', onDone);
-      el.removeEventListener('atoll:hydration-error', onError);
+      el.removeEventListener(HYDRATED_EVENT, onDone);
+      el.removeEventListener(HYDRATION_ERROR_EVENT, onError);
       resolve();
     };
     const onError = (e: Event): void => {
-      el.removeEventListener('atoll:hydrated', onDone);
-      el.removeEventListener('atoll:hydration-error', onError);
+      el.removeEventListener(HYDRATED_EVENT, onDone);
+      el.removeEventListener(HYDRATION_ERROR_EVENT, onError);
       reject(fail((e as CustomEvent<{ error?: unknown }>).detail));
     };
-    el.addEventListener('atoll:hydrated', onDone);
-    el.addEventListener('atoll:hydration-error', onError);
+    el.addEventListener(HYDRATED_EVENT, onDone);
+    el.addEventListener(HYDRATION_ERROR_EVENT, onError);
   });
 }
 
@@ -305,7 +314,7 @@ export function hydrate(el: Element): Promise<void> {
   const doc = el.ownerDocument;
   const inert = doc.querySelector(`script[type="${DEFERRED_LOADER_TYPE}"]`);
   if (inert !== null) {
-    if (el.hasAttribute('defer-hydration') || !el.shadowRoot) el.setAttribute('hydrate', 'load');
+    if (el.hasAttribute(DEFER_HYDRATION) || !el.shadowRoot) el.setAttribute(HYDRATE, 'load');
     const script = doc.createElement('script');
     script.textContent = inert.textContent;
     inert.remove();
@@ -357,7 +366,7 @@ export function shadowMarkup(host: Element): string {
         const e = n as Element;
         if (e.localName === 'style') continue;
         const attrs = [...e.attributes]
-          .filter((a) => a.name !== 'defer-hydration')
+          .filter((a) => a.name !== DEFER_HYDRATION)
           .map((a) => ` ${a.name}="${escapeAttr(a.value)}"`)
           .sort()
           .join('');
@@ -440,7 +449,7 @@ export async function expectNoHydrationMismatch(
   options: MismatchOptions = {},
 ): Promise<void> {
   const tag = el.localName;
-  if (!el.hasAttribute('defer-hydration')) {
+  if (!el.hasAttribute(DEFER_HYDRATION)) {
     throw new Error(`expectNoHydrationMismatch: <${tag}> is not server-rendered and waiting to hydrate (render it with ssrFixture(…, { hydrate: false }))`);
   }
   const rec = recorderOf(el);
@@ -453,12 +462,12 @@ export async function expectNoHydrationMismatch(
   const snapshot = (): void => {
     after = shadowNodes(el);
   };
-  el.addEventListener('atoll:hydrated', snapshot, { once: true });
+  el.addEventListener(HYDRATED_EVENT, snapshot, { once: true });
   try {
     await action();
     await hydrated(el);
   } finally {
-    el.removeEventListener('atoll:hydrated', snapshot);
+    el.removeEventListener(HYDRATED_EVENT, snapshot);
   }
   after ??= shadowNodes(el);
   const problems: string[] = [];
@@ -492,7 +501,7 @@ async function settle(el: Updatable): Promise<void> {
 async function compareWithClientRender(el: Updatable, props: Record<string, unknown> | undefined): Promise<string | undefined> {
   const doc = el.ownerDocument;
   const twin = doc.createElement(el.localName) as Updatable;
-  for (const a of el.attributes) if (a.name !== 'hydrate' && a.name !== 'defer-hydration') twin.setAttribute(a.name, a.value);
+  for (const a of el.attributes) if (a.name !== HYDRATE && a.name !== DEFER_HYDRATION) twin.setAttribute(a.name, a.value);
   if (props !== undefined) Object.assign(twin, props);
   const box = doc.createElement('div');
   box.style.cssText = 'position: absolute; left: -10000px; top: 0; width: 800px';

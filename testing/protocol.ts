@@ -1,6 +1,7 @@
 /**
  * The wire protocol between the browser helpers (`browser.ts`) and the
- * web-test-runner plugin (`wtr-plugin.ts`). Types only: both sides import it.
+ * web-test-runner plugin (`wtr-plugin.ts`). Both sides import it; the names
+ * Atoll's pages use (events, attributes) come from `islands/protocol.ts`.
  *
  * 1. The browser sends the command {@link RENDER_COMMAND} with a
  *    {@link FixtureRequest} through web-test-runner's `executeServerCommand`.
@@ -9,6 +10,8 @@
  * 3. The browser loads `url` in an iframe. The plugin serves the page and the
  *    site's client build (`<prefix>_atoll/assets/…`) from the test server.
  */
+
+import { HYDRATED_EVENT, HYDRATION_ERROR_EVENT } from '../islands/protocol.ts';
 
 /** The server command that renders a fixture. */
 export const RENDER_COMMAND = 'atoll-ssr';
@@ -74,7 +77,7 @@ export type FixtureResponse =
 /** The global the fixture page's recorder script fills (see `RECORDER_SCRIPT`). */
 export interface FixtureRecorder {
   /** The outcome of every island that finished, by element. */
-  results: WeakMap<Element, { type: 'atoll:hydrated' | 'atoll:hydration-error'; detail: { error?: unknown } }>;
+  results: WeakMap<Element, { type: typeof HYDRATED_EVENT | typeof HYDRATION_ERROR_EVENT; detail: { error?: unknown } }>;
   /** `console.warn`/`console.error` calls in the page, in order. */
   console: Array<{ level: 'warn' | 'error'; text: string }>;
 }
@@ -93,7 +96,7 @@ export const DEFERRED_LOADER_TYPE = 'text/x-atoll-deferred-loader';
 export const RECORDER_SCRIPT = `(function () {
   var r = { results: new WeakMap(), console: [] };
   window.${RECORDER_GLOBAL} = r;
-  ['atoll:hydrated', 'atoll:hydration-error'].forEach(function (type) {
+  [${JSON.stringify(HYDRATED_EVENT)}, ${JSON.stringify(HYDRATION_ERROR_EVENT)}].forEach(function (type) {
     addEventListener(type, function (e) { r.results.set(e.composedPath()[0], { type: type, detail: e.detail }); }, true);
   });
   ['warn', 'error'].forEach(function (level) {
