@@ -60,6 +60,8 @@ export interface PageScope {
 }
 
 const now = (): number => performance.now();
+/** Tags whose foreign `client` was warned about, per site. */
+const foreignClientsWarned = new WeakMap<object, Set<string>>();
 const READY: Outcome = { kind: 'ok', props: undefined, encoded: undefined };
 
 /** One microfrontend instance on one request. */
@@ -162,6 +164,7 @@ export class ElementWork {
       if (isSignal(value)) throw value;
       const checked = checkProps(value);
       if (!checked.ok) throw new Error(`<${this.op.tag}> ${checked.reason}`);
+      if (checked.encoded !== undefined) this.warnForeignClient();
       return { kind: 'ok', props: checked.props, encoded: checked.encoded };
     });
   }
@@ -218,6 +221,27 @@ export class ElementWork {
         this.headersArrived?.();
         void err;
       });
+  }
+
+  /**
+   * The browser decodes `data()` with the decoder every Atoll-built element
+   * module installs (`globalThis.atollDecode`, build/plugins.ts). A `client`
+   * URL that no Atoll built (not another Atoll's `/_atoll/element/<tag>.js`)
+   * must install it itself, or its hydration reports an error; said once per
+   * site and tag.
+   */
+  private warnForeignClient(): void {
+    const client = this.def.client;
+    if (client === undefined || !/^https?:\/\//i.test(client) || client.includes('/_atoll/element/')) return;
+    let warned = foreignClientsWarned.get(this.page.env.site);
+    if (warned === undefined) foreignClientsWarned.set(this.page.env.site, (warned = new Set()));
+    if (warned.has(this.op.tag)) return;
+    warned.add(this.op.tag);
+    this.log(
+      'warn',
+      { client },
+      "data() props go to the browser serialized with devalue; this element's client module is not built by Atoll, so it must install the decoder (globalThis.atollDecode ??= parse, from devalue) or its hydration fails (docs/islands.md)",
+    );
   }
 
   /** Fetches a remote element's markup and checks it (SPEC 6). */

@@ -11,7 +11,7 @@ import { parse } from 'devalue';
 import { html } from 'lit';
 import { checkProps, MAX_PROPS_CHARS } from '../../ssr-server/render/props.ts';
 import { cacheKey } from '../../ssr-server/render/cache.ts';
-import { fixture, parseDocument, serveSite } from '../helpers.ts';
+import { fixture, layout, litElement, makeSite, parseDocument, serveSite } from '../helpers.ts';
 
 function encode(value: unknown): string {
   const r = checkProps(value);
@@ -203,6 +203,29 @@ describe('on a page (real HTTP)', () => {
       const shadow = (el.firstElementChild as HTMLTemplateElement).content;
       assert.equal(shadow.querySelector('.same')!.textContent, 'same object');
       assert.equal(shadow.querySelector('.big')!.textContent, String(2n ** 70n));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an element whose client module no Atoll built: one warning per tag that it must install the decoder; an Atoll-built one is fine', async () => {
+    const root = makeSite({
+      'atoll.config.mjs': `export default { elements: {
+        'x-foreign': { client: 'https://cdn.example/x-foreign.js' },
+        'x-atoll': { client: 'https://other.example/_atoll/element/x-atoll.js' },
+      } };`,
+      'layouts/index.html': layout('<x-foreign></x-foreign><x-foreign></x-foreign><x-atoll></x-atoll>'),
+      'elements/x-foreign/index.ts': litElement('x-foreign'),
+      'elements/x-foreign/server.ts': 'export function data() { return { when: new Date(0) }; }',
+      'elements/x-atoll/index.ts': litElement('x-atoll'),
+      'elements/x-atoll/server.ts': 'export function data() { return { when: new Date(0) }; }',
+    });
+    const server = await serveSite({ root, client: { build: false } });
+    try {
+      for (let i = 0; i < 2; i++) assert.equal((await server.get('/')).status, 200);
+      const warned = server.logs.filter((l) => l.level === 'warn' && /must install the decoder/.test(String(l.msg)));
+      assert.deepEqual(warned.map((l) => l.element), ['x-foreign']);
+      assert.equal(warned[0]!.client, 'https://cdn.example/x-foreign.js');
     } finally {
       await server.close();
     }

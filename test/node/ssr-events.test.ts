@@ -10,6 +10,8 @@
  * 127.0.0.1, the fixture site test/fixtures/fidelity.
  */
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import { fixture, parseDocument, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
 import { LruStore, type RenderCacheStore } from '../../ssr-server/index.ts';
@@ -113,6 +115,27 @@ describe('@lit/context across layout nesting (ssr.connectedCallback: true)', () 
   test('a failing provider in between is passed over: the consumer reaches the live one above it', async () => {
     const { doc } = await page('/failing-inner');
     assert.equal(theme(doc, 'c'), 'outer');
+  });
+
+  test('no server instance outlives its request (parents are released after their nested elements)', async () => {
+    const refs: Array<WeakRef<object>> = [];
+    const g = globalThis as { __fidelityInstances?: Array<WeakRef<object>> };
+    g.__fidelityInstances = refs;
+    try {
+      for (const path of ['/context', '/primary-provider', '/primary-consumer', '/cached?theme=gc', '/cached?theme=gc', '/failing-inner']) await page(path);
+    } finally {
+      delete g.__fidelityInstances;
+    }
+    assert.ok(refs.length >= 15, `instances were made (${refs.length})`);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // No deref() before the last gc: a deref() keeps its target alive until the end of that job.
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const alive = refs.map((r, i) => [i, r.deref()] as const).filter(([, el]) => el !== undefined);
+    assert.deepEqual(alive.map(([i, el]) => `${i}: ${(el as Element).localName}`), [], 'every provider and consumer instance was collected');
   });
 
   test('Lit\'s global renderOptions are left as they were after every render', async () => {
