@@ -51,23 +51,49 @@ function nestedOps(ops: readonly Op[], into: Set<ElementOp>): Set<ElementOp> {
 }
 
 /**
- * The built files to modulepreload for `elements` (in the order the page
- * needs them): the module and chunks of
+ * The hydration groups under `ops` (docs/islands.md, "Islands inside
+ * islands"): an island nested in the light DOM of another island joins that
+ * island's group, which hydrates together when its root's strategy fires,
+ * loading every member's module; `hydrate="none"` is no member, and the
+ * islands inside it start groups of their own. Only ops on this page count.
+ */
+function groups(ops: readonly Op[], onPage: ReadonlySet<ElementOp>, root: ElementOp[] | undefined, out: ElementOp[][]): ElementOp[][] {
+  for (const op of ops) {
+    if (op.kind === 'route') groups(op.children, onPage, root, out);
+    if (op.kind !== 'element') continue;
+    if (!onPage.has(op) || op.hydrate === 'none') {
+      groups(op.children, onPage, undefined, out);
+      continue;
+    }
+    let group = root;
+    if (group === undefined) out.push((group = []));
+    group.push(op);
+    groups(op.children, onPage, group, out);
+  }
+  return out;
+}
+
+/**
+ * The built files to modulepreload for `elements`, in the order the page
+ * needs them: the module and chunks of every island whose group (see
+ * {@link groups}) hydrates at once —
  *
- * - every `hydrate="load"` island — it imports at once;
- * - every `visible` island (server-rendered or client-only) among the first
- *   `firstScreen` microfrontends of the page, counted in document order
- *   over the page's top-level microfrontends whatever their strategy (a
- *   `hydrate="none"` banner takes screen space too), with the `visible`
- *   islands nested in their light DOM — these are probably in the first
- *   viewport, where the observer fires at the first frame: fetching their
- *   JavaScript beside the HTML instead of after the first layout is what
- *   makes them hydrate as soon as a client-rendered page would render.
+ * - a group whose root is `hydrate="load"`;
+ * - a group whose root is `visible` (server-rendered or client-only) and
+ *   lies in the page's likely first screen: within the first `firstScreen`
+ *   microfrontends, counted in document order over the page's top-level
+ *   microfrontends whatever their strategy (a `hydrate="none"` banner takes
+ *   screen space too; a nested island goes with its host). The observer
+ *   reports such an island at the first frame: fetching its JavaScript
+ *   beside the HTML, instead of when the observer fires, saves the round
+ *   trips that made visible islands hydrate later than a client-rendered
+ *   page would render (docs/benchmarks.md).
  *
- * Nothing else: an island further down, or one that waits for idle, an
+ * Nothing else: an island further down, or one waiting for idle, an
  * interaction or a media query, fetches its module and chunks when its
  * strategy fires (a page of 50 tiles with 5 in view preloaded 27 files for
- * all 50 when every island's chunks were preloaded).
+ * all 50 when every island's chunks were preloaded). A preloaded module is
+ * fetched and compiled, not run: its island still hydrates by its strategy.
  */
 export function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], firstScreen: number): string[] {
   const files = new Set<string>();
@@ -77,19 +103,17 @@ export function preloadFiles(manifest: ClientManifest, elements: readonly Elemen
     files.add(entry.file);
     for (const f of entry.imports) files.add(f);
   };
-  for (const { op } of elements) if (strategyOf(op) === 'load') add(op);
-  if (firstScreen > 0) {
-    const nested = new Set<ElementOp>();
-    for (const { op } of elements) nestedOps(op.children, nested);
-    const onPage = new Set(elements.map((w) => w.op));
-    let seen = 0;
-    // `elements` lists a nested element before its host; top-level ones are in document order.
-    for (const { op } of elements) {
-      if (nested.has(op)) continue;
-      if (seen++ >= firstScreen) break;
-      for (const o of [op, ...nestedOps(op.children, new Set())]) {
-        if (onPage.has(o) && strategyOf(o) === 'visible') add(o);
-      }
+  const onPage = new Set(elements.map((w) => w.op));
+  const nested = new Set<ElementOp>();
+  for (const op of onPage) nestedOps(op.children, nested);
+  let position = 0;
+  // `elements` lists a nested element before its host; the top-level ones are in document order.
+  for (const op of onPage) {
+    if (nested.has(op)) continue;
+    const firstScreenHere = position++ < firstScreen;
+    for (const group of groups([op], onPage, undefined, [])) {
+      const strategy = strategyOf(group[0]!);
+      if (strategy === 'load' || (strategy === 'visible' && firstScreenHere)) group.forEach(add);
     }
   }
   return [...files];

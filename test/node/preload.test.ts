@@ -51,7 +51,12 @@ const files = {
 </atoll-route>
 <atoll-route path="/idle-first"><pl-idle hydrate="idle"></pl-idle><pl-a></pl-a><pl-off></pl-off></atoll-route>
 <atoll-route path="/static-first"><pl-static hydrate="none"></pl-static><pl-csr ssr="none"></pl-csr><pl-a></pl-a></atoll-route>
-<atoll-route path="/lazy"><pl-idle hydrate="idle"></pl-idle><pl-tap hydrate="interaction"></pl-tap></atoll-route>`).replace('</head>', '<atoll-head></atoll-head></head>'),
+<atoll-route path="/lazy"><pl-idle hydrate="idle"></pl-idle><pl-tap hydrate="interaction"></pl-tap></atoll-route>
+<atoll-route path="/groups">
+  <pl-a><pl-idle hydrate="idle"></pl-idle><pl-static hydrate="none"><pl-wide hydrate="media:(min-width: 900px)"></pl-wide></pl-static></pl-a>
+  <pl-tap hydrate="interaction"><pl-n hydrate="load"></pl-n></pl-tap>
+  <pl-static hydrate="none"><pl-load hydrate="load"></pl-load></pl-static>
+</atoll-route>`).replace('</head>', '<atoll-head></atoll-head></head>'),
   'elements/_lib/top.ts': `export const mark = (s: string): string => '[' + s + ']';\n`,
   'elements/_lib/below.ts': `export const mark = (s: string): string => '(' + s + ')';\n`,
   ...Object.fromEntries(Object.entries(TAGS).map(([tag, lib]) => [`elements/${tag}.ts`, element(tag, lib)])),
@@ -116,6 +121,18 @@ describe('<atoll-head> preloads the first screen’s islands only', () => {
     assert.deepEqual(preloadsOf((await atoll.render('/static-first')).html), filesOf('pl-csr'));
     // Only lazy islands: no preload at all.
     assert.deepEqual(preloadsOf((await atoll.render('/lazy')).html), []);
+  });
+
+  test('islands nested in an island’s light DOM hydrate with it (one group), so they are preloaded with it, whatever their own strategy', async () => {
+    // pl-a (first screen) hydrates with pl-idle inside it; pl-wide sits inside a hydrate="none"
+    // island, which groups nothing, so it keeps its media strategy; pl-n (load) hydrates with its
+    // interaction host; pl-load inside a hydrate="none" island is a load group of its own.
+    const preloads = preloadsOf((await atoll.render('/groups')).html);
+    assert.deepEqual(preloads, filesOf('pl-a', 'pl-idle', 'pl-load'));
+    for (const tag of ['pl-wide', 'pl-n', 'pl-tap', 'pl-static']) {
+      const entry = manifest.elements[tag] as { file: string };
+      assert.ok(!preloads.includes(`/_atoll/assets/${entry.file}`), tag);
+    }
   });
 
   test('the 103 Early Hints still carry only the load island’s files', async () => {
