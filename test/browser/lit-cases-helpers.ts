@@ -12,13 +12,18 @@
  * - `<script>` elements: Atoll's `<script type="application/json"
  *   data-atoll-props>` carries `data()` for the loader (which removes it);
  *   the plain side hands the same values over in JavaScript;
- * - comments in the light DOM: plain Lit renders the page through one Lit
- *   template, so its light DOM has `lit-part`/`lit-node` markers that a page
- *   Atoll composes from a layout has no use for (nothing hydrates it);
+ * - Lit's markers in the light DOM: plain Lit renders the page through one
+ *   Lit template, so its light DOM has `lit-part`/`lit-node` comments that a
+ *   page Atoll composes from a layout has no use for (nothing hydrates it);
+ *   other comments stay;
  * - whitespace-only text in the light DOM (layout formatting);
  * - after hydration, all comments: Lit's client rendering writes markers with
  *   random numbers (`<!--?lit$123$-->`). In the shadow roots of the server
  *   DOM the markers stay: both sides must give Lit the same ones to hydrate.
+ *
+ * A closed shadow root cannot be read from outside once parsed: the server
+ * DOM lists the content of each closed `<template shadowrootmode>` as an
+ * inert parse (DOMParser) sees it, after the page's tree.
  */
 import { frames, loadPage, until, type Page } from './islands-helpers.ts';
 
@@ -41,7 +46,7 @@ function shadowOf(el: Element): ShadowRoot | null {
 }
 
 /** The normalized DOM of `root`'s subtree (see the module comment). */
-export function normalizedDom(root: Element, options: { shadowComments: boolean }): string[] {
+export function normalizedDom(root: Element | DocumentFragment, options: { shadowComments: boolean }): string[] {
   const lines: string[] = [];
   const visit = (node: Node, depth: number, inShadow: boolean): void => {
     const pad = '  '.repeat(depth);
@@ -52,7 +57,8 @@ export function normalizedDom(root: Element, options: { shadowComments: boolean 
       return;
     }
     if (node.nodeType === Node.COMMENT_NODE) {
-      if (inShadow && options.shadowComments) lines.push(`${pad}<!--${(node as Comment).data}-->`);
+      const data = (node as Comment).data;
+      if (inShadow ? options.shadowComments : !LIT_MARKER.test(data)) lines.push(`${pad}<!--${data}-->`);
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
@@ -71,9 +77,13 @@ export function normalizedDom(root: Element, options: { shadowComments: boolean 
     const content = el.localName === 'template' ? (el as HTMLTemplateElement).content : el;
     for (let c = content.firstChild; c !== null; c = c.nextSibling) visit(c, depth + 1, inShadow);
   };
-  visit(root, 0, false);
+  if (root.nodeType === Node.DOCUMENT_FRAGMENT_NODE) for (let c = root.firstChild; c !== null; c = c.nextSibling) visit(c, 0, true);
+  else visit(root, 0, false);
   return lines;
 }
+
+/** Lit's hydration markers: `lit-part` (with or without a digest), `/lit-part`, `lit-node <n>`. */
+const LIT_MARKER = /^(\/?lit-part( [A-Za-z0-9+/=]*)?|lit-node \d+)$/;
 
 /** Every custom element under `root`, shadow roots included, in tree order. */
 export function customElementsIn(root: Element): Updatable[] {
@@ -191,6 +201,10 @@ export async function runSide(side: 'atoll' | 'plain', name: string, spec: CaseS
   const parsed = parseWithShadowRoots(html).getElementById('case');
   if (parsed === null) throw new Error(`${url} has no #case`);
   const ssr = normalizedDom(parsed, { shadowComments: true });
+  const inert = new DOMParser().parseFromString(html, 'text/html');
+  for (const t of inert.querySelectorAll<HTMLTemplateElement>('#case template[shadowrootmode="closed"]')) {
+    ssr.push(`closed shadow root of <${t.parentElement!.localName}>:`, ...normalizedDom(t.content, { shadowComments: true }));
+  }
 
   const page: Page = await loadPage(url);
   const win = page.win as unknown as CaseWindow;

@@ -125,8 +125,8 @@ const cases: Record<string, CaseSpec> = {
   'ask-layout': { what: 'an event during SSR, across layout nesting', probe: (el) => el.asked },
   data: {
     what: 'objects and arrays from data()',
-    probe: (el) => [el.user, el.grid],
-    update: (el) => (el.grid = [...el.grid, [5, 6]]),
+    probe: (el) => [el.user, el.grid, el.level],
+    update: (el) => Object.assign(el, { grid: [...el.grid, [5, 6]], level: 4 }),
   },
   'data-rich': {
     what: 'undefined, Date, Map, Set, BigInt and a shared object from data()',
