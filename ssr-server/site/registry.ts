@@ -325,14 +325,8 @@ function pendingLoaderRequests(): number {
  * of it (see {@link isStartupImportRejection}) is not an uncaught exception.
  */
 export async function importGuarded(url: string, what: string, timeoutMs: number): Promise<ImportResult> {
-  const realExit = process.exit;
-  let exitCode: unknown;
-  let exited = false;
-  process.exit = ((code?: unknown): never => {
-    exited = true;
-    exitCode = code;
-    throw new ExitDuringImport(code);
-  }) as typeof process.exit;
+  enterExitGuard();
+  const callsBefore = exitCallCount;
   importing = what;
   let timer: NodeJS.Timeout | undefined;
   const loading = import(url) as Promise<Record<string, unknown>>;
@@ -348,15 +342,46 @@ export async function importGuarded(url: string, what: string, timeoutMs: number
     }
     if ('error' in settled) {
       remember(settled.error);
-      if (exited) return { ok: false, kind: 'exit', code: exitCode };
+      const exit = isObject(settled.error) ? exitErrors.get(settled.error) : undefined;
+      if (exit !== undefined) return { ok: false, kind: 'exit', code: exit.code };
       return { ok: false, kind: 'threw', error: settled.error };
     }
-    if (exited) return { ok: false, kind: 'exit', code: exitCode };
+    // The module caught the refusal and went on: still a module that tried to end the process.
+    if (exitCallCount > callsBefore) return { ok: false, kind: 'exit', code: lastExitCode };
     return { ok: true, module: settled.module };
   } finally {
     clearTimeout(timer);
-    if (process.exit !== realExit) process.exit = realExit;
+    leaveExitGuard();
   }
+}
+
+const isObject = (x: unknown): x is object => (typeof x === 'object' && x !== null) || typeof x === 'function';
+
+/** The errors thrown in place of `process.exit`, with the code asked for (a WeakMap: no trap of a Proxy runs). */
+const exitErrors = new WeakMap<object, { code: unknown }>();
+/** How many `process.exit` calls were refused so far, and the last one's code. */
+let exitCallCount = 0;
+let lastExitCode: unknown;
+let exitGuardDepth = 0;
+let realExit: typeof process.exit | undefined;
+
+/** Replaces `process.exit` while any start-up import runs (imports may overlap: the real one comes back after the last). */
+function enterExitGuard(): void {
+  if (exitGuardDepth++ > 0) return;
+  realExit = process.exit;
+  process.exit = ((code?: unknown): never => {
+    exitCallCount++;
+    lastExitCode = code;
+    const e = new ExitDuringImport(code);
+    exitErrors.set(e, { code });
+    throw e;
+  }) as typeof process.exit;
+}
+
+function leaveExitGuard(): void {
+  if (--exitGuardDepth > 0 || realExit === undefined) return;
+  process.exit = realExit;
+  realExit = undefined;
 }
 
 /** Browser globals (and patterns of their names) that Node does not have. */

@@ -167,12 +167,14 @@ export async function installShims(
   locate: ConfigLocator,
   problems: ProblemList,
 ): Promise<{ ok: boolean; installed: string[] }> {
+  const entries = configuredShims(config);
+  if (entries.length === 0) return { ok: true, installed: [] };
   const timeoutMs = config.ssr?.importTimeout ?? DEFAULT_IMPORT_TIMEOUT;
   const installed: string[] = [];
   const before = problems.errors.length;
   await withStartupGuard(async () => {
     const seen = new Set<string>();
-    for (const { entry, path } of configuredShims(config)) {
+    for (const { entry, path } of entries) {
       const builtin = (BUILTIN_SHIMS as readonly string[]).includes(entry) ? (entry as (typeof BUILTIN_SHIMS)[number]) : undefined;
       if (builtin !== undefined) {
         if (seen.has(builtin)) continue;

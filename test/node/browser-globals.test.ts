@@ -189,6 +189,25 @@ describe('hostile element and shim modules: problems, never a crash of this proc
     assert.notEqual(process.exitCode, 3);
   });
 
+  test('a module that swallows the refused process.exit is still reported; two sites loading at once leave process.exit as it was', async () => {
+    const exit = process.exit;
+    const sites = [0, 1].map((i) =>
+      makeSite({
+        'layouts/index.html': layout(`<x-sly${i}></x-sly${i}>`),
+        [`elements/x-sly${i}/index.ts`]: `${litElement(`x-sly${i}`)}
+try { process.exit(${i}); } catch {}
+await new Promise((r) => setTimeout(r, ${30 * (2 - i)}));
+`,
+      }),
+    );
+    const [a, b] = await Promise.all(sites.map((root) => problemsOf(root)));
+    assert.equal(a!.length, 1, a!.join('\n'));
+    assert.equal(b!.length, 1, b!.join('\n'));
+    assert.match(a![0]!, /\(element <x-sly0>, module "\.\/elements\/x-sly0\/index\.ts"\) called process\.exit\(\d\) while it was imported/);
+    assert.match(b![0]!, /\(element <x-sly1>, module "\.\/elements\/x-sly1\/index\.ts"\) called process\.exit\(\d\) while it was imported/);
+    assert.equal(process.exit, exit);
+  });
+
   test('a module whose top-level await never settles: a start-up timeout (ssr.importTimeout)', async () => {
     const root = makeSite({
       'layouts/index.html': layout('<x-hang></x-hang><x-ok></x-ok>'),
