@@ -129,17 +129,17 @@ const cases: Record<string, CaseSpec> = {
     update: (el) => Object.assign(el, { grid: [...el.grid, [5, 6]], level: 4 }),
   },
   'data-rich': {
-    what: 'undefined, Date, Map, Set, BigInt and a shared object from data()',
+    what: 'undefined, Date, Map, Set and a shared object from data()',
     probe: (el) => ({
       note: el.note === undefined ? 'undefined' : tag(el.note),
       when: tag(el.when),
       prices: tag(el.prices),
       seen: tag(el.seen),
-      big: typeof el.big,
       shared: el.first === el.second,
     }),
     update: (el) => (el.seen = new Set([...el.seen, 'z'])),
   },
+  'data-bigint': { what: 'a BigInt from data()', probe: (el) => [typeof el.big, String(el.big)], update: (el) => (el.big += 1n) },
   nest: { what: 'elements nested three deep in shadow roots', update: (el) => (el.label = 'changed label') },
   'light-children': {
     what: 'light-DOM child islands hydrate after their parent (client-render order)',
