@@ -410,12 +410,24 @@ export function missingBrowserGlobal(e: unknown): string | undefined {
 /** Advice for a throw caused by a missing browser global (empty when it is not one). */
 function browserGlobalHint(e: unknown, shims: readonly string[]): string {
   const name = missingBrowserGlobal(e);
-  if (name === undefined) return '';
+  if (name === undefined) return missingShimMember(e);
   const builtIn = SHIM_PROVIDES[name];
   if (builtIn !== undefined && !shims.includes(builtIn)) {
     return `. It reads the browser global "${name}", which Node does not have on the server; the "${builtIn}" shim provides it: set "ssr": { "shims": true } in atoll.config (see docs/ssr-shims.md)`;
   }
   return `. It reads the browser global "${name}", which Node does not have on the server${builtIn === undefined ? ' and Atoll\'s built-in shims do not provide' : ''}: provide it with a shim module of your own in "ssr.shims" (see docs/ssr-shims.md), or render this element only in the browser`;
+}
+
+/** Advice for `window.scrollTo is not a function` and the like: a shimmed global lacks a member. */
+function missingShimMember(e: unknown): string {
+  try {
+    if (!(e instanceof TypeError) || types.isProxy(e)) return '';
+    const m = /^(window|self|document|navigator|location)\.([A-Za-z_$][\w$]*) is not a function$/.exec(String(e.message));
+    if (m === null) return '';
+    return `. On the server, "${m[1]}" is a shim without "${m[2]}": provide it with a shim module of your own in "ssr.shims" (see docs/ssr-shims.md), or render this element only in the browser`;
+  } catch {
+    return '';
+  }
 }
 
 /** Which built-in shim provides a global (kept in step with shims.ts). */

@@ -233,6 +233,17 @@ await new Promise((r) => setTimeout(r, ${30 * (2 - i)}));
     assert.match(p!, /^.*elements\/x-store\/index\.ts:\d+:\d+: the element module threw while loading: ReferenceError: localStorage is not defined \(element <x-store>, module "\.\/elements\/x-store\/index\.ts"\)\. It reads the browser global "localStorage", which Node does not have on the server and Atoll's built-in shims do not provide: provide it with a shim module of your own in "ssr\.shims"/);
   });
 
+  test('a member the shims do not have (window.scrollTo): the advice names the global and the member', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<x-scroll></x-scroll>'),
+      'atoll.config.json': '{ "ssr": { "shims": true } }',
+      'elements/x-scroll/index.ts': `${litElement('x-scroll')}\nwindow.scrollTo(0, 0);\n`,
+    });
+    const problems = await problemsOf(root);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /the element module threw while loading: TypeError: window\.scrollTo is not a function \(element <x-scroll>, module "\.\/elements\/x-scroll\/index\.ts"\)\. On the server, "window" is a shim without "scrollTo": provide it with a shim module of your own in "ssr\.shims"/);
+  });
+
   test('the built-in shims never replace what the process has (Node\'s fetch, EventTarget, Event; the customElements registry)', async () => {
     const root = makeSite({
       'layouts/index.html': layout('<x-keep></x-keep>'),
