@@ -1,5 +1,6 @@
 /**
- * Real component libraries (Material Web, Shoelace) as Atoll islands, in
+ * Real component libraries (Material Web, Shoelace — sl-qr-code with the
+ * server-side shims it needs) as Atoll islands, in
  * Chromium, Firefox ESR and WebKit, through Atoll's own Node server
  * (`atoll serve --root test/sites/components`, which builds the client when
  * stale), compared with a client-rendered reference page: the same markup and
@@ -260,6 +261,24 @@ function pageState(): Record<string, Json> {
     'sl-checkbox checked': prop('sl-checkbox', 'checked'),
     'sl-input value': prop('sl-input', 'value'),
     'sl-input input': shadowText('sl-input', 'input'),
+    'sl-qr-code value': prop('sl-qr', 'value'),
+    // What the canvas shows (drawn in the browser by qr-creator), as a short digest of its pixels.
+    'sl-qr-code pixels': (() => {
+      const canvas = $('sl-qr')?.shadowRoot?.querySelector('canvas');
+      if (!canvas) return 'no canvas';
+      const url = canvas.toDataURL();
+      let h = 0;
+      for (let i = 0; i < url.length; i++) h = (Math.imul(h, 31) + url.charCodeAt(i)) | 0;
+      return `${canvas.width}x${canvas.height} ${h}`;
+    })(),
+    'sl-qr-code drawn': (() => {
+      const canvas = $('sl-qr')?.shadowRoot?.querySelector('canvas');
+      if (!canvas) return 'no canvas';
+      const blank = document.createElement('canvas');
+      blank.width = canvas.width;
+      blank.height = canvas.height;
+      return canvas.width > 0 && canvas.toDataURL() !== blank.toDataURL();
+    })(),
   };
 }
 
@@ -375,6 +394,8 @@ const EXPECTED_REFERENCE: Record<string, Record<string, Json>> = {
     'md-outlined-text-field value': 'Ada',
     'sl-input value': 'Grace',
     'md-focus-ring visible': true,
+    'sl-qr-code value': 'https://atoll.example/components',
+    'sl-qr-code drawn': true,
   },
 };
 

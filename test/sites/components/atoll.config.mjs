@@ -22,5 +22,10 @@ export default {
   elements: {
     ...Object.fromEntries(Object.entries(material).map(([tag, file]) => [tag, { module: `@material/web/${file}` }])),
     ...Object.fromEntries(shoelace.map((name) => [`sl-${name}`, { module: `@shoelace-style/shoelace/dist/components/${name}/${name}.js` }])),
+    // qr-creator assigns `self.QrCreator` at import, so sl-qr-code needs the server-side shims
+    // (docs/ssr-shims.md). Shims are process-wide: every element above is imported and rendered
+    // with them too. "window" alone is not enough: with a `window` but no `document`, Shoelace's
+    // tab-group module takes its browser path at import and throws (serve refuses to start).
+    'sl-qr-code': { module: '@shoelace-style/shoelace/dist/components/qr-code/qr-code.js', shims: true },
   },
 };
