@@ -9,7 +9,7 @@
  * error. What is normalized away, and why: lit-cases-helpers.ts.
  */
 import { expect } from '@esm-bundle/chai';
-import { runSide, type CaseSpec, type CaseWindow, type SideResult } from './lit-cases-helpers.ts';
+import { runSide, type CaseSpec, type SideResult } from './lit-cases-helpers.ts';
 
 const shadow = (host: Element): ShadowRoot => host.shadowRoot!;
 const $ = (host: Element, selector: string): any => shadow(host).querySelector(selector);
@@ -168,7 +168,8 @@ const cases: Record<string, CaseSpec> = {
 describe('Lit element cases: Atoll vs plain @lit-labs/ssr', function () {
   this.timeout(30_000);
 
-  it('the table covers every case route of the layout, and the plain side defines every tag', async () => {
+  // (A tag missing from all-elements.ts shows up as a difference after SSR: plain Lit leaves it unrendered.)
+  it('the table covers every case route of the layout', async () => {
     const layout = await (await fetch('/test/fixtures/lit-cases/layouts/index.html')).text();
     const routes = [...layout.matchAll(/<atoll-route path="\/case\/([a-z0-9-]+)">/g)].map((m) => m[1]);
     expect(routes).to.have.members(Object.keys(cases));
@@ -208,5 +209,3 @@ describe('Lit element cases: Atoll vs plain @lit-labs/ssr', function () {
     });
   }
 });
-
-export type { CaseWindow };
