@@ -104,6 +104,31 @@ describe('@lit/context across layout nesting (ssr.connectedCallback: true)', () 
     assert.equal(theme(other.doc, 'c'), 'lagoon', 'another key, another value: nothing leaks from the cached instance');
   });
 
+  test('a cache store that answers with Promises: a primary consumer waits for its provider\'s asynchronous render (miss and hit)', async () => {
+    const lru = new LruStore();
+    let hits = 0;
+    const slow: RenderCacheStore = {
+      get: async (key) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const e = lru.get(key);
+        if (e !== undefined) hits++;
+        return e;
+      },
+      set: async (key, entry) => lru.set(key, entry),
+    };
+    const s = await serveSite({ root, cache: slow, client: { build: false } });
+    try {
+      for (const expectedHits of [0, 1]) {
+        const res = await s.get('/cached-primary?theme=tide');
+        assert.equal(res.status, 200);
+        assert.equal(theme(parseDocument(await res.text()), 'c'), 'tide');
+        assert.equal(hits, expectedHits);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a failing provider falls back; its consumer renders without it and the page goes on', async () => {
     const { status, doc } = await page('/failing');
     assert.equal(status, 200);
