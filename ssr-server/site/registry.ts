@@ -230,7 +230,7 @@ const reportedPrimitives = new Set<unknown>();
 /** Open while start-up imports run (and a moment after): unhandled rejections then are the site's start-up problems. */
 let guardDepth = 0;
 /** Unhandled rejections seen while the guard was open, with what was being imported. */
-let strayRejections: Array<{ reason: unknown; during: string | undefined }> = [];
+let strayRejections: Array<{ reason: unknown; during: string | undefined; uncaught?: boolean }> = [];
 /** What is being imported right now (for messages), or the last thing imported. */
 let importing: string | undefined;
 let listenerInstalled = false;
@@ -246,12 +246,12 @@ function isReported(value: unknown): boolean {
 }
 
 /**
- * Whether an unhandled rejection belongs to Atoll's start-up imports: a value
- * an import threw and that was already reported (Node 20 reports a throw in a
- * CommonJS module imported by an ES module twice: once to the importer, once
- * as an unhandled rejection, nodejs/node#51603), or anything while start-up
- * imports run (reported as a start-up problem). `atoll serve`'s own handler
- * leaves these alone.
+ * Whether an unhandled rejection (or uncaught exception) belongs to Atoll's
+ * start-up imports: a value an import threw and that was already reported
+ * (Node 20 reports a throw in a CommonJS module imported by an ES module
+ * twice: once to the importer, once as an unhandled rejection,
+ * nodejs/node#51603), or anything while start-up imports run (reported as a
+ * start-up problem). `atoll serve`'s own handler leaves these alone.
  */
 export function isStartupImportRejection(reason: unknown): boolean {
   return guardDepth > 0 || isReported(reason);
@@ -271,18 +271,27 @@ function onUnhandledRejection(reason: unknown): void {
   }
 }
 
+/** While start-up imports run: an exception nobody caught (a module's timer threw) is a start-up problem too. */
+function onUncaughtDuringStartup(error: unknown): void {
+  if (isReported(error)) return;
+  strayRejections.push({ reason: error, during: importing, uncaught: true });
+}
+
 /**
- * Runs `body` (start-up imports) with unhandled rejections claimed: a
- * rejection nobody handles while it runs — or in the moment after, when a
- * module's fire-and-forget `import()` fails — becomes a problem naming what
- * was being imported, instead of an uncaught exception.
+ * Runs `body` (start-up imports) with unhandled rejections and uncaught
+ * exceptions claimed: one that nobody handles while it runs — or in the
+ * moment after, when a module's fire-and-forget `import()` or timer fails —
+ * becomes a problem naming what was being imported, instead of a crash.
  */
 export async function withStartupGuard(body: () => Promise<void>, problems: ProblemList): Promise<void> {
   if (!listenerInstalled) {
     listenerInstalled = true;
     process.on('unhandledRejection', onUnhandledRejection);
   }
-  if (guardDepth++ === 0) strayRejections = [];
+  if (guardDepth++ === 0) {
+    strayRejections = [];
+    process.on('uncaughtException', onUncaughtDuringStartup);
+  }
   const baseline = pendingLoaderRequests();
   try {
     await body();
@@ -297,18 +306,19 @@ export async function withStartupGuard(body: () => Promise<void>, problems: Prob
     }
     await new Promise((r) => setImmediate(r));
   } finally {
-    guardDepth--;
+    if (--guardDepth === 0) process.removeListener('uncaughtException', onUncaughtDuringStartup);
   }
   if (guardDepth > 0) return;
   const strays = strayRejections;
   strayRejections = [];
-  for (const { reason, during } of strays) {
+  for (const { reason, during, uncaught } of strays) {
     if (isReported(reason)) continue;
     remember(reason);
     const at = thrownAt(reason);
+    const what = uncaught ? 'a callback threw and nothing caught it' : 'a promise was rejected and nothing handled it';
     problems.error(
       { file: at ?? '(start-up)' },
-      `${during === undefined ? 'while the site loaded' : `while ${during} was imported (or just after)`}, a promise was rejected and nothing handled it: ${describeThrown(reason)}${browserGlobalHint(reason, [])}`,
+      `while the site's modules were imported${during === undefined ? '' : ` (the last one started: ${during})`}, ${what}: ${describeThrown(reason)}${browserGlobalHint(reason, [])}`,
     );
   }
 }

@@ -89,12 +89,13 @@ describe('atoll check and atoll serve: a module that reads browser globals at im
     assertNoCrash(r.stderr);
   });
 
-  test('a module that starts work which fails unhandled (a fire-and-forget import) is a start-up problem, not a crash', async () => {
+  test('a module that starts work which fails unhandled (a fire-and-forget import, a timer that throws) is a start-up problem, not a crash', async () => {
     const root = makeSite({
-      'layouts/index.html': layout('<x-late></x-late>'),
+      'layouts/index.html': layout('<x-late></x-late><x-timer></x-timer>'),
       // As Spectrum's focus-visible feature test does: on failure, import() a polyfill without handling its failure.
       'elements/x-late/index.ts': `${litElement('x-late')}\nimport('./polyfill.mjs');\n`,
       'elements/x-late/polyfill.mjs': "document.documentElement.classList.add('js-focus-visible');\n",
+      'elements/x-timer/index.ts': `${litElement('x-timer')}\nsetTimeout(() => {\n  throw new RangeError('from a timer');\n}, 0);\n`,
     });
     for (const command of ['check', 'serve']) {
       const r = await runCli([command, '--root', root, ...(command === 'serve' ? ['--port', '0', '--quiet'] : [])]);
@@ -102,8 +103,10 @@ describe('atoll check and atoll serve: a module that reads browser globals at im
       assertNoCrash(r.stderr + r.stdout);
       assert.match(
         r.stderr,
-        /elements\/x-late\/polyfill\.mjs:1:1: while <x-late> was imported \(or just after\), a promise was rejected and nothing handled it: ReferenceError: document is not defined\. It reads the browser global "document"/,
+        /elements\/x-late\/polyfill\.mjs:1:1: while the site's modules were imported \(the last one started: <x-(late|timer)>\), a promise was rejected and nothing handled it: ReferenceError: document is not defined\. It reads the browser global "document"/,
       );
+      assert.match(r.stderr, /elements\/x-timer\/index\.ts:\d+:\d+: while the site's modules were imported \(the last one started: <x-timer>\), a callback threw and nothing caught it: RangeError: from a timer\n/);
+      assert.match(r.stderr, /atoll (check|serve): 2 problems found/);
     }
   });
 });
