@@ -27,7 +27,9 @@
  *
  * Until then every such element carries `defer-hydration`, so a module loaded
  * for one element never renders another one client-side before its fragment
- * arrives. Events are those of the island loader: `atoll:hydrated` (server
+ * arrives. Input inside such an element is held until it is alive and then
+ * replayed, as by the island loader (`replay.ts`; one hydrate step for both,
+ * `hydrate.ts`). Events are those of the island loader: `atoll:hydrated` (server
  * markup hydrated, or a client-only element rendered) and the cancelable
  * `atoll:hydration-error` (logged with `console.error` unless cancelled).
  *
@@ -166,7 +168,7 @@ function embed(table: EmbedTable, base: string): void {
       const wait = !lost && later ? Promise.race([later(el, arg), held![0]]) : strategies.load!(el, arg);
       wait.then(() => {
         held![1]();
-        hydrate([el], name, load, props, held, lost);
+        hydrate([el], name, load, props, held!, lost);
       });
     });
   }

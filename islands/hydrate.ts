@@ -13,28 +13,33 @@
  *
  * 1. import every member's module (all at once; an element whose module is
  *    not defined yet is given `defer-hydration` first, so a client-only one
- *    does not start rendering on its own the moment its module defines it);
- * 2. snapshot the form controls the user changed inside the group (see below);
- * 3. set every member's server data as properties;
- * 4. remove `defer-hydration` from every member in tree order, synchronously
+ *    does not start rendering on its own the moment its module defines it),
+ *    and set each member's server data as properties once its module is in;
+ * 2. record the state of the form controls the user typed into (below);
+ * 3. remove `defer-hydration` from every member in tree order, synchronously
  *    — each connects (Lit enables its update) before any first update runs,
  *    parents before children, as when a template with defined elements is
  *    rendered;
- * 5. await every member's first update; restore the snapshot; replay held
- *    input (`release`); dispatch `atoll:hydrated` on each member, or
- *    `atoll:hydration-error` on a member whose module or update failed (the
- *    others still hydrate: one failing element never breaks the rest).
+ * 4. await every member's first update; give the slots of the hydrated
+ *    shadow roots the `slotchange` a client render would have caused (see
+ *    {@link slotchange}) and await the updates that follows; stop holding input, put the typed
+ *    state back, replay the held input (`replay.ts`); dispatch
+ *    `atoll:hydrated` on each member, or `atoll:hydration-error` on a member
+ *    whose module or update failed (the others still hydrate: one failing
+ *    element never breaks the rest).
  *
  * Form state: Lit commits property bindings while hydrating (they are not in
  * the server's HTML), so `<input .value=${this.x}>` overwrites what the user
- * typed before hydration with `this.x`. Every `<input>`, `<textarea>` and
- * `<select>` in the group's light DOM and open shadow roots whose state
- * differs from its default (value ≠ `defaultValue`, checked ≠
- * `defaultChecked`, an option's selected ≠ `defaultSelected`) — the
- * user's doing, since nothing else ran — is put back after hydration, and
- * gets one `input` and one `change` event (their originals were held by
- * `replay.ts`), so the component's state follows the control as if the user
- * had typed after hydration.
+ * typed before hydration with `this.x`. The controls that got an `input` or
+ * `change` event while input was held (exactly what the user typed into, in
+ * the group's light DOM or open shadow roots; those events were held, not
+ * replayed) have their `value` recorded before `defer-hydration` goes (text
+ * fields, textareas, a select's choice), put back after the first updates,
+ * and get one `input` and one `change` event, so the component's state
+ * follows the control as if the user had typed after hydration — before the
+ * held clicks replay, so "Add to cart" sees the typed quantity. A checkbox
+ * or radio changes through a click (a key press on one makes a click too),
+ * and clicks are held and replayed, so its state changes after hydration.
  */
 import { DEFER_HYDRATION, HYDRATED_EVENT, HYDRATION_ERROR_EVENT } from './protocol.ts';
 import type { Hold } from './replay.ts';
@@ -57,8 +62,21 @@ export interface HydrationErrorDetail {
   error: unknown;
 }
 
-type Control = HTMLInputElement & Pick<HTMLSelectElement, 'options'>;
-
+/**
+ * Dispatches `slotchange` on every slot under `root` (and in the shadow roots
+ * inside it) that has assigned nodes. A client render inserts each slot and
+ * the browser then fires `slotchange` at it, after the first updates; with
+ * declarative shadow DOM that event fired while the page was parsed, before
+ * any listener existed, and hydration reuses the slot. Components that find
+ * their light-DOM children on `slotchange` (`md-tabs` selects its first tab
+ * there) would otherwise never do so.
+ */
+function slotchange(root: ParentNode): void {
+  for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) slotchange(el.shadowRoot);
+    if ((el as HTMLSlotElement).assignedNodes?.()[0]) el.dispatchEvent(new Event('slotchange', { bubbles: true }));
+  }
+}
 
 const fire = (el: Element, type: string, detail: HydratedDetail | HydrationErrorDetail, cancelable?: boolean): boolean =>
   el.dispatchEvent(new CustomEvent(type, { bubbles: true, cancelable, detail }));
@@ -71,7 +89,8 @@ export function report(el: Element, strategy: string, error: unknown): void {
 /**
  * Hydrates `group` (tree order; the first is the outermost). `load` imports
  * an element's module (cached per tag by the caller), `props` returns its
- * server data (consuming it), `release` replays held input. `quiet`: no
+ * server data (consuming it), `held` is the input held for the group
+ * (`replay.ts`; released here). `quiet`: no
  * `atoll:hydrated` (a client render after a failed fragment, `embed.js`).
  */
 export async function hydrate(
@@ -79,7 +98,7 @@ export async function hydrate(
   strategy: string,
   load: (el: Element) => Promise<unknown>,
   props: (el: Element) => unknown,
-  held?: Hold,
+  held: Hold,
   quiet?: boolean,
 ): Promise<void> {
   const start = performance.now();
@@ -96,24 +115,24 @@ export async function hydrate(
         .catch(fail(el)),
     ),
   );
-  const typed = [...(held?.[3] || [])].map((c) => {
-    const control = c as Control;
-    return [control, control.value, control.checked, [...(control.options || [])].map((o) => o.selected)] as const;
-  });
+  const typed = [...held[3]].map((c) => [c as HTMLInputElement, (c as HTMLInputElement).value] as const);
   const live = group.filter((el) => !failed.has(el));
+  // Members with a server shadow root (the others render, and get real slotchange events).
+  const hydrating = live.filter((el) => el.shadowRoot);
+  const settled = () => Promise.all(live.map((el) => Promise.resolve((el as { updateComplete?: unknown }).updateComplete).catch(fail(el))));
   for (const el of live) el.removeAttribute(DEFER_HYDRATION);
-  await Promise.all(live.map((el) => Promise.resolve((el as { updateComplete?: unknown }).updateComplete).catch(fail(el))));
+  await settled();
+  for (const el of hydrating) slotchange(el.shadowRoot!);
+  await settled();
   // Input is no longer held once the form state is back: the page sees these events.
-  held?.[2](() => {
-    for (const [c, value, checked, selected] of typed) {
+  held[2](() => {
+    for (const [c, value] of typed) {
       try {
         // Unchanged, a text field keeps its caret.
         c.value = value;
       } catch {
         // A file input's value cannot be set; its files stay anyway.
       }
-      c.checked = checked;
-      selected.map((s, i) => (c.options[i]!.selected = s));
       c.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
       c.dispatchEvent(new Event('change', { bubbles: true }));
     }

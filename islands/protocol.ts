@@ -64,10 +64,8 @@ export const DEFAULT_STRATEGY = 'visible';
  * is returned as written; whether it is valid is {@link isHydrateValue}'s
  * question (the browser treats an unknown name as the default).
  */
-export const parseHydrate = (value: string | null | undefined): [name: string, arg: string] => {
-  const [name, ...rest] = (value || DEFAULT_STRATEGY).split(':');
-  return [name!, rest.join(':')];
-};
+export const parseHydrate = (value: string | null | undefined): [name: string, arg: string] =>
+  /([^:]*):?(.*)/s.exec(value || DEFAULT_STRATEGY)!.slice(1) as [string, string];
 
 /**
  * True for a valid `hydrate` value: a strategy name alone, or `media:`

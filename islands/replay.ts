@@ -12,9 +12,10 @@
  * click, whose activation behaviour runs, follows the link, submits the
  * form or toggles the checkbox instead — exactly once.
  *
- * `input` and `change` are held but not replayed: the typed state itself is
- * carried over by `hydrate.ts` (it restores dirty form controls after
- * hydration and dispatches one `input` and `change` on each).
+ * `input` and `change` are held but not replayed: their targets are
+ * recorded (`typed`), and `hydrate.ts` puts those controls' state back after
+ * hydration (which may have overwritten it) and dispatches one `input` and
+ * one `change` on each.
  *
  * Such an event also says the island is needed now: it wakes it (the
  * `interaction` strategy is exactly that; `visible`, `idle` and `load`
