@@ -26,7 +26,7 @@
 import * as domShim from '@lit-labs/ssr-dom-shim';
 import type { ProblemList } from '../errors.ts';
 import { BUILTIN_SHIMS, DEFAULT_IMPORT_TIMEOUT, formatConfigPath, type ConfigLocator, type ConfigPath, type ResolvedConfig } from './config.ts';
-import { importFailureMessage, importGuarded, resolveModule, withStartupGuard } from './registry.ts';
+import { describeThrown, importFailureMessage, importGuarded, resolveModule, withStartupGuard } from './registry.ts';
 
 type Globals = Record<string, unknown>;
 const g = globalThis as unknown as Globals;
@@ -180,7 +180,13 @@ export async function installShims(
         if (seen.has(builtin)) continue;
         seen.add(builtin);
         if (!installedShims.has(builtin)) {
-          BUILTIN_INSTALLERS[builtin]();
+          try {
+            BUILTIN_INSTALLERS[builtin]();
+          } catch (e) {
+            // A global that something made read-only, say.
+            problems.error(locate(path, 'value'), `${formatConfigPath(path)}: the built-in "${builtin}" shim could not be installed: ${describeThrown(e)}`);
+            continue;
+          }
           installedShims.add(builtin);
         }
         installed.push(builtin);

@@ -111,6 +111,24 @@ describe('atoll check and atoll serve: a module that reads browser globals at im
   });
 });
 
+describe('a built-in shim that cannot be installed', () => {
+  test('a global made read-only by an earlier shim module: a problem at the built-in\'s config key, exit 1, no stack', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<x-a></x-a>'),
+      'atoll.config.json': '{ "ssr": { "shims": ["./shims/freeze.mjs", "window"] } }',
+      'shims/freeze.mjs': "Object.defineProperty(globalThis, 'matchMedia', { value: undefined, configurable: false });\n",
+      'elements/x-a/index.ts': litElement('x-a'),
+    });
+    const r = await runCli(['check', '--root', root]);
+    assert.equal(r.code, 1, r.stderr);
+    assertNoCrash(r.stderr);
+    assert.equal(
+      r.stderr,
+      'atoll.config.json:1:44: ssr.shims[1]: the built-in "window" shim could not be installed: TypeError: Cannot redefine property: matchMedia\natoll check: 1 problem found\n',
+    );
+  });
+});
+
 describe('with ssr.shims, the elements render over real HTTP (two workers, each installs the shims)', () => {
   const copy = mkdtempSync(join(tmpdir(), 'atoll-browser-globals-'));
   cpSync(FIXTURE, copy, { recursive: true });
