@@ -19,8 +19,11 @@
  * (`evaluateOnNewDocument`). WebDriver classic has no such hook and WebKitGTK
  * has no console-log endpoint, so in WebKit the page itself must run the
  * recorder first: put `<script>${PAGE_RECORDER}</script>` at the top of the
- * page's `<head>` (the component-library test site does). `goto` throws in
- * WebKit when a page did not, rather than report "no errors" it could not see.
+ * page's `<head>` (the component-library test site does), or launch WebKit
+ * with `{ injectRecorder: true }` to have a proxy splice it into every HTML
+ * response (same URLs and origins; HTML then travels uncompressed). `goto`
+ * throws in WebKit when a page runs no recorder, rather than report "no
+ * errors" it could not see.
  *
  * WebKit needs an X display: {@link startWebKitDriver} starts its own Xvfb
  * (display number chosen by Xvfb, so parallel runs do not collide) unless
@@ -29,7 +32,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 
 export type EngineName = 'chromium' | 'firefox' | 'webkit';
@@ -373,14 +377,111 @@ export async function webDriverCommand(url: string, method: string, body?: unkno
   return json.value;
 }
 
-async function webkitBrowser(): Promise<EngineBrowser> {
-  const driver = await startWebKitDriver();
+/**
+ * An HTTP proxy that adds `<script>PAGE_RECORDER</script>` right after the
+ * `<head>` of every HTML response (after the doctype when there is no head),
+ * with the nonce of the response's Content-Security-Policy when it has one.
+ * WebKit is pointed at it through the session's `proxy` capability, so page
+ * URLs and origins stay exactly the server's. Everything else passes through
+ * untouched: other responses keep their encoding, 103 Early Hints are relayed.
+ * HTML navigations are asked for `accept-encoding: identity` (the recorder
+ * cannot be spliced into compressed bytes). Plain `http:` only (no CONNECT).
+ */
+async function recorderProxy(): Promise<{ address: string; close(): Promise<void> }> {
+  const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'content-length']);
+  const server = createHttpServer((req, res) => {
+    let target: URL;
+    try {
+      target = new URL(req.url ?? '');
+      if (target.protocol !== 'http:') throw new Error('not http');
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!HOP.has(name) || name === 'content-length') headers[name] = value;
+    if ((req.headers.accept ?? '').includes('text/html')) headers['accept-encoding'] = 'identity';
+    const upstream = httpRequest({ host: target.hostname, port: target.port || 80, method: req.method, path: target.pathname + target.search, headers });
+    upstream.on('information', (info) => {
+      if (info.statusCode === 103 && info.headers.link !== undefined) res.writeEarlyHints({ link: String(info.headers.link).split(/,\s*(?=<)/) });
+    });
+    upstream.on('response', (up) => {
+      const out: OutgoingHttpHeaders = {};
+      for (const [name, value] of Object.entries(up.headers)) if (!HOP.has(name) && value !== undefined) out[name] = value;
+      const html = String(up.headers['content-type'] ?? '').startsWith('text/html');
+      const encoded = (up.headers['content-encoding'] ?? 'identity') !== 'identity';
+      if (!html || encoded || req.method === 'HEAD') {
+        if (up.headers['content-length'] !== undefined) out['content-length'] = up.headers['content-length'];
+        res.writeHead(up.statusCode ?? 502, out);
+        up.pipe(res);
+        return;
+      }
+      const nonce = /'nonce-([^']+)'/.exec(String(up.headers['content-security-policy'] ?? ''))?.[1];
+      const script = `<script${nonce ? ` nonce="${nonce}"` : ''}>${PAGE_RECORDER}</script>`;
+      res.writeHead(up.statusCode ?? 502, out);
+      let held = '';
+      let injected = false;
+      const inject = (final: boolean): void => {
+        const head = /<head(\s[^>]*)?>/i.exec(held);
+        const doctype = /^\s*<!doctype[^>]*>/i.exec(held);
+        if (!head && !final && held.length < 8192) return; // wait for the <head> tag
+        const at = head ? head.index + head[0].length : doctype ? doctype[0].length : 0;
+        res.write(held.slice(0, at) + script + held.slice(at));
+        held = '';
+        injected = true;
+      };
+      up.setEncoding('utf8');
+      up.on('data', (chunk: string) => {
+        if (injected) {
+          res.write(chunk);
+          return;
+        }
+        held += chunk;
+        inject(false);
+      });
+      up.on('end', () => {
+        if (!injected) inject(true);
+        res.end();
+      });
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface LaunchOptions {
+  /**
+   * WebKit only (the other engines always inject it): load pages through a
+   * proxy that adds PAGE_RECORDER to every HTML response, for pages that do
+   * not carry it themselves (e.g. the demo shop). The server's HTML then
+   * arrives uncompressed; everything else is as the server sent it.
+   */
+  injectRecorder?: boolean;
+}
+
+async function webkitBrowser(options: LaunchOptions): Promise<EngineBrowser> {
+  const proxy = options.injectRecorder ? await recorderProxy() : undefined;
+  const driver = await startWebKitDriver().catch(async (e: unknown) => {
+    await proxy?.close();
+    throw e;
+  });
+  const capabilities = proxy ? { ...driver.capabilities, proxy: { proxyType: 'manual', httpProxy: proxy.address, noProxy: [] } } : driver.capabilities;
   const sessions = new Set<WebDriverSession>();
   return {
     engine: 'webkit',
     async newPage() {
       // One session per page: WebKitWebDriver runs one MiniBrowser per session.
-      const session = await WebDriverSession.create(driver.url, driver.capabilities);
+      const session = await WebDriverSession.create(driver.url, capabilities);
       sessions.add(session);
       return {
         async goto(url) {
@@ -442,11 +543,12 @@ async function webkitBrowser(): Promise<EngineBrowser> {
       for (const s of sessions) await s.close().catch(() => {});
       sessions.clear();
       await driver.stop();
+      await proxy?.close();
     },
   };
 }
 
 /** Launches `engine`. Close what you launch (`finally { await browser.close() }`). */
-export function launch(engine: EngineName): Promise<EngineBrowser> {
-  return engine === 'webkit' ? webkitBrowser() : puppeteerBrowser(engine);
+export function launch(engine: EngineName, options: LaunchOptions = {}): Promise<EngineBrowser> {
+  return engine === 'webkit' ? webkitBrowser(options) : puppeteerBrowser(engine);
 }
