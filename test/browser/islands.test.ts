@@ -103,6 +103,16 @@ describe('island loader', function () {
     expect(requested(page.win)).to.include(module);
   });
 
+  it('page-wide conditions are computed once per page: one MediaQueryList per distinct query, one idle wait', async () => {
+    const page = await loadPage(`${site}/page-wide`);
+    for (const id of ['m1', 'm2', 'i1', 'i2', 'i3']) await event(page, id);
+    const calls = (page.win as Window & { __calls?: { matchMedia: string[]; idle: number } }).__calls!;
+    expect(calls.matchMedia).to.deep.equal(['(min-width: 1px)', '(max-width: 1px)']);
+    // Without requestIdleCallback (WebKit) the idle wait is a timeout: 0 calls.
+    expect(calls.idle).to.equal('requestIdleCallback' in page.win ? 1 : 0);
+    expect(byId(page, 'm3').hasAttribute('defer-hydration')).to.equal(true);
+  });
+
   it('hydrate="none" requests no JavaScript at all and keeps the server content', async () => {
     const page = await loadPage(`${site}/none`);
     await settle(page);
