@@ -22,8 +22,13 @@ const win: Partial<Window> & typeof globalThis = window;
 let idle: Promise<void> | undefined;
 const media: Record<string, Promise<void>> = {};
 
-/** The strategies by name. `none` is not here: it never hydrates. */
-export const strategies: Record<string, Strategy | undefined> = {
+/**
+ * The strategies by name. `none` is not here: it never hydrates. No
+ * prototype: a `hydrate` value such as `constructor` or `__proto__` (an island
+ * added by a script) finds nothing here and gets the default.
+ */
+export const strategies: Record<string, Strategy | null | undefined> = {
+  __proto__: null,
   load: async () => {},
 
   idle: () =>

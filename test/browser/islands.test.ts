@@ -113,6 +113,16 @@ describe('island loader', function () {
     expect(byId(page, 'm3').hasAttribute('defer-hydration')).to.equal(true);
   });
 
+  it('hostile hydrate values on islands added later (__proto__, constructor, toString:x) get the default strategy and hold up no other island', async () => {
+    const page = await loadPage(`${site}/late`);
+    await frames(page.win, 3);
+    byId(page, 'slot').innerHTML =
+      '<i-visible id="h1" hydrate="__proto__"></i-visible><i-visible id="h2" hydrate="constructor"></i-visible>' +
+      '<i-visible id="h3" hydrate="toString:x"></i-visible><i-visible id="h4"></i-visible>';
+    for (const id of ['h1', 'h2', 'h3', 'h4']) await event(page, id);
+    expect(page.win.__atollEvents.filter((e) => e.type === 'atoll:hydration-error')).to.deep.equal([]);
+  });
+
   it('hydrate="none" requests no JavaScript at all and keeps the server content', async () => {
     const page = await loadPage(`${site}/none`);
     await settle(page);
