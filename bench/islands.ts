@@ -24,24 +24,27 @@
  *   --profile NAME       slow-mobile (default) or desktop
  *   --views LIST         first (empty cache) and/or repeat (same context, warm cache); default first,repeat
  *   --variants LIST      default atoll,csr,eager,static; more: an `atoll` with client options,
- *                        e.g. atoll:firstScreen=0, atoll:firstScreen=3, atoll:loader=external
+ *                        e.g. atoll:firstScreen=0 or atoll:firstScreen=3; first-load (the first
+ *                        screen's islands hydrate="load"); and the loader's delivery:
+ *                        inline and external (Atoll behind the same pass-through server, the page's
+ *                        inline loader kept, or replaced by `<script async src="…/loader-<hash>.js">`)
  *   --json FILE          also write every sample as JSON
  *   --write-docs         replace the results in docs/benchmarks.md (between the islands markers)
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { buildClient } from '../ssr-server/build/build.ts';
 import { createAtoll, listen, loadSite, silentLogger, type ClientOptions, type RunningServer } from '../ssr-server/index.ts';
 import { launchChromium, measureLoad, PROFILES, tagsInFirstViewport, type Sample, type View } from './lib/browser.ts';
 import { PAGE_PATH, REPO_ROOT } from './lib/page.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
-const USAGE = 'usage: npm run bench:islands -- [--runs N] [--profile slow-mobile|desktop] [--views first,repeat] [--variants atoll,csr,eager,static,atoll:firstScreen=3,…] [--json FILE] [--write-docs]';
+const USAGE = 'usage: npm run bench:islands -- [--runs N] [--profile slow-mobile|desktop] [--views first,repeat] [--variants atoll,csr,eager,static,inline,external,atoll:firstScreen=3,…] [--json FILE] [--write-docs]';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string' },
@@ -72,16 +75,31 @@ for (const v of views) if (v !== 'first' && v !== 'repeat') fail(`unknown view $
 interface Variant {
   name: string;
   label: string;
-  kind: 'atoll' | 'static';
+  /** `front`: Atoll behind a small server that passes everything through, rewriting the page's loader delivery. */
+  kind: 'atoll' | 'static' | 'front';
+  /** For `front`: the loader inlined (as Atoll writes it) or rewritten to an external `<script async src>`. */
+  loader?: 'inline' | 'external';
   /** Attributes given to every microfrontend tag of the layout (replacing its `hydrate`). */
   attrs?: string;
+  /** Attributes given to these tags only (replacing their `hydrate`). */
+  attrsFor?: Record<string, string>;
   client?: Partial<ClientOptions>;
 }
 const BASE: Record<string, Variant> = {
   atoll: { name: 'atoll', label: 'Atoll (SSR + islands, `visible`)', kind: 'atoll' },
   csr: { name: 'csr', label: 'client-only (same elements, `ssr="none"`)', kind: 'atoll', attrs: 'ssr="none" hydrate="load"' },
   eager: { name: 'eager', label: 'Atoll, every island `hydrate="load"`', kind: 'atoll', attrs: 'hydrate="load"' },
+  // What the first screen would gain by hydrating at once instead of at the observer's first report.
+  'first-load': {
+    name: 'first-load',
+    label: 'Atoll, the first screen’s islands `hydrate="load"`',
+    kind: 'atoll',
+    attrsFor: { 'shop-navbar': 'hydrate="load"', 'shop-hero': 'hydrate="load"' },
+  },
   static: { name: 'static', label: 'static copy, no JavaScript', kind: 'static' },
+  // The loader's delivery (docs/islands.md): both through the same front server, so only the delivery differs.
+  inline: { name: 'inline', label: 'Atoll, loader inline (through the front server)', kind: 'front', loader: 'inline' },
+  external: { name: 'external', label: 'Atoll, loader external `<script async src>` (through the front server)', kind: 'front', loader: 'external' },
 };
 function parseVariant(spec: string): Variant {
   const [base, ...opts] = spec.split(':');
@@ -111,15 +129,15 @@ const mkTemp = (what: string): string => {
 };
 
 /** A copy of the demo site whose layout gives every microfrontend tag `attrs` (its own `hydrate` removed). */
-function variantSite(tags: readonly string[], attrs: string | undefined): string {
+function variantSite(tags: readonly string[], attrs: string | undefined, attrsFor: Record<string, string> = {}): string {
   const root = mkTemp('site');
   mkdirSync(join(root, 'layouts'));
   symlinkSync(join(REPO_ROOT, 'elements'), join(root, 'elements'), 'dir');
   let html = readFileSync(join(REPO_ROOT, 'layouts', 'index.html'), 'utf8');
-  if (attrs !== undefined) {
-    for (const tag of tags) {
-      html = html.replace(new RegExp(`<${tag}((?:\\s[^>]*)?)>`, 'g'), (_, rest: string) => `<${tag}${rest.replace(/\s+hydrate="[^"]*"/, '')} ${attrs}>`);
-    }
+  for (const tag of tags) {
+    const given = attrsFor[tag] ?? attrs;
+    if (given === undefined) continue;
+    html = html.replace(new RegExp(`<${tag}((?:\\s[^>]*)?)>`, 'g'), (_, rest: string) => `<${tag}${rest.replace(/\s+hydrate="[^"]*"/, '')} ${given}>`);
   }
   writeFileSync(join(root, 'layouts', 'index.html'), html);
   return root;
@@ -128,6 +146,52 @@ function variantSite(tags: readonly string[], attrs: string | undefined): string
 /** The page without any script, preload or serialized props: what a browser without JavaScript needs. */
 function withoutJavaScript(html: string): string {
   return html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '').replace(/<link\b[^>]*\brel="?modulepreload"?[^>]*>/gi, '');
+}
+
+/**
+ * A pass-through server in front of Atoll's (`upstream`): every request is
+ * relayed as it is, except the page, which is read whole and — for
+ * `external` — gets its inline loader replaced by `<script async src>` of
+ * the built loader file (immutable, cached like every asset), then sent
+ * brotli-compressed at Atoll's quality (4).
+ */
+async function serveFront(upstream: string, loader: 'inline' | 'external', loaderCode: string, loaderUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const inline = `>${loaderCode}</script>`;
+  const server: Server = createServer((req, res) => {
+    const target = new URL(req.url ?? '/', upstream);
+    const isPage = target.pathname === PAGE_PATH;
+    const headers = { ...req.headers, host: target.host, ...(isPage ? { 'accept-encoding': 'identity' } : {}) };
+    const up = httpRequest(target, { method: req.method, headers }, (answer) => {
+      if (!isPage) {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        let html = Buffer.concat(chunks).toString('utf8');
+        if (loader === 'external') {
+          const at = html.indexOf(inline);
+          if (at < 0) {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end('bench: the page has no inline loader to replace');
+            return;
+          }
+          const open = html.lastIndexOf('<script', at);
+          html = `${html.slice(0, open)}<script async src="${loaderUrl}"></script>${html.slice(at + inline.length)}`;
+        }
+        const body = brotliCompressSync(html, { params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } });
+        res.writeHead(answer.statusCode ?? 502, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'br', 'content-length': body.length, vary: 'accept-encoding' });
+        res.end(body);
+      });
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** Serves one HTML document, brotli-compressed like Atoll's pages, at every path. */
@@ -175,7 +239,7 @@ async function cleanUp(): Promise<void> {
   for (const s of servers) await s.close().catch(() => {});
   for (const dir of temp) rmSync(dir, { recursive: true, force: true });
 }
-process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
 let browser = await launchChromium();
 try {
@@ -188,12 +252,25 @@ try {
   let atollPage: string | undefined;
   for (const v of variants) {
     if (v.kind !== 'atoll') continue;
-    const root = variantSite(tags, v.attrs);
+    const root = variantSite(tags, v.attrs, v.attrsFor);
     const atoll = await createAtoll({ root, logger: silentLogger, client: { outDir, build: false, ...v.client } });
     const server: RunningServer = await listen(atoll, { port: 0, logger: silentLogger });
     servers.push(server);
     urls[v.name] = server.url + PAGE_PATH;
-    if (v.attrs === undefined && v.client === undefined) atollPage = (await atoll.render(PAGE_PATH)).html;
+    if (v.attrs === undefined && v.attrsFor === undefined && v.client === undefined) atollPage = (await atoll.render(PAGE_PATH)).html;
+  }
+  const fronts = variants.filter((v) => v.kind === 'front');
+  if (fronts.length > 0) {
+    const atoll = await createAtoll({ root: variantSite(tags, undefined), logger: silentLogger, client: { outDir, build: false } });
+    const upstream: RunningServer = await listen(atoll, { port: 0, logger: silentLogger });
+    servers.push(upstream);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { loader: string };
+    const loaderCode = readFileSync(join(outDir, manifest.loader), 'utf8');
+    for (const v of fronts) {
+      const front = await serveFront(upstream.url, v.loader!, loaderCode, `/_atoll/assets/${manifest.loader}`);
+      servers.push(front);
+      urls[v.name] = front.url + PAGE_PATH;
+    }
   }
   for (const v of variants) {
     if (v.kind !== 'static') continue;
@@ -249,7 +326,7 @@ const loadAfter = load();
 const ms = (s: Summary): string => (s.n === 0 ? '–' : `${Math.round(s.median)} (${Math.round(s.min)}–${Math.round(s.max)})`);
 const ratio = (a: Summary, b: Summary | undefined): string => (b === undefined || a.n === 0 || b.n === 0 ? '–' : `${(a.median / b.median).toFixed(2)}×`);
 const kb = (n: number): string => (n / 1024).toFixed(1);
-const of = (k: string, metric: keyof Omit<Sample, 'errors'>): Summary => summarize((samples[k] ?? []).map((s) => s[metric]));
+const of = (k: string, metric: keyof Omit<Sample, 'errors' | 'islands'>): Summary => summarize((samples[k] ?? []).map((s) => s[metric]));
 
 const out: string[] = [];
 out.push(

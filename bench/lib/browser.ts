@@ -66,12 +66,19 @@ export interface Sample {
   jsRequests: number;
   /** `atoll:hydration-error`s and page errors (a correct page has none). */
   errors: string[];
+  /** Per island tag: when its strategy fired and how long hydration took (`atoll:hydrated`'s detail), for the JSON output. */
+  islands: Record<string, { start: number; duration: number }>;
 }
 
 /** Installed before the page's own code: hydration times, LCP, errors. */
 const RECORDER = `
-window.__bench = { hydrated: {}, lcp: NaN, errors: [] };
-addEventListener('atoll:hydrated', (e) => { const t = e.target.localName; if (!(t in __bench.hydrated)) __bench.hydrated[t] = performance.now(); });
+window.__bench = { hydrated: {}, islands: {}, lcp: NaN, errors: [] };
+addEventListener('atoll:hydrated', (e) => {
+  const t = e.target.localName;
+  if (t in __bench.hydrated) return;
+  __bench.hydrated[t] = performance.now();
+  __bench.islands[t] = { start: e.detail && e.detail.start, duration: e.detail && e.detail.duration };
+});
 addEventListener('atoll:hydration-error', (e) => __bench.errors.push(e.target.localName + ': ' + String(e.detail && e.detail.error)));
 addEventListener('error', (e) => __bench.errors.push('error: ' + e.message));
 try {
@@ -82,6 +89,7 @@ try {
 
 interface Recorded {
   hydrated: Record<string, number>;
+  islands: Record<string, { start: number; duration: number }>;
   lcp: number;
   errors: string[];
 }
@@ -168,7 +176,7 @@ export async function measureLoad(
   profile: DeviceProfile,
   view: View,
   readyTags: readonly string[],
-  timeout = 60_000,
+  timeout = 30_000,
 ): Promise<Sample> {
   const context = await browser.createBrowserContext();
   try {
@@ -188,7 +196,7 @@ export async function measureLoad(
       const b = (window as unknown as { __bench: Recorded }).__bench;
       const paint = performance.getEntriesByName('first-contentful-paint')[0];
       const ready = tags.length === 0 ? NaN : Math.max(...tags.map((t) => b.hydrated[t] ?? NaN));
-      return { fcp: paint?.startTime ?? NaN, lcp: b.lcp, ready, errors: b.errors };
+      return { fcp: paint?.startTime ?? NaN, lcp: b.lcp, ready, errors: b.errors, islands: b.islands };
     }, [...readyTags]);
     return { ...r, ...net.totals() };
   } finally {
@@ -207,6 +215,8 @@ export async function tagsInFirstViewport(browser: Browser, url: string, profile
     const page = await context.newPage();
     await page.setViewport(profile.viewport);
     await page.goto(url, { waitUntil: 'load' });
+    // Once everything the page loads by itself has arrived and hydrated, the layout is final.
+    await page.waitForNetworkIdle({ idleTime: 500, timeout: 30_000 });
     return await page.evaluate((all: string[]) => {
       const out: string[] = [];
       for (const tag of all) {
