@@ -9,6 +9,7 @@
  * modulepreload links all carry it: under `'strict-dynamic'` a
  * parser-inserted preload without it is blocked like a script.
  */
+import { IMPORT_MAP, parseHydrate } from '../../islands/protocol.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementOp, Op } from '../layout/ops.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
@@ -39,7 +40,7 @@ export interface HeadOptions {
 }
 
 /** The strategy name of a `hydrate` value (`media:(…)` → `media`). */
-const strategyOf = (op: ElementOp): string => op.hydrate.split(':', 1)[0] || 'visible';
+const strategyOf = (op: ElementOp): string => parseHydrate(op.hydrate)[0];
 
 /** Every element op nested inside `ops` (light-DOM children, at any depth). */
 function nestedOps(ops: readonly Op[], into: Set<ElementOp>): Set<ElementOp> {
@@ -161,7 +162,7 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
     if (tags.size === 0 && !serverRendered) return '';
     const value = request.nonce ?? (typeof nonce === 'function' ? nonce(request) : nonce);
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
-    let html = `<script type="importmap" data-atoll${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
+    let html = `<script type="importmap" ${IMPORT_MAP}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
     for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { SPECIFIER_PREFIX } from '../../islands/protocol.ts';
 import type { ElementRegistry } from '../site/registry.ts';
 
 /** Bumped whenever the build's output format changes: older builds are stale. */
@@ -19,7 +20,7 @@ export const ASSET_PATH = '/_atoll/assets/';
 export const defaultOutDir = (root: string): string => join(root, '.atoll', 'client');
 
 /** The import map prefix of element modules: `@atoll/<tag>`. */
-export const ELEMENT_SPECIFIER_PREFIX = '@atoll/';
+export const ELEMENT_SPECIFIER_PREFIX = SPECIFIER_PREFIX;
 
 /** One element's client module. */
 export type ManifestElement =

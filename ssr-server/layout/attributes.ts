@@ -2,6 +2,7 @@
  * The reserved attributes of microfrontend tags (SPEC 1) and the
  * `{params.x}` / `{query.x}` interpolation in attribute values.
  */
+import { isHydrateValue } from '../../islands/protocol.ts';
 import type { AttrPart } from './ops.ts';
 
 /** Attributes the server consumes; `hydrate` is kept for the loader. */
@@ -37,12 +38,11 @@ export function fillInterpolation(
   return s;
 }
 
-const strategies = new Set(['visible', 'load', 'idle', 'interaction', 'none']);
-
-/** True for a valid `hydrate` value: a known strategy or `media:(query)`. */
-export function isHydrateStrategy(value: string): boolean {
-  return strategies.has(value) || /^media:.+/.test(value);
-}
+/**
+ * True for a valid `hydrate` value: a known strategy or `media:(query)` —
+ * the rule of `islands/protocol.ts`, the module the browser side reads too.
+ */
+export const isHydrateStrategy = isHydrateValue;
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;

@@ -8,6 +8,7 @@ import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
 import { ProblemList, type SourceLocation } from '../errors.ts';
 import { encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
 import { escapeAttr, escapeText, trusted } from '../html.ts';
+import { DEFAULT_STRATEGY, HYDRATE } from '../../islands/protocol.ts';
 import {
   CACHE_BOUNDS_MS,
   RESERVED_ATTRIBUTES,
@@ -468,7 +469,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       const literal = parts.length === 0 ? '' : parts.length === 1 && typeof parts[0] === 'string' ? parts[0] : undefined;
       attrs.push({ name: a.name, literal, parts });
     }
-    const hydrate = attrOf(el, 'hydrate') ?? 'visible';
+    const hydrate = attrOf(el, HYDRATE) ?? DEFAULT_STRATEGY;
     if (!isHydrateStrategy(hydrate)) {
       problems.error(locOf(el, 'hydrate'), `hydrate="${clip(hydrate)}" is not a strategy: use visible, load, idle, interaction, media:(query) or none`);
     }

@@ -3,6 +3,7 @@
  * it, what the renderer needs from its surroundings, and the names of
  * failures. No code with effects lives here.
  */
+import { FALLBACK } from '../../islands/protocol.ts';
 import type { Logger } from '../log.ts';
 import type { RemoteFetcher } from '../remote/fetcher.ts';
 import type { Site } from '../site/load.ts';
@@ -17,7 +18,7 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 export const DEFAULT_REMOTE_HEAD_DEADLINE_MS = 100;
 
 /** Marks an element that the server could not render; the browser renders it. */
-export const FALLBACK_ATTRIBUTE = 'atoll-fallback';
+export const FALLBACK_ATTRIBUTE = FALLBACK;
 
 /** Why an element was replaced by its fallback. */
 export type FailurePhase = 'data' | 'fetch' | 'render' | 'timeout' | 'status';

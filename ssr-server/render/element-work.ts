@@ -12,6 +12,7 @@
 import type { ElementContext } from '../hooks.ts';
 import { checkHeaders, type HeaderIssue } from '../header-values.ts';
 import { escapeAttr, type Html } from '../html.ts';
+import { PROPS } from '../../islands/protocol.ts';
 import type { ElementOp } from '../layout/ops.ts';
 import { errorFields } from '../log.ts';
 import { fragmentUrl } from '../remote/fragment-url.ts';
@@ -471,7 +472,7 @@ export class ElementWork {
     store: RenderCacheStore | undefined,
   ): string | (() => Promise<string>) {
     const started = now();
-    const script = outcome.encoded === undefined ? '' : `<script type="application/json" data-atoll-props>${outcome.encoded}</script>`;
+    const script = outcome.encoded === undefined ? '' : `<script type="application/json" ${PROPS}>${outcome.encoded}</script>`;
     const keep = (html: string): string => {
       this.renderMs = now() - started;
       if (key !== undefined && store !== undefined && this.cacheable() && !carriesNonce(html, this.page.request.nonce)) {

@@ -14,6 +14,7 @@ import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
 import type { Site } from '../site/load.ts';
 import { nonceUnknownStyles } from '../csp.ts';
 import { escapeAttr } from '../html.ts';
+import { DEFER_HYDRATION } from '../../islands/protocol.ts';
 import { collect } from './chunks.ts';
 
 /** True when the Lit fast path (see `lit-fastpath.ts`) is in effect. */
@@ -124,7 +125,7 @@ export function renderHost(
   renderInfo.customElementHostStack.push(instance);
   if (instance.element) renderInfo.eventTargetStack.push(instance.element);
   const shadow = instance.renderShadow(renderInfo);
-  const defer = deferHydration && shadow !== undefined ? ' defer-hydration' : '';
+  const defer = deferHydration && shadow !== undefined ? ` ${DEFER_HYDRATION}` : '';
   const open = `<${tag}${attrs}${defer}>`;
   if (shadow === undefined) return open;
   const { mode = 'open', delegatesFocus } = instance.shadowRootOptions ?? {};
