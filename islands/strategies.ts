@@ -41,9 +41,10 @@ export const strategies: Record<string, Strategy | null | undefined> = {
 
   // When what the element renders intersects the viewport. No style or
   // layout read: the IntersectionObserver's first report on each target
-  // says whether it has a box. A target with none reports an all-zero rect
-  // (a real box has `bottom` 0 only when it ends on the viewport's top
-  // edge: then it intersects, or at worst hydrates at idle) and is either
+  // says whether it has a box. A target with none reports a rect of zero
+  // size (Chromium and Firefox: all zeros; WebKit: zero size at the place
+  // it would be, e.g. inside a closed <details>; a real empty box in view
+  // intersects, and one out of view at worst hydrates at idle) and is either
   // `display: contents` or not rendered at all (`hidden`, inside `display:
   // none`, in a closed <details>); what it renders — its shadow root's
   // children (or its own), a slot's assigned elements — is observed in its
@@ -67,7 +68,8 @@ export const strategies: Record<string, Strategy | null | undefined> = {
       const io = new IntersectionObserver((entries) => {
         for (const e of entries) {
           if (e.isIntersecting) return done();
-          if (e.boundingClientRect.bottom) open = Infinity;
+          const r = e.boundingClientRect;
+          if (r.width || r.height) open = Infinity;
           else {
             open--;
             const t = e.target;
