@@ -23,6 +23,12 @@ import { isWorker, runPrimary, workerCount } from './workers.ts';
  */
 const exitProcess: (code?: number) => never = process.exit.bind(process);
 
+/** Options of {@link main}. */
+export interface MainOptions {
+  /** True when `main` is the process's command line (`bin/atoll.mjs`): a refused site then ends the process even if a module left work pending. */
+  standalone?: boolean;
+}
+
 const USAGE = `Usage: atoll <command> [options]
 
 Commands:
@@ -52,7 +58,7 @@ Options:
 `;
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -253,8 +259,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
       process.stderr.write(`atoll ${command}: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} found\n`);
       // A module that never finished importing (or a timer it started)
-      // must not keep a refused site's process alive.
-      setTimeout(() => exitProcess(1), 200).unref();
+      // must not keep a refused site's process alive — when this is the
+      // process's command line, not a caller (a test) running it in-process.
+      if (options.standalone) setTimeout(() => exitProcess(1), 200).unref();
       return 1;
     }
     process.stderr.write(`atoll ${command}: ${(e as Error).stack ?? String(e)}\n`);
