@@ -11,7 +11,8 @@
  * crossorigin`, which fetches without starting module loading.
  *
  * Checked here: a raw request sees the 103 and its links; in Firefox (Early
- * Hints explicitly on) and Chromium the `hydrate="load"` island on
+ * Hints explicitly on), WebKit (through engines.ts's recorder proxy, which
+ * relays the 103) and Chromium the `hydrate="load"` island on
  * `/settings/profile` hydrates with no `atoll:hydration-error`. Chromium
  * ignores a 103 on HTTP/1.1, so it also loads the page through an HTTP/2 TLS
  * proxy that relays the 103 the way a CDN does: there it uses the hinted
@@ -33,6 +34,7 @@ import { buildClient } from '../../ssr-server/build/build.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, listen, loadSite, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { repoRoot } from '../helpers.ts';
+import { launch } from './engines.ts';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const chromium = (args: string[] = []): Promise<Browser> =>
@@ -188,6 +190,33 @@ describe('103 Early Hints from Atoll’s Node server, in real browsers', () => {
     const browser = await firefox();
     try {
       await loadAndCheck(browser, running.url + PAGE);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('WebKit (its proxy relays the 103): the hydrate="load" island hydrates with no error, each file requested once', async () => {
+    // WebKit's driver has no hook for a script before the page's own, so
+    // engines.ts loads it through a proxy that adds the error recorder to
+    // the HTML and passes the 103 on (writeEarlyHints).
+    const browser = await launch('webkit', { injectRecorder: true });
+    try {
+      requests.clear();
+      const page = await browser.newPage();
+      await page.goto(running.url + PAGE);
+      const deadline = Date.now() + 10_000;
+      let state = { defined: false, deferred: true, updated: false };
+      while (Date.now() < deadline) {
+        state = await page.evaluate(() => {
+          const el = document.querySelector('shop-settings') as (Element & { hasUpdated?: boolean }) | null;
+          return { defined: customElements.get('shop-settings') !== undefined, deferred: el?.hasAttribute('defer-hydration') ?? true, updated: el?.hasUpdated === true };
+        });
+        if (state.defined && !state.deferred && state.updated) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.deepEqual(await page.errors(), [], 'no error or atoll:hydration-error in the page');
+      assert.deepEqual(state, { defined: true, deferred: false, updated: true }, 'shop-settings is defined and hydrated');
+      for (const path of hinted) assert.equal(requests.get(path), 1, `${path} requested once from the server`);
     } finally {
       await browser.close();
     }
