@@ -6,17 +6,10 @@
  * from the HTTP cache).
  */
 import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
+import { CHROMIUM_ARGS as ENGINE_CHROMIUM_ARGS } from '../../test/slow/engines.ts';
 
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** The flags Chromium needs on this machine (test/slow/engines.ts), in new headless mode. */
+export const CHROMIUM_ARGS = ['--headless=new', ...ENGINE_CHROMIUM_ARGS];
 
 export function launchChromium(): Promise<Browser> {
   return puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });

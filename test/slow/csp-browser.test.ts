@@ -20,8 +20,8 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { buildClient } from '../../ssr-server/build/build.ts';
 import { createAtoll, listen, loadSite, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { repoRoot } from '../helpers.ts';
+import { CHROMIUM_ARGS } from './engines.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const engines: ReadonlyArray<{ name: string; launch: () => Promise<Browser> }> = [
   {

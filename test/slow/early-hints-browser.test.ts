@@ -34,9 +34,8 @@ import { buildClient } from '../../ssr-server/build/build.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, listen, loadSite, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { repoRoot } from '../helpers.ts';
-import { launch } from './engines.ts';
+import { CHROMIUM_ARGS, launch } from './engines.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const chromium = (args: string[] = []): Promise<Browser> =>
   puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...args] });
 const firefox = (): Promise<Browser> =>

@@ -15,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { sleep, startHostile, type HostileServer } from '../node/hostile-helpers.ts';
+import { CHROMIUM_ARGS } from './engines.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let server: HostileServer;
 let control: Server;

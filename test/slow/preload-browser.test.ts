@@ -23,8 +23,8 @@ import { buildClient } from '../../ssr-server/build/build.ts';
 import { readManifest, type ClientManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, listen, loadSite, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
 import { repoRoot } from '../helpers.ts';
+import { CHROMIUM_ARGS } from './engines.ts';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const engines: ReadonlyArray<{ name: string; launch: () => Promise<Browser> }> = [
   {
     name: 'Chromium',
