@@ -1,6 +1,6 @@
 /**
- * Browser helpers of Atoll's testing kit (`atoll/testing/browser`), for
- * tests run by web-test-runner with `atollTestPlugin` (`atoll/testing`).
+ * Browser helpers of Atoll's testing kit (`atoll-ssr/testing/browser`), for
+ * tests run by web-test-runner with `atollTestPlugin` (`atoll-ssr/testing`).
  *
  * - {@link ssrFixture}: server-renders an element, a markup fragment or a
  *   route through the site's engine and loads it as a real page (in an

@@ -1,8 +1,8 @@
 /**
- * `atoll/testing`: Atoll's testing kit, Node side.
+ * `atoll-ssr/testing`: Atoll's testing kit, Node side.
  *
  * - {@link atollTestPlugin}: the web-test-runner plugin behind the browser
- *   helpers of `atoll/testing/browser` (`ssrFixture`, `hydrated`, …).
+ *   helpers of `atoll-ssr/testing/browser` (`ssrFixture`, `hydrated`, …).
  * - {@link renderToDocument}: SSR output as a happy-dom document with every
  *   declarative shadow root attached, for fast Node tests.
  *

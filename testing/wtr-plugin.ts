@@ -2,14 +2,14 @@
  * `atollTestPlugin`: the web-test-runner plugin of Atoll's testing kit. It
  * loads one site through the same engine as `atoll serve` (building its
  * client when stale), renders the fixtures the browser helpers ask for
- * (`ssrFixture` in `atoll/testing/browser`), and serves those pages and the
+ * (`ssrFixture` in `atoll-ssr/testing/browser`), and serves those pages and the
  * site's client build on the test server under `/__atoll/<name>/`.
  *
  * ```js
  * // web-test-runner.config.mjs
  * import { register } from 'tsx/esm/api';
  * register();
- * const { atollTestPlugin } = await import('atoll/testing');
+ * const { atollTestPlugin } = await import('atoll-ssr/testing');
  * export default { plugins: [atollTestPlugin({ root: '.' }), esbuildPlugin({ ts: true })], … };
  * ```
  */
@@ -39,7 +39,7 @@ const KEPT_PAGES = 50;
 
 /**
  * The web-test-runner plugin that server-renders fixtures for the browser
- * helpers of `atoll/testing/browser`. One plugin per site; give each a
+ * helpers of `atoll-ssr/testing/browser`. One plugin per site; give each a
  * `name` when there are several.
  */
 export function atollTestPlugin(options: AtollTestPluginOptions = {}): TestRunnerPlugin {

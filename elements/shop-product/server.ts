@@ -3,7 +3,7 @@
  * page's `primary` element: an unknown id answers the whole page with 404,
  * and a product page may be cached for a minute.
  */
-import { notFound, type ElementContext } from 'atoll';
+import { notFound, type ElementContext } from 'atoll-ssr';
 import { getProduct } from '../_lib/catalog.js';
 
 /** Checks that the product exists; the element renders it from the catalogue. */

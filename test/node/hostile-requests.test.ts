@@ -126,7 +126,7 @@ const show = (s: string): string => {
 /** No file content leaked. */
 const noLeak = (r: RawResponse): string[] => {
   const t = r.body.toString('latin1');
-  return /root:x:0:0|"name": "atoll"|"compilerOptions"|"devDependencies"/.test(t) ? ['a file outside the served set leaked'] : [];
+  return /root:x:0:0|"name": "atoll-ssr"|"compilerOptions"|"devDependencies"/.test(t) ? ['a file outside the served set leaked'] : [];
 };
 /** No response header mentions what a hostile Host or forwarding header said; Link URLs are relative or on the public origin. */
 const noHostReflection = (r: RawResponse): string[] => {

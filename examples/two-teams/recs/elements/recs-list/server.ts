@@ -1,4 +1,4 @@
-import type { ElementContext } from 'atoll';
+import type { ElementContext } from 'atoll-ssr';
 import type { Rec } from './index.ts';
 
 const catalog: Record<string, Rec[]> = {
