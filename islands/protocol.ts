@@ -43,6 +43,13 @@ export const FALLBACK = 'atoll-fallback';
 export const HYDRATED_EVENT = 'atoll:hydrated';
 
 /**
+ * `type` of the island loader written inert (a page rendered with `loader: 'inert'`,
+ * e.g. by the testing kit): the browser does not run it; copying its text into
+ * a new `<script>` starts it.
+ */
+export const INERT_LOADER_TYPE = 'text/x-atoll-deferred-loader';
+
+/**
  * Fired (bubbling, cancelable) on an island whose hydration failed;
  * `detail`: `{ strategy, error }`. Logged with `console.error` unless cancelled.
  */

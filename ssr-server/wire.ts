@@ -16,6 +16,8 @@ export interface CoreRequest {
   signal: AbortSignal;
   /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
   onEarlyHints?: (links: readonly string[]) => void;
+  /** How an in-process caller wants a page written (`atoll.request`); never set from the network. */
+  page?: { loader?: 'inline' | 'inert' | 'none'; headScript?: string };
 }
 
 /** A response body: rendered HTML in the internal form, or plain text. */

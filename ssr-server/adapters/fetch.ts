@@ -4,7 +4,7 @@
  * so backpressure and cancellation work as with the Node adapter.
  */
 import { drainTo, type Sink } from '../render/chunks.ts';
-import { handle, type Engine } from '../handle.ts';
+import { handle, type CoreRequest, type Engine } from '../handle.ts';
 import { errorFields } from '../log.ts';
 
 /**
@@ -12,11 +12,11 @@ import { errorFields } from '../log.ts';
  * failure out: a response that cannot be built becomes a clean 500, and a
  * body that fails while streaming errors that stream only.
  */
-export function fetchHandler(engine: Engine): (request: Request) => Promise<Response> {
+export function fetchHandler(engine: Engine): (request: Request, page?: CoreRequest['page']) => Promise<Response> {
   const respond = respondTo(engine);
-  return async (request) => {
+  return async (request, page) => {
     try {
-      return await respond(request);
+      return await respond(request, page);
     } catch (e) {
       try {
         engine.logger.error({ ...errorFields(e) }, 'the response could not be built; answered 500');
@@ -31,8 +31,8 @@ export function fetchHandler(engine: Engine): (request: Request) => Promise<Resp
   };
 }
 
-function respondTo(engine: Engine): (request: Request) => Promise<Response> {
-  return async (request) => {
+function respondTo(engine: Engine): (request: Request, page?: CoreRequest['page']) => Promise<Response> {
+  return async (request, page) => {
     const url = new URL(request.url);
     const controller = new AbortController();
     request.signal.addEventListener('abort', () => controller.abort(request.signal.reason), { once: true });
@@ -41,6 +41,7 @@ function respondTo(engine: Engine): (request: Request) => Promise<Response> {
       target: url.pathname + url.search,
       headers: request.headers,
       signal: controller.signal,
+      page,
     });
     const body = response.body;
     if (request.method === 'HEAD' || body.kind === 'none') {

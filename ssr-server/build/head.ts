@@ -9,7 +9,7 @@
  * modulepreload links all carry it: under `'strict-dynamic'` a
  * parser-inserted preload without it is blocked like a script.
  */
-import { IMPORT_MAP, parseHydrate } from '../../islands/protocol.ts';
+import { IMPORT_MAP, INERT_LOADER_TYPE, parseHydrate } from '../../islands/protocol.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementOp, Op } from '../layout/ops.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
@@ -158,15 +158,20 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
       if (op.ssr) serverRendered = true;
       if (op.hydrate !== 'none' && manifest.elements[op.tag] !== undefined) tags.add(op.tag);
     }
-    // Nothing to hydrate and no declarative shadow root to polyfill: no script at all.
-    if (tags.size === 0 && !serverRendered) return '';
+    const first = request.headScript;
+    // Nothing to hydrate and no declarative shadow root to polyfill: no script at all (but the caller's).
+    if (tags.size === 0 && !serverRendered && first === undefined) return '';
     const value = request.nonce ?? (typeof nonce === 'function' ? nonce(request) : nonce);
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
-    let html = `<script type="importmap" ${IMPORT_MAP}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
+    const firstScript = first === undefined ? '' : `<script${n}>${first}</script>`;
+    if (tags.size === 0 && !serverRendered) return firstScript;
+    let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
     for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.
     const litNonce = value ? `self.litNonce=${jsonForScript(value)};` : '';
-    return `${html}<script${n}>${litNonce}${loader}</script>`;
+    const emit = request.loader ?? 'inline';
+    if (emit === 'none') return html;
+    return `${html}<script${emit === 'inert' ? ` type="${INERT_LOADER_TYPE}"` : ''}${n}>${litNonce}${loader}</script>`;
   };
 }

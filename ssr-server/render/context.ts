@@ -36,7 +36,18 @@ export interface PageRequest {
   nonce?: string;
   /** `performance.now()` when the request arrived (for the `total` Server-Timing entry). */
   started?: number;
+  /** How `<atoll-head>` writes the island loader (in-process renders only; default `'inline'`). */
+  loader?: LoaderEmission;
+  /** A classic script written first in `<atoll-head>`, with the page's nonce (in-process renders only). */
+  headScript?: string;
 }
+
+/**
+ * How `<atoll-head>` writes the island loader: `inline` (runs as the page
+ * loads), `inert` (a `<script type=INERT_LOADER_TYPE>` that a test starts),
+ * `none` (no loader: server HTML only).
+ */
+export type LoaderEmission = 'inline' | 'inert' | 'none';
 
 /** What the page renderer needs from its surroundings. */
 export interface PageEnvironment {

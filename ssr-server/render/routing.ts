@@ -4,6 +4,7 @@
  * in a matched route into an {@link ElementWork} whose output is a thunk in
  * the page body. Nothing here waits.
  */
+import { escapeAttr } from '../html.ts';
 import { fillInterpolation } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
 import type { Output } from './chunks.ts';
@@ -101,7 +102,10 @@ export class PageRun implements PageScope {
   /** `<atoll-head>`'s markup; a failure there costs the head's extras, not the page. */
   private head(): string {
     try {
-      return this.env.head?.(this.elements, this.request) ?? '';
+      if (this.env.head !== undefined) return this.env.head(this.elements, this.request);
+      // No client build: only the in-process caller's first script, if any.
+      const { headScript, nonce } = this.request;
+      return headScript === undefined ? '' : `<script${nonce ? ` nonce="${escapeAttr(nonce)}"` : ''}>${headScript}</script>`;
     } catch (err) {
       try {
         this.env.logger.error({ requestId: this.request.requestId, message: String((err as Error)?.message ?? err) }, '<atoll-head> failed; the page has no island loader');
