@@ -3,6 +3,8 @@
  * Node `(req, res)` handler, the Web `fetch` handler and a string renderer,
  * all over the same engine.
  */
+// The public types name Node's (http, streams): a consumer's .d.ts check needs them even with `"types": []`.
+/// <reference types="node" preserve="true" />
 // First, so that Lit's renderer picks up the fast path (render/lit-fastpath.ts).
 import { fastPathInEffect } from './render/element.ts';
 import type { Server } from 'node:http';
@@ -18,6 +20,7 @@ import { LruStore, type RenderCacheStore } from './render/cache.ts';
 import type { MergeHeaders } from './render/headers.ts';
 import { prepareClient, type ClientOptions } from './build/client.ts';
 import { fetchRemote } from './remote/client.ts';
+import { checkRenderOptions, renderMarkup, requestOf, type MarkupInput, type MarkupOptions, type RenderOptions } from './in-process.ts';
 
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
@@ -32,6 +35,16 @@ export { LruStore, type CacheEntry, type RenderCacheStore } from './render/cache
 export { mergeHeaders, mergeCacheControl, type HeaderPart, type MergeHeaders } from './render/headers.ts';
 export type { ClientOptions } from './build/client.ts';
 export type { BuildOptions, BuildResult } from './build/build.ts';
+export { MARKUP_FILE, type MarkupInput, type MarkupOptions, type RenderOptions } from './in-process.ts';
+/**
+ * True for a rejection or exception that Atoll already reports as a start-up
+ * problem of the site (a throw in a CommonJS element module imported through
+ * ESM reaches Node 20's `unhandledRejection` a second time,
+ * nodejs/node#51603). A program that calls `createAtoll` and installs its own
+ * `process.on('unhandledRejection' | 'uncaughtException')` handler should
+ * ignore these, as `atoll serve` does: `if (isStartupImportRejection(e)) return;`.
+ */
+export { isStartupImportRejection } from './site/registry.ts';
 
 /** Builds a site's client side (rollup loads only when this is called). */
 export async function buildClient(
@@ -76,6 +89,30 @@ export interface Atoll {
   fetch: (request: Request) => Promise<Response>;
   /** Renders one path (with query) to a string, e.g. for static export. */
   render: (target: string, init?: { headers?: HeadersInit; signal?: AbortSignal }) => Promise<RenderedPage>;
+  /**
+   * Answers a request in-process, in the spirit of Hono's `app.request()`:
+   * the same pipeline as the `fetch` handler (pages, `/_atoll/assets/`,
+   * fragments, embed) without a socket. `input` is a path (`'/products/p1?x=1'`),
+   * an absolute URL or a `Request`; `init` is a `RequestInit`; `options` say
+   * how a page writes the island loader and an optional first script.
+   *
+   * ```ts
+   * const res = await atoll.request('/hello/Ada', { headers: { 'accept-language': 'fr' } });
+   * res.status; await res.text();
+   * ```
+   */
+  request: (input: string | URL | Request, init?: RequestInit, options?: RenderOptions) => Promise<Response>;
+  /**
+   * Renders layout markup (`{ html, data? }`) or one element
+   * (`{ tag, attributes?, data? }`) as the body of a minimal page, in-process
+   * through the same engine as a page (element work, `<atoll-head>`, client
+   * build, loader); `data` replaces the named elements' `data()` hooks.
+   * Resolves with the page as a `Response`; rejects with a `SiteError`
+   * (file `(markup)`, line:col in your markup) when the markup does not
+   * compile, or — with `strict: true` — has warnings (a dashed tag that is no
+   * element of the site).
+   */
+  renderMarkup: (input: MarkupInput, options?: MarkupOptions) => Promise<Response>;
 }
 
 /** Loads a site (throwing `SiteError` with every problem) and builds its handlers. */
@@ -97,11 +134,16 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
     fetchRemote,
     ...(await prepareClient(site, options.client ?? {}, logger)),
   };
+  const fetchWith = fetchHandler(engine);
   return {
     site,
     logger,
     handler: nodeHandler(engine),
-    fetch: fetchHandler(engine),
+    fetch: (request) => fetchWith(request),
+    async request(input, init, renderOptions) {
+      return fetchWith(requestOf(input, init), checkRenderOptions(renderOptions));
+    },
+    renderMarkup: (input, markupOptions) => renderMarkup(engine, input, markupOptions),
     async render(target, init = {}) {
       const response = await handle(engine, {
         method: 'GET',

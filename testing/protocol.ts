@@ -11,7 +11,7 @@
  *    site's client build (`<prefix>_atoll/assets/…`) from the test server.
  */
 
-import { HYDRATED_EVENT, HYDRATION_ERROR_EVENT } from '../islands/protocol.ts';
+import { HYDRATED_EVENT, HYDRATION_ERROR_EVENT, INERT_LOADER_TYPE } from '../islands/protocol.ts';
 
 /** The server command that renders a fixture. */
 export const RENDER_COMMAND = 'atoll-ssr';
@@ -85,8 +85,8 @@ export interface FixtureRecorder {
 /** The name of {@link FixtureRecorder} on the fixture window. */
 export const RECORDER_GLOBAL = '__atollFixture';
 
-/** `type` of the inert copy of the loader in a page rendered with `loader: 'defer'`. */
-export const DEFERRED_LOADER_TYPE = 'text/x-atoll-deferred-loader';
+/** `type` of the inert copy of the loader in a page rendered with `loader: 'defer'` (the engine's `loader: 'inert'`). */
+export const DEFERRED_LOADER_TYPE = INERT_LOADER_TYPE;
 
 /**
  * The first script of every fixture page: records Atoll's island events and

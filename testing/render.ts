@@ -1,21 +1,13 @@
 /**
  * Server side of the testing kit: renders fixtures — a markup fragment, one
  * element with given data, or a route — through the same engine as
- * `atoll serve` (`createAtoll`, the layout compiler, the page renderer and
- * `<atoll-head>` with the real client build and island loader).
+ * `atoll serve`, by its public in-process entry alone (`atoll.request` for
+ * routes, `atoll.renderMarkup` for markup): the layout compiler, the page
+ * renderer and `<atoll-head>` with the real client build and island loader,
+ * which the engine writes inline, inert or not at all as a fixture asks.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createAtoll, type Atoll, type AtollOptions, type Logger } from '../ssr-server/index.ts';
-import { prepareClient } from '../ssr-server/build/client.ts';
-import { defaultOutDir, readManifest } from '../ssr-server/build/manifest.ts';
-import { compileLayout } from '../ssr-server/layout/compile.ts';
-import { collect } from '../ssr-server/render/chunks.ts';
-import { renderPage, type PageEnvironment } from '../ssr-server/render/page.ts';
-import { ProblemList, formatProblem } from '../ssr-server/errors.ts';
-import type { ElementDefinition } from '../ssr-server/site/registry.ts';
-import type { Site } from '../ssr-server/site/load.ts';
-import { DEFERRED_LOADER_TYPE, RECORDER_SCRIPT, type LoaderMode } from './protocol.ts';
+import { RECORDER_SCRIPT, type LoaderMode } from './protocol.ts';
 
 /** Options for {@link createFixtureRenderer}. */
 export interface FixtureRendererOptions extends Pick<AtollOptions, 'root' | 'config' | 'configPath'> {
@@ -73,11 +65,15 @@ const formatLine = (l: LogLine): string => {
 
 let fixtureCounter = 0;
 
+/** The engine's way of writing the loader for each fixture mode. */
+const LOADER = { run: 'inline', defer: 'inert', none: 'none' } as const;
+
 /**
  * Loads the site at `root` once (building its client when stale) and returns
- * a renderer of fixture pages. Every page starts with a small recorder script
- * (island events and console warnings, for the browser helpers) and, with
- * `loader: 'defer'`, carries the island loader inert until a test starts it.
+ * a renderer of fixture pages. Every page (but `loader: 'none'` ones) starts
+ * its `<atoll-head>` with a small recorder script (island events and console
+ * warnings, for the browser helpers) and, with `loader: 'defer'`, carries the
+ * island loader inert until a test starts it.
  */
 export async function createFixtureRenderer(options: FixtureRendererOptions = {}): Promise<FixtureRenderer> {
   const lines: LogLine[] = [];
@@ -99,24 +95,6 @@ export async function createFixtureRenderer(options: FixtureRendererOptions = {}
     cache: false,
     client: { build: options.build ?? 'if-stale', base },
   });
-  const site = atoll.site;
-  // The engine already built (or found) the client; this only reads it.
-  const client = await prepareClient(site, { build: false, base }, logger);
-  const outDir = defaultOutDir(site.root);
-  const manifest = readManifest(outDir);
-  const loader = manifest === undefined ? undefined : readFileSync(join(outDir, manifest.loader), 'utf8');
-
-  const finish = (html: string, mode: LoaderMode | 'none'): string => {
-    if (loader !== undefined && mode !== 'run') {
-      const inline = html.indexOf(`>${loader}</script>`);
-      if (inline !== -1) {
-        const open = html.lastIndexOf('<script', inline);
-        const keep = mode === 'defer' ? `<script type="${DEFERRED_LOADER_TYPE}">${loader}</script>` : '';
-        html = html.slice(0, open) + keep + html.slice(inline + loader.length + 10);
-      }
-    }
-    return html;
-  };
   const errorsOf = (requestId: string): string[] =>
     lines.filter((l) => l.requestId === requestId && l.level === 'error').map(formatLine);
 
@@ -124,43 +102,28 @@ export async function createFixtureRenderer(options: FixtureRendererOptions = {}
     atoll,
     async render(fixture, { loader: mode = 'run' } = {}) {
       const requestId = `fixture-${++fixtureCounter}`;
+      const page = { loader: LOADER[mode], headScript: mode === 'none' ? undefined : RECORDER_SCRIPT };
       if ('route' in fixture) {
-        const page = await atoll.render(fixture.route, { headers: { ...fixture.headers, 'x-request-id': requestId } });
-        const html = page.html.replace(/<head(\s[^>]*)?>/i, (m) => `${m}<script>${RECORDER_SCRIPT}</script>`);
-        return { status: page.status, html: finish(html, mode), errors: errorsOf(requestId) };
+        const response = await atoll.request(fixture.route, { headers: { ...fixture.headers, 'x-request-id': requestId } }, page);
+        const html = await response.text();
+        if (page.headScript !== undefined && response.status < 300 && !html.includes(RECORDER_SCRIPT)) {
+          throw new Error(`${fixture.route}: the page has no <atoll-head>, where the kit's recorder and the island loader go: add <atoll-head></atoll-head> to the layout's <head>`);
+        }
+        return { status: response.status, html, errors: errorsOf(requestId) };
       }
-      const source =
-        '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Atoll fixture</title>' +
-        `<script>${RECORDER_SCRIPT}</script><atoll-head></atoll-head></head>\n<body>\n${fixture.html}\n</body>\n</html>\n`;
-      const problems = new ProblemList();
-      const layout = compileLayout({ file: '(fixture)', source, isElement: (tag) => site.registry.has(tag), problems });
-      if (problems.errors.length > 0) throw new Error(`the fixture markup is not valid:\n${problems.errors.map(formatProblem).join('\n')}`);
-      const env: PageEnvironment = {
-        site: withData(site, fixture.data),
-        logger,
-        head: client.head,
-        preloads: client.preloads,
-      };
-      const url = new URL(fixture.url ?? '/', 'http://fixture.test');
-      const start = renderPage(env, { url, headers: new Headers(), signal: new AbortController().signal, requestId }, layout);
-      const result = await start.result;
-      if (result.type === 'redirect') throw new Error(`the fixture answered a redirect (${result.status} to ${result.location})`);
-      const html = await collect(result.body);
-      const warnings = problems.warnings.map((w) => `${w.message}`);
-      return { status: result.status, html: finish(html, mode), errors: [...warnings, ...errorsOf(requestId)] };
+      let response: Response;
+      try {
+        response = await atoll.renderMarkup(
+          { html: fixture.html, data: fixture.data, url: fixture.url, headers: { 'x-request-id': requestId }, title: 'Atoll fixture' },
+          { ...page, strict: true },
+        );
+      } catch (err) {
+        throw new Error(`the fixture markup is not valid:\n${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (response.status >= 300 && response.status < 400) {
+        throw new Error(`the fixture answered a redirect (${response.status} to ${response.headers.get('location')})`);
+      }
+      return { status: response.status, html: await response.text(), errors: errorsOf(requestId) };
     },
   };
-}
-
-/** `site` with the `data()` hook of each tag in `data` replaced by its given properties. */
-function withData(site: Site, data: Record<string, Record<string, unknown>> | undefined): Site {
-  if (data === undefined || Object.keys(data).length === 0) return site;
-  const registry = new Map(site.registry);
-  for (const [tag, props] of Object.entries(data)) {
-    const def = registry.get(tag);
-    if (def === undefined) throw new Error(`data was given for <${tag}>, which is not an element of the site at ${site.root}`);
-    const patched: ElementDefinition = { ...def, hooks: { ...def.hooks, data: () => props } };
-    registry.set(tag, patched);
-  }
-  return { ...site, registry };
 }

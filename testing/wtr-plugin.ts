@@ -99,7 +99,7 @@ export function atollTestPlugin(options: AtollTestPluginOptions = {}): TestRunne
       }
       if (rest.startsWith('_atoll/assets/')) {
         const { atoll } = await start();
-        const response = await atoll.fetch(new Request(`http://test/${rest}`));
+        const response = await atoll.request(`/${rest}`);
         if (!response.ok) return undefined;
         return {
           body: await response.text(),
