@@ -18,8 +18,7 @@ import { resolveModule } from '../site/registry.ts';
 import {
   ASSET_PATH,
   BUILD_FORMAT,
-  inputsDigest,
-  registrySignature,
+  buildInputs,
   type ClientManifest,
   type ManifestElement,
   type ManifestFile,
@@ -156,7 +155,7 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
     embed: embedName,
     elements,
     files: Object.fromEntries([...files].map(([name, f]) => [name, sizeOf(f.kind, f.text)])),
-    inputs: { registry: registrySignature(site.registry), files: inputFiles, digest: inputsDigest(inputFiles) },
+    inputs: buildInputs(site.root, site.registry, inputFiles),
   };
   const importMap = { imports: importMapFor(manifest, Object.keys(elements), ASSET_PATH) };
 

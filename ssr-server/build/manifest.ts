@@ -3,15 +3,23 @@
  * element's entry, which chunks it imports, every file's raw and gzip size,
  * the loader, and a fingerprint of the inputs so that `atoll serve` can tell
  * when the build is stale.
+ *
+ * Relocatable: nothing in it is an absolute path of the machine that built
+ * it. Input files are recorded relative to the site (`elements/x-a.ts`), or
+ * to Atoll's own package (`atoll:islands/loader.ts`) for Atoll's files
+ * outside the site; the fingerprint is of their contents (sha256), not of
+ * paths or modification times. A site copied to another folder (with its
+ * `.atoll/client`) is still fresh there, and stale once a source changes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SPECIFIER_PREFIX } from '../../islands/protocol.ts';
 import type { ElementRegistry } from '../site/registry.ts';
 
 /** Bumped whenever the build's output format changes: older builds are stale. */
-export const BUILD_FORMAT = 1;
+export const BUILD_FORMAT = 2;
 
 /** The URL path under which built files are served. */
 export const ASSET_PATH = '/_atoll/assets/';
@@ -51,37 +59,82 @@ export interface ClientManifest {
   inputs: {
     /** The registry entries the build saw. */
     registry: string;
-    /** Every file rollup read (absolute paths). */
+    /** Every file the build read: relative to the site, `atoll:<path>` for Atoll's own, else absolute (see {@link inputKey}). */
     files: string[];
-    /** Digest of their sizes and modification times. */
+    /** Digest of their contents (see {@link inputsDigest}). */
     digest: string;
   };
 }
 
-/** The registry as the build sees it: tag, module and client of every built element. */
-export function registrySignature(registry: ElementRegistry): string {
+/** Atoll's package folder (this file is `<package>/ssr-server/build/manifest.ts`). */
+const ATOLL_PACKAGE = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const ATOLL_KEY = 'atoll:';
+
+const inside = (dir: string, path: string): boolean => {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+};
+
+/**
+ * How the manifest records an input file: relative to `root` (with `/`)
+ * when inside the site, `atoll:<path>` when inside Atoll's package, else
+ * the absolute path.
+ */
+export function inputKey(root: string, file: string): string {
+  const abs = resolve(file);
+  if (inside(root, abs)) return relative(root, abs).split(sep).join('/');
+  if (inside(ATOLL_PACKAGE, abs)) return ATOLL_KEY + relative(ATOLL_PACKAGE, abs).split(sep).join('/');
+  return abs;
+}
+
+/** The file an input key names, for a site at `root`. */
+export function inputPath(root: string, key: string): string {
+  if (key.startsWith(ATOLL_KEY)) return join(ATOLL_PACKAGE, key.slice(ATOLL_KEY.length));
+  return isAbsolute(key) ? key : join(root, key);
+}
+
+/** The registry as the build sees it: tag, module (relative to the site when inside it) and client of every built element. */
+export function registrySignature(registry: ElementRegistry, root?: string): string {
   const rows: string[] = [];
   for (const def of registry.values()) {
-    if (def.kind === 'module' || def.client !== undefined) rows.push(`${def.tag} ${def.moduleUrl ?? ''} ${def.client ?? ''}`);
+    if (def.kind !== 'module' && def.client === undefined) continue;
+    let module = def.moduleUrl ?? '';
+    if (root !== undefined && module.startsWith('file:')) {
+      try {
+        module = inputKey(root, fileURLToPath(module));
+      } catch {
+        // not a local file: kept as it is
+      }
+    }
+    rows.push(`${def.tag} ${module} ${def.client ?? ''}`);
   }
   return rows.sort().join('\n');
 }
 
-/** Digest of the size and mtime of `files` (a missing file counts too). */
-export function inputsDigest(files: readonly string[]): string {
+/**
+ * Digest of the contents of the input files `keys` (see {@link inputKey}) of
+ * the site at `root`; a missing file counts too. Paths and modification
+ * times do not: a copy of the site in another folder has the same digest.
+ */
+export function inputsDigest(root: string, keys: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`format ${BUILD_FORMAT}\n`);
-  for (const f of files) {
+  for (const key of keys) {
     let stamp = 'missing';
     try {
-      const s = statSync(f);
-      stamp = `${s.size}:${s.mtimeMs}`;
+      stamp = createHash('sha256').update(readFileSync(inputPath(root, key))).digest('base64url');
     } catch {
       // A deleted input makes the build stale.
     }
-    hash.update(`${f} ${stamp}\n`);
+    hash.update(`${key} ${stamp}\n`);
   }
   return hash.digest('base64url');
+}
+
+/** The manifest's `inputs` for a build of the site at `root` that read `files` (absolute paths). */
+export function buildInputs(root: string, registry: ElementRegistry, files: readonly string[]): ClientManifest['inputs'] {
+  const keys = [...new Set(files.map((f) => inputKey(root, f)))].sort();
+  return { registry: registrySignature(registry, root), files: keys, digest: inputsDigest(root, keys) };
 }
 
 /** Reads `<outDir>/manifest.json`; undefined when missing or unreadable. */
@@ -99,12 +152,13 @@ export function readManifest(outDir: string): ClientManifest | undefined {
 /**
  * Why a build is out of date for `registry`, or undefined when it is fresh:
  * an element was added, removed or moved, or any file it was built from
- * changed.
+ * changed. `root` is the site folder (default: two levels above `outDir`,
+ * where the default `<root>/.atoll/client` puts it).
  */
-export function staleReason(manifest: ClientManifest | undefined, registry: ElementRegistry, outDir: string): string | undefined {
+export function staleReason(manifest: ClientManifest | undefined, registry: ElementRegistry, outDir: string, root = resolve(outDir, '..', '..')): string | undefined {
   if (manifest === undefined) return 'there is no client build yet';
-  if (manifest.inputs.registry !== registrySignature(registry)) return 'the element registry changed';
-  if (inputsDigest(manifest.inputs.files) !== manifest.inputs.digest) return 'a source file changed';
+  if (manifest.inputs.registry !== registrySignature(registry, root)) return 'the element registry changed';
+  if (inputsDigest(root, manifest.inputs.files) !== manifest.inputs.digest) return 'a source file changed';
   for (const name of Object.keys(manifest.files)) {
     if (!existsSync(join(outDir, name))) return `the built file ${name} is missing`;
   }
