@@ -21,8 +21,8 @@ export interface Endpoint {
   readonly name: string;
   /** The methods answered; any other gets 405 with `Allow`. */
   readonly methods: readonly string[];
-  /** True when this endpoint answers `pathname`. */
-  match(pathname: string): boolean;
+  /** True when this endpoint answers `pathname` (of this engine's site). */
+  match(pathname: string, engine: Engine): boolean;
   /** Answers a request. May throw or reject: the dispatcher turns that into a 500. */
   respond(engine: Engine, req: EndpointRequest): CoreResponse | Promise<CoreResponse>;
 }

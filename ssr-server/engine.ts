@@ -5,12 +5,15 @@
  * other.
  */
 import type { AssetStore } from './assets/store.ts';
+import type { PublicFiles } from './assets/public.ts';
 import type { PageEnvironment } from './render/page.ts';
 
 /** What the handler works with. */
 export interface Engine extends PageEnvironment {
   /** The built client files, served at `/_atoll/assets/` (none: not built). */
   assets?: AssetStore;
+  /** The site's `public/` files, served at the root (see assets/public.ts). */
+  publicFiles?: PublicFiles;
   /** Compress HTML for clients that accept br or gzip (default true; Node adapter). */
   compress?: boolean;
   /** The URL of an element's client module, when there is a build. */

@@ -34,8 +34,16 @@ const assetsEndpoint: Endpoint = {
     engine.assets?.respond(req.url.pathname.slice(ASSET_PATH.length), req.headers, req.requestId) ?? textResponse(404, 'Not Found\n', req.requestId),
 };
 
+/** A file of the site's `public/` folder: it wins over a page route of the same path (never over `/_atoll/`). */
+const publicEndpoint: Endpoint = {
+  name: 'public',
+  methods: ['GET', 'HEAD'],
+  match: (pathname, engine) => engine.publicFiles?.has(pathname) === true,
+  respond: (engine, req) => engine.publicFiles!.respond(req.method, req.url.pathname, req.headers, req.requestId),
+};
+
 /** The dispatcher's table, tried in order; the page endpoint matches every path. */
-export const ENDPOINTS: readonly Endpoint[] = [assetsEndpoint, embedEndpoint, fragmentEndpoint, pageEndpoint];
+export const ENDPOINTS: readonly Endpoint[] = [assetsEndpoint, embedEndpoint, fragmentEndpoint, publicEndpoint, pageEndpoint];
 
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);
@@ -76,7 +84,7 @@ export function handle(engine: Engine, req: CoreRequest): CoreResponse | Promise
       return textResponse(400, 'Bad Request\n', requestId);
     }
     path = url.pathname;
-    const endpoint = ENDPOINTS.find((e) => e.match(url.pathname))!;
+    const endpoint = ENDPOINTS.find((e) => e.match(url.pathname, engine))!;
     if (!endpoint.methods.includes(req.method)) {
       return textResponse(405, 'Method Not Allowed\n', requestId, { allow: endpoint.methods.join(', ') });
     }

@@ -391,8 +391,10 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
       }
       const body = response.body;
       const accept = headers.get('accept-encoding');
-      const encoding = body.kind === 'html' && engine.compress !== false ? chooseEncoding(accept, compressors) : undefined;
-      if (body.kind === 'html' && engine.compress !== false && encoding !== pickEncoding(accept)) {
+      // A body of known length (a large public/ file, a range of one) goes as it is.
+      const compressible = body.kind === 'html' && engine.compress !== false && !response.headers.has('content-length');
+      const encoding = compressible ? chooseEncoding(accept, compressors) : undefined;
+      if (compressible && encoding !== pickEncoding(accept)) {
         safeLog(engine.logger, 'debug', { requestId, wanted: pickEncoding(accept), sent: encoding ?? 'identity', compressing: { ...compressors } }, 'compressor limit reached: this page is compressed less');
       }
       if (encoding !== undefined) {

@@ -1,12 +1,15 @@
 /**
  * Ties a site's client build to its server: builds it when asked (always, or
  * only when missing or stale), loads the manifest, and gives the
- * `<atoll-head>` renderer and the asset store that `handle()` serves from.
+ * `<atoll-head>` renderer and the asset store that `handle()` serves from;
+ * and lists the site's `public/` folder (served at the root).
  */
+import { join, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { PageEnvironment } from '../render/page.ts';
 import type { Site } from '../site/load.ts';
 import { AssetStore } from '../assets/store.ts';
+import { PublicFiles } from '../assets/public.ts';
 import { earlyHints, headRenderer, type NonceOption } from './head.ts';
 import { ASSET_PATH, defaultOutDir, readManifest, staleReason, type ClientManifest } from './manifest.ts';
 
@@ -18,7 +21,7 @@ export interface ClientOptions {
    * or `false` (never; the default: use whatever `atoll build` left).
    */
   build?: boolean | 'if-stale';
-  /** The build folder (default `<root>/.atoll/client`). */
+  /** The build folder (default: the config's `outDir`, else `<root>/.atoll/client`). */
   outDir?: string;
   /**
    * The public URL path the site is mounted at (default `/`): built files are
@@ -42,6 +45,8 @@ export interface ClientOptions {
 /** What the engine needs from the client build (all undefined when there is none). */
 export interface ClientSide {
   assets: AssetStore | undefined;
+  /** The site's `public/` files (undefined when the folder is missing or empty). */
+  publicFiles: PublicFiles | undefined;
   head: PageEnvironment['head'];
   preloads: PageEnvironment['preloads'];
   /** The URL of an element's client module (for the fragment endpoint's `Link` header). */
@@ -54,9 +59,9 @@ export interface ClientSide {
  * there is no build. `atoll serve --workers` calls this once in the primary.
  */
 export async function ensureBuild(site: Site, options: Pick<ClientOptions, 'build' | 'outDir'>, logger: Logger): Promise<ClientManifest | undefined> {
-  const outDir = options.outDir ?? defaultOutDir(site.root);
+  const outDir = buildFolder(site, options.outDir);
   const manifest = readManifest(outDir);
-  const stale = staleReason(manifest, site.registry, outDir);
+  const stale = staleReason(manifest, site.registry, outDir, site.root);
   if (options.build === true || (options.build === 'if-stale' && stale !== undefined)) {
     // Rollup and its plugins load only when a build really runs (~90 MB).
     const { buildClient } = await import('./build.ts');
@@ -72,16 +77,36 @@ export async function ensureBuild(site: Site, options: Pick<ClientOptions, 'buil
   return manifest;
 }
 
+/**
+ * The build folder of `site`: `outDir` when given (resolved against the
+ * working directory), else the config's `outDir` (relative to the site),
+ * else `<root>/.atoll/client`.
+ */
+export function buildFolder(site: Pick<Site, 'root' | 'config'>, outDir?: string): string {
+  if (outDir !== undefined) return resolve(outDir);
+  const configured = (site.config as { outDir?: unknown }).outDir;
+  return typeof configured === 'string' ? resolve(site.root, configured) : defaultOutDir(site.root);
+}
+
+/** Lists `<root>/public` (undefined when there is nothing to serve), logging what it leaves out. */
+export function listPublicFiles(root: string, logger: Logger): PublicFiles | undefined {
+  const files = new PublicFiles(join(root, 'public'));
+  for (const why of files.skipped) logger.warn({ file: `public/${why}` }, 'a public/ file is not served');
+  return files.size === 0 ? undefined : files;
+}
+
 /** Prepares the client side of `site` (building first when `options.build` says so). */
 export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
+  const publicFiles = listPublicFiles(site.root, logger);
   const manifest = await ensureBuild(site, options, logger);
-  if (manifest === undefined) return { assets: undefined, head: undefined, preloads: undefined, moduleUrl: undefined };
-  const assets = new AssetStore(options.outDir ?? defaultOutDir(site.root), manifest);
+  if (manifest === undefined) return { assets: undefined, publicFiles, head: undefined, preloads: undefined, moduleUrl: undefined };
+  const assets = new AssetStore(buildFolder(site, options.outDir), manifest);
   const base = (options.base ?? '/').replace(/\/*$/, '/');
   const assetUrl = base + ASSET_PATH.slice(1);
   const loader = new TextDecoder().decode(assets.bytes(manifest.loader));
   return {
     assets,
+    publicFiles,
     head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce, firstScreen: options.firstScreen }),
     preloads: earlyHints(manifest, assetUrl),
     moduleUrl: (tag) => {
