@@ -1,14 +1,17 @@
 /**
  * Rollup plugins of the client build: one virtual entry per element that
  * evaluates `lit-element-hydrate-support` before the element (and so before
- * Lit), resolution that matches the server's (one Lit, `.js` → `.ts`,
- * Atoll's dependencies as a fallback), and guards that keep server hooks and
- * Node built-ins out of browser bundles.
+ * Lit), resolution and TypeScript compilation that match the server's (one
+ * Lit, `.js` → `.ts`, Atoll's dependencies as a fallback, each site file
+ * compiled with its nearest tsconfig.json by the compiler the server uses),
+ * and guards that keep server hooks and Node built-ins out of browser bundles.
  */
 import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { Plugin } from 'rollup';
+import { engineLocation } from '../site/install-hooks.ts';
+import { compileSiteFile, isSiteFile } from '../site/resolve-hooks.mjs';
 
 const VIRTUAL = '\0atoll-element:';
 const LIT_FAMILY = /^(lit|lit-html|lit-element|@lit\/reactive-element|@lit-labs\/ssr-dom-shim|@lit-labs\/ssr-client)(\/|$)/;
@@ -64,14 +67,21 @@ export interface SiteResolutionOptions {
   serverHooks: ReadonlySet<string>;
 }
 
+/** The language level of client bundles (browsers that run Lit 3 and import maps). */
+export const CLIENT_TARGET = 'es2022';
+
 /**
  * Resolution as on the server (`site/resolve-hooks.mjs`): Lit's packages
  * always from Atoll's copy; other bare specifiers from the importer, else
  * from Atoll's dependencies; relative `./x.js` finds `./x.ts` (TypeScript's
  * convention). Importing server hooks or a Node built-in is a build error.
+ * Site TypeScript is compiled here, as on the server, with the tsconfig.json
+ * nearest to each file (legacy decorators, `useDefineForClassFields`, …), so
+ * the browser runs the class the server rendered.
  */
 export function siteResolution({ atollRoot, serverHooks }: SiteResolutionOptions): Plugin {
   const atollImporter = join(atollRoot, 'package.json');
+  const { engineDirs } = engineLocation();
   return {
     name: 'atoll-site-resolution',
     async resolveId(source, importer, options) {
@@ -98,6 +108,15 @@ export function siteResolution({ atollRoot, serverHooks }: SiteResolutionOptions
         this.error(`${id} holds server hooks (data, headers) and must never reach the browser, but a client module imports it`);
       }
       return null;
+    },
+    async transform(code, id) {
+      if (id.startsWith('\0') || !/\.(ts|mts|cts|tsx)$/.test(id) || !isSiteFile(id, engineDirs)) return null;
+      try {
+        const compiled = await compileSiteFile(id, code, { target: CLIENT_TARGET });
+        return { code: compiled.code, map: compiled.map === '' ? null : compiled.map };
+      } catch (e) {
+        return this.error((e as Error).message);
+      }
     },
   };
 }
