@@ -8,7 +8,9 @@
  *
  * Guide: `docs/testing.md`.
  */
-export { atollTestPlugin, type AtollTestPluginOptions } from './wtr-plugin.ts';
+// The public types name Node's: a consumer's .d.ts check needs them even with `"types": []`.
+/// <reference types="node" preserve="true" />
+export { atollTestPlugin, type AtollTestPlugin, type AtollTestPluginOptions } from './wtr-plugin.ts';
 export {
   attachDeclarativeShadowRoots,
   parseDocument,
