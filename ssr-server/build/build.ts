@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terserPlugin from '@rollup/plugin-terser';
-import { rollup, type OutputAsset, type OutputChunk, type RollupLog } from 'rollup';
+import { rollup, type OutputAsset, type OutputChunk, type RollupCache, type RollupLog } from 'rollup';
 import esbuild from 'rollup-plugin-esbuild';
 import type { Site } from '../site/load.ts';
 import { defaultOutDir, importMapFor } from './manifest.ts';
@@ -48,6 +48,27 @@ export interface BuildOptions {
   minify?: boolean;
   /** Receives rollup's warnings (default: ignored). */
   onWarning?: (message: string) => void;
+  /**
+   * Kept between builds of the same site (`atoll dev`): rollup's module
+   * cache (an unchanged module is not loaded or transformed again, so only
+   * the changed entries cost), the built loader and embed script.
+   */
+  cache?: ClientBuildCache;
+  /** Write the files and the manifest to `outDir` (default true); false: only return them in `files`. */
+  write?: boolean;
+  /**
+   * Content hashes in the names of element entries and chunks (default
+   * true). `atoll dev` turns them off: an edit then changes no URL, so a
+   * page rendered before the new build finished loads the new files.
+   */
+  hashNames?: boolean;
+}
+
+/** What {@link BuildOptions.cache} keeps between builds. */
+export interface ClientBuildCache {
+  rollup?: RollupCache;
+  loader?: BuiltLoader;
+  embed?: BuiltLoader;
 }
 
 /** What {@link buildClient} produced. */
@@ -56,6 +77,8 @@ export interface BuildResult {
   manifest: ClientManifest;
   /** Milliseconds the build took. */
   ms: number;
+  /** The built files by name (with `importmap.json` and `manifest.json`). */
+  files: ReadonlyMap<string, string>;
 }
 
 /** The built loader: its minified text and the files it was built from. */
@@ -100,11 +123,14 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
   }
 
   const warn = (log: RollupLog): void => options.onWarning?.(log.message);
-  const loader = await buildLoader();
+  const cache = options.cache;
+  const loader = cache?.loader ?? (await buildLoader());
+  if (cache !== undefined) cache.loader = loader;
   const files = new Map<string, { kind: ManifestFile['kind']; text: string }>();
   const loaderName = `loader-${createHash('sha256').update(loader.code).digest('base64url').slice(0, 10)}.js`;
   files.set(loaderName, { kind: 'loader', text: loader.code });
-  const embed = await buildEmbed();
+  const embed = cache?.embed ?? (await buildEmbed());
+  if (cache !== undefined) cache.embed = embed;
   const embedName = `embed-${createHash('sha256').update(embed.code).digest('base64url').slice(0, 10)}.js`;
   files.set(embedName, { kind: 'embed', text: embed.code });
 
@@ -112,6 +138,7 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
   if (modules.size > 0) {
     const hydrateSupport = '@lit-labs/ssr-client/lit-element-hydrate-support.js';
     const bundle = await rollup({
+      cache: cache?.rollup,
       input: Object.fromEntries([...modules.keys()].map((tag) => [tag, elementEntryId(tag)])),
       plugins: [
         elementEntries(modules, hydrateSupport),
@@ -121,14 +148,15 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
       ],
       onwarn: warn,
     });
+    if (cache !== undefined) cache.rollup = bundle.cache;
     try {
       const { output } = await bundle.generate({
         format: 'es',
-        entryFileNames: '[name]-[hash].js',
+        entryFileNames: options.hashNames === false ? '[name].js' : '[name]-[hash].js',
         // Lit and its hydrate support in one chunk that every element shares;
         // every entry imports the hydrate support first, so it runs first.
         manualChunks: (id) => (LIT_PACKAGES.test(id) ? 'lit' : undefined),
-        chunkFileNames: 'chunks/[name]-[hash].js',
+        chunkFileNames: options.hashNames === false ? 'chunks/[name].js' : 'chunks/[name]-[hash].js',
         sourcemap: true,
         plugins: options.minify === false ? [] : [terser({ ecma: 2020, module: true, format: { comments: false } })],
       });
@@ -147,7 +175,7 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
   }
 
   // The build's own code counts too: a new Atoll means a new build.
-  const buildCode = ['build.ts', 'plugins.ts', 'manifest.ts'].map((f) => join(ATOLL_ROOT, 'ssr-server', 'build', f));
+  const buildCode = ['build', 'plugins', 'manifest'].map((f) => join(ATOLL_ROOT, 'ssr-server', 'build', f + (import.meta.url.endsWith('.ts') ? '.ts' : '.js')));
   const inputFiles = [...new Set([...loader.inputs, ...embed.inputs, ...watchFiles, ...buildCode])].sort();
   const manifest: ClientManifest = {
     format: BUILD_FORMAT,
@@ -158,6 +186,10 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
     inputs: buildInputs(site.root, site.registry, inputFiles),
   };
   const importMap = { imports: importMapFor(manifest, Object.keys(elements), ASSET_PATH) };
+  const built = new Map([...files].map(([name, f]) => [name, f.text]));
+  built.set('importmap.json', JSON.stringify(importMap, null, 2) + '\n');
+  built.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  if (options.write === false) return { outDir, manifest, ms: performance.now() - started, files: built };
 
   mkdirSync(outDir, { recursive: true });
   const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -167,11 +199,10 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
     writeFileSync(path + tmp, text);
     renameSync(path + tmp, path);
   };
-  for (const [name, f] of files) writeAtomically(name, f.text);
-  writeAtomically('importmap.json', JSON.stringify(importMap, null, 2) + '\n');
-  writeAtomically('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
-  pruneOutDir(outDir, new Set([...files.keys(), 'importmap.json', 'manifest.json']));
-  return { outDir, manifest, ms: performance.now() - started };
+  for (const [name, text] of built) if (name !== 'manifest.json') writeAtomically(name, text);
+  writeAtomically('manifest.json', built.get('manifest.json')!);
+  pruneOutDir(outDir, new Set(built.keys()));
+  return { outDir, manifest, ms: performance.now() - started, files: built };
 }
 
 /** A human-readable summary of a build: every script with its sizes. */
