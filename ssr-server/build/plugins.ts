@@ -115,7 +115,8 @@ export function siteResolution({ atollRoot, serverHooks }: SiteResolutionOptions
         const compiled = await compileSiteFile(id, code, { target: CLIENT_TARGET });
         return { code: compiled.code, map: compiled.map === '' ? null : compiled.map };
       } catch (e) {
-        return this.error((e as Error).message);
+        const at = (e as { at?: unknown }).at;
+        return this.error(typeof at === 'string' ? `${at}: ${(e as Error).message}` : (e as Error).message);
       }
     },
   };

@@ -4,6 +4,7 @@ import type { LoadHook, ResolveHook } from 'node:module';
 export declare const LIT_FAMILY: RegExp;
 export declare const ENGINE_PACKAGE: 'atoll-ssr';
 export declare const NODE_TARGET: string;
+export declare const HELPERS_SOURCE: string;
 
 export interface Compiled {
   /** The compiled code, without a source map comment. */

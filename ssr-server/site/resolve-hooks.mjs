@@ -183,13 +183,83 @@ function compiledFrom(result, file) {
   const input = Object.values(result.metafile?.inputs ?? {})[0];
   // The map names the file by its own name: Node and rollup resolve it
   // against the module's location, which is the source's.
-  const map = mapFile === undefined ? '' : JSON.stringify({ ...JSON.parse(mapFile.text), sources: [basename(file)] });
+  const map = mapFile === undefined ? '' : JSON.stringify(attributeHelpers({ ...JSON.parse(mapFile.text), sources: [basename(file)] }));
   const code = (js?.text ?? '').replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
   // esbuild tells ES module syntax (import/export, import.meta, top-level
   // await) without bundling; CommonJS by its names, in the compiled code
   // (comments gone).
   const syntax = input?.format === 'esm' ? 'esm' : CJS_SYNTAX.test(code) ? 'cjs' : undefined;
   return { code, map, syntax };
+}
+
+/** Where stack frames in esbuild's helpers (decorators, `accessor` lowering) are shown. */
+export const HELPERS_SOURCE = 'atoll:compiled-helpers';
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** @param {string} text @returns {number[][][]} absolute [genCol, src, line, col, (name)] segments per generated line */
+function decodeMappings(text) {
+  const lines = [];
+  const state = [0, 0, 0, 0, 0];
+  for (const line of text.split(';')) {
+    const segments = [];
+    state[0] = 0;
+    for (const segment of line.split(',')) {
+      if (segment === '') continue;
+      const values = [];
+      for (let i = 0, value = 0, shift = 0; i < segment.length; i++) {
+        const digit = B64.indexOf(segment[i]);
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      const abs = values.map((v, i) => (state[i] += v));
+      segments.push(abs);
+    }
+    lines.push(segments);
+  }
+  return lines;
+}
+/** @param {number[][][]} lines */
+function encodeMappings(lines) {
+  const state = [0, 0, 0, 0, 0];
+  const vlq = (n) => {
+    let v = n < 0 ? (-n << 1) | 1 : n << 1;
+    let out = '';
+    do {
+      let digit = v & 31;
+      v >>>= 5;
+      if (v > 0) digit |= 32;
+      out += B64[digit];
+    } while (v > 0);
+    return out;
+  };
+  return lines
+    .map((segments) => {
+      state[0] = 0;
+      return segments.map((seg) => seg.map((v, i) => { const d = v - state[i]; state[i] = v; return vlq(d); }).join('')).join(',');
+    })
+    .join(';');
+}
+
+/**
+ * esbuild puts its helpers (`__decorateClass`, `__decorateElement`, …) at
+ * the top of a file and maps none of their lines, so Node showed a frame
+ * in them as a position of the site's own file that does not exist (line
+ * 36 of an 8-line element). The lines before the first mapped one are
+ * attributed to {@link HELPERS_SOURCE} instead: such a frame names no site
+ * file, and the error's location is the next frame, in the site's code.
+ * @param {{ sources: string[], mappings: string, sourcesContent?: unknown }} map
+ */
+function attributeHelpers(map) {
+  const lines = decodeMappings(map.mappings);
+  const first = lines.findIndex((segments) => segments.length > 0);
+  if (first <= 0) return map;
+  for (let i = 0; i < first; i++) lines[i] = [[0, 1, i, 0]];
+  return { ...map, sources: [...map.sources, HELPERS_SOURCE], mappings: encodeMappings(lines) };
 }
 
 const CJS_SYNTAX = /(?:^|[^.\w$])(?:module\.exports\b|exports\.[\w$]+\s*=|exports\[|require\s*\()/m;
@@ -217,9 +287,9 @@ function compileError(e, file) {
   const loc = first.location;
   const where = loc == null ? file : loc.file === '<stdin>' || loc.file === '' ? file : resolvePath(dirname(file), loc.file);
   const at = loc ? `${where}:${loc.line}:${loc.column + 1}` : file;
-  const err = new SyntaxError(`${first.text} (${at})`);
+  const err = new SyntaxError(first.text);
   err.stack = `SyntaxError: ${first.text}\n    at ${at}`;
-  return err;
+  return Object.assign(err, { at });
 }
 
 /**

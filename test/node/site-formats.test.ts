@@ -217,42 +217,70 @@ describe('the client build compiles site TypeScript as the server does', () => {
 });
 
 describe('errors point into the site\'s source', () => {
-  test('a throw at import time in a legacy-decorator TypeScript element: atoll check names its file:line:col', async () => {
+  /** Writes a site into a fresh folder and runs `atoll check` on it from / (a child process, as a user would). */
+  const check = async (files: Record<string, string>): Promise<{ dir: string; status: number | null; out: string }> => {
     const { spawnSync } = await import('node:child_process');
-    const dir = join(tmpdir(), `atoll-format-err-${process.pid}-${Date.now()}`);
-    const files: Record<string, string> = {
-      'package.json': JSON.stringify({ name: 'e', type: 'commonjs' }),
-      'tsconfig.json': LEGACY_TSCONFIG,
-      'layouts/index.html': '<!doctype html><html><head><title>t</title></head><body><bad-one></bad-one></body></html>',
-      // Decorators move code around in the compiled output: the throw's
-      // compiled line is not line 11.
-      'elements/bad-one/index.ts': [
-        "import { LitElement, html } from 'lit';",
-        "import { customElement, property, state } from 'lit/decorators.js';",
-        '',
-        "@customElement('bad-one')",
-        'export class BadOne extends LitElement {',
-        '  @property({ type: Number }) count: number = 0;',
-        '  @state() private open = false;',
-        '  render() { return html`<p>${this.count} ${this.open}</p>`; }',
-        '}',
-        'const settings: { strict: boolean } = { strict: true };',
-        "if (settings.strict) throw new TypeError('bad-one cannot start');",
-        '',
-      ].join('\n'),
-    };
+    const dir = join(tmpdir(), `atoll-format-err-${process.pid}-${Math.random().toString(36).slice(2)}`);
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
     const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'atoll.mjs'), 'check', '--root', dir], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
-    const out = `${r.stdout}${r.stderr}`;
-    assert.equal(r.status, 1, out);
-    const col = files['elements/bad-one/index.ts']!.split('\n')[10]!.indexOf('new TypeError') + 1;
+    return { dir, status: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  const layout = (tag: string): string => `<!doctype html><html><head><title>t</title></head><body><${tag}></${tag}></body></html>`;
+
+  test('a throw at import time in a legacy-decorator TypeScript element: atoll check names its file:line:col', async () => {
+    // Decorators move code around in the compiled output: the throw's
+    // compiled line is not line 11.
+    const source = [
+      "import { LitElement, html } from 'lit';",
+      "import { customElement, property, state } from 'lit/decorators.js';",
+      '',
+      "@customElement('bad-one')",
+      'export class BadOne extends LitElement {',
+      '  @property({ type: Number }) count: number = 0;',
+      '  @state() private open = false;',
+      '  render() { return html`<p>${this.count} ${this.open}</p>`; }',
+      '}',
+      'const settings: { strict: boolean } = { strict: true };',
+      "if (settings.strict) throw new TypeError('bad-one cannot start');",
+      '',
+    ].join('\n');
+    const { dir, status, out } = await check({
+      'package.json': JSON.stringify({ name: 'e', type: 'commonjs' }),
+      'tsconfig.json': LEGACY_TSCONFIG,
+      'layouts/index.html': layout('bad-one'),
+      'elements/bad-one/index.ts': source,
+    });
+    assert.equal(status, 1, out);
+    const col = source.split('\n')[10]!.indexOf('new TypeError') + 1;
     // Shown relative to the working directory (here /).
-    assert.ok(
-      out.includes(`${relative('/', join(dir, 'elements', 'bad-one', 'index.ts'))}:11:${col}: the element module threw while loading: TypeError: bad-one cannot start`),
-      `expected index.ts:11:${col} in:\n${out}`,
-    );
+    const file = relative('/', join(dir, 'elements', 'bad-one', 'index.ts'));
+    assert.ok(out.includes(`${file}:11:${col}: the element module threw while loading: TypeError: bad-one cannot start`), `expected ${file}:11:${col} in:\n${out}`);
+  });
+
+  test('legacy decorator code without the tsconfig flag: the error names the decorated field, not esbuild\'s helpers', async () => {
+    const source = counter('no-flag', 'legacy');
+    const { dir, status, out } = await check({
+      'package.json': JSON.stringify({ name: 'e', type: 'module' }),
+      'layouts/index.html': layout('no-flag'),
+      'elements/no-flag/index.ts': source,
+    });
+    assert.equal(status, 1, out);
+    const line = source.split('\n').findIndex((l) => l.includes('@property')) + 1;
+    const col = source.split('\n')[line - 1]!.indexOf('count') + 1;
+    const file = relative('/', join(dir, 'elements', 'no-flag', 'index.ts'));
+    assert.ok(out.includes(`${file}:${line}:${col}: the element module threw while loading: Unsupported decorator location: field`), `expected ${file}:${line}:${col} in:\n${out}`);
+  });
+
+  test('a syntax error in site TypeScript names file:line:col', async () => {
+    const { dir, status, out } = await check({
+      'package.json': JSON.stringify({ name: 'e' }),
+      'layouts/index.html': layout('syn-err'),
+      'elements/syn-err/index.ts': "import { LitElement } from 'lit';\nconst x: number = ;\ncustomElements.define('syn-err', class extends LitElement {});\n",
+    });
+    assert.equal(status, 1, out);
+    assert.ok(out.includes(`${relative('/', join(dir, 'elements', 'syn-err', 'index.ts'))}:2:`), out);
   });
 });

@@ -22,7 +22,7 @@
  * Atoll (the hooks' fallback).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -41,9 +41,22 @@ const FORMATS = [
 ] as const;
 
 /** Runs `atoll <args>` from a folder that is not the site (as a user with --root would). */
-function atoll(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+function atoll(args: string[]): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('close', (status) => resolve({ status, out }));
+  });
+}
+
+/** `atoll check` then `atoll build` of a site (the commands' output when one fails). */
+async function checkAndBuild(root: string): Promise<{ check: { status: number | null; out: string }; build?: { status: number | null; out: string } }> {
+  const check = await atoll(['check', '--root', root]);
+  if (check.status !== 0) return { check };
+  rmSync(join(root, '.atoll'), { recursive: true, force: true });
+  return { check, build: await atoll(['build', '--root', root]) };
 }
 
 /** `atoll serve` on a site; resolves with its URL once it listens. */
@@ -80,7 +93,16 @@ async function newPage(browser: Browser, javaScript: boolean): Promise<{ page: P
 
 describe('site formats: commonjs / module / none, legacy / standard decorators, JavaScript', () => {
   let browser: Browser;
+  // check and build run two sites at a time (each is mostly one child
+  // process's CPU), ahead of the browser part of each test.
+  const prepared = new Map<string, ReturnType<typeof checkAndBuild>>();
   before(async () => {
+    const lanes = [Promise.resolve(), Promise.resolve()];
+    FORMATS.forEach(({ site }, i) => {
+      const run = lanes[i % 2]!.then(() => checkAndBuild(join(SITES, site)));
+      prepared.set(site, run);
+      lanes[i % 2] = run.then(() => undefined);
+    });
     browser = await puppeteer.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   });
   after(async () => {
@@ -91,13 +113,10 @@ describe('site formats: commonjs / module / none, legacy / standard decorators, 
     test(`${site}: atoll check, build, serve; server-rendered and hydrated in Chromium`, async () => {
       const root = join(SITES, site);
       assert.equal(existsSync(join(root, 'node_modules')), false, 'the site has no install of its own');
-      const check = atoll(['check', '--root', root]);
+      const { check, build } = await prepared.get(site)!;
       assert.equal(check.status, 0, `atoll check failed:\n${check.out}`);
       assert.match(check.out, /ok: 1 layout, 1 element/);
-
-      rmSync(join(root, '.atoll'), { recursive: true, force: true });
-      const build = atoll(['build', '--root', root]);
-      assert.equal(build.status, 0, `atoll build failed:\n${build.out}`);
+      assert.equal(build?.status, 0, `atoll build failed:\n${build?.out}`);
       const manifest = JSON.parse(readFileSync(join(root, '.atoll', 'client', 'manifest.json'), 'utf8')) as { elements: Record<string, unknown> };
       assert.ok(manifest.elements[tag], `the build has a client entry for <${tag}>`);
 
