@@ -13,8 +13,6 @@
  * export default { plugins: [atollTestPlugin({ root: '.' }), esbuildPlugin({ ts: true })], … };
  * ```
  */
-import type { Context } from 'koa';
-import type { TestRunnerPlugin } from '@web/test-runner';
 import type { Logger } from '../ssr-server/index.ts';
 import { createFixtureRenderer, type FixtureRenderer } from './render.ts';
 import { DEFAULT_SITE, RENDER_COMMAND, sitePrefix, type FixtureRequest, type FixtureResponse } from './protocol.ts';
@@ -34,6 +32,19 @@ export interface AtollTestPluginOptions {
   logger?: Logger;
 }
 
+/**
+ * The plugin, as web-test-runner sees it: structurally a `TestRunnerPlugin`
+ * (the parts the kit implements), declared here so that the kit's types need
+ * neither `@web/test-runner` nor `koa` — a project that only uses
+ * `renderToDocument` type-checks without them.
+ */
+export interface AtollTestPlugin {
+  name: string;
+  serverStart(): Promise<void>;
+  executeCommand(args: { command: string; payload?: unknown }): Promise<FixtureResponse | undefined>;
+  serve(context: { path: string; method: string }): Promise<{ body: string; type: string; headers: Record<string, string> } | undefined>;
+}
+
 /** Pages kept for the browser to load (a test loads each right after rendering it). */
 const KEPT_PAGES = 50;
 
@@ -42,7 +53,7 @@ const KEPT_PAGES = 50;
  * helpers of `atoll-ssr/testing/browser`. One plugin per site; give each a
  * `name` when there are several.
  */
-export function atollTestPlugin(options: AtollTestPluginOptions = {}): TestRunnerPlugin {
+export function atollTestPlugin(options: AtollTestPluginOptions = {}): AtollTestPlugin {
   const site = options.name ?? DEFAULT_SITE;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(site)) throw new Error(`atollTestPlugin: name "${site}" must be lower-case letters, digits and dashes`);
   const prefix = sitePrefix(site);
@@ -89,7 +100,7 @@ export function atollTestPlugin(options: AtollTestPluginOptions = {}): TestRunne
       if (request?.site !== site) return undefined; // another site's plugin answers
       return renderFixture(request);
     },
-    async serve(context: Context) {
+    async serve(context) {
       if (!context.path.startsWith(prefix) || context.method !== 'GET') return undefined;
       const rest = context.path.slice(prefix.length);
       if (rest.startsWith('__fixture/')) {

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { TestRunnerPlugin } from '@web/test-runner';
+import { atollTestPlugin } from '../../testing/index.ts';
 import { repoRoot } from '../helpers.ts';
 
 const ALLOWED = new Set(['../ssr-server/index.ts', '../islands/protocol.ts']);
@@ -55,4 +57,13 @@ test('testing/*.ts imports only the package entry, the island protocol, its own 
     }
   }
   assert.deepEqual(bad, [], 'the kit reaches into the engine');
+});
+
+test("atollTestPlugin is a web-test-runner plugin, typed without web-test-runner's or koa's packages", () => {
+  // The assignment is the check (npm run typecheck): the kit declares the plugin's shape itself.
+  const plugin: TestRunnerPlugin = atollTestPlugin({ root: 'test/fixtures/testing', name: 'typed' });
+  assert.equal(plugin.name, 'atoll-test:typed');
+  const kit = ['index.ts', 'render.ts', 'document.ts', 'wtr-plugin.ts', 'protocol.ts'];
+  const node = kit.flatMap((f) => specifiers(readFileSync(join(repoRoot, 'testing', f), 'utf8')));
+  assert.deepEqual(node.filter((s) => s === 'koa' || s.startsWith('@web/')), [], "the Node side's types need no web-test-runner package");
 });
