@@ -46,6 +46,8 @@ const tsconfig = `{
     "types": ["node"],
     "strict": true,
     "noEmit": true,
+    // happy-dom 21's own types need a newer @types/node than Node 20's.
+    "skipLibCheck": true,
     "verbatimModuleSyntax": true,
     "isolatedModules": true
   },
