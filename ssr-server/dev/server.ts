@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { relative, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { BuildResult, ClientBuildCache } from '../build/build.ts';
+import { listPublicFiles } from '../build/client.ts';
 import { earlyHints, headRenderer } from '../build/head.ts';
 import { ASSET_PATH, type ClientManifest } from '../build/manifest.ts';
 import type { Engine } from '../engine.ts';
@@ -354,6 +355,8 @@ export class DevServer {
       cache: undefined,
       compress: false,
       fetchRemote,
+      // Listed again per generation: a file added to public/ makes a generation.
+      publicFiles: listPublicFiles(site.root, logger),
       head: (elements, request) => head(elements, request) + devScriptTag(version, request),
       preloads: earlyHints(manifest, ASSET_PATH),
       moduleUrl: (tag) => {

@@ -124,6 +124,16 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.deepEqual(fresh.all.map((ev) => ev.event), ['hello']);
   });
 
+  it('a file added to public/ is served, and its edit too', async () => {
+    assert.doesNotMatch(await (await fetch(base + '/notes.txt')).text(), /first note/);
+    await edit('public/notes.txt', 'first note\n');
+    const res = await fetch(base + '/notes.txt');
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'first note\n');
+    await edit('public/notes.txt', 'second note\n');
+    assert.equal(await (await fetch(base + '/notes.txt')).text(), 'second note\n');
+  });
+
   it('a failed generation is not retried until a file changes (no build loop)', async () => {
     const before = generations.length;
     await edit('elements/d-card.ts', CARD('four').replace('html`', 'html(`'), 'problems');
@@ -165,9 +175,16 @@ describe('atoll dev', { timeout: 180_000 }, () => {
       site.write('elements/d-card.ts', CARD(`rapid${i}`));
       await new Promise((r) => setTimeout(r, 15));
     }
-    await new Promise((r) => setTimeout(r, 200));
-    await dev.settled();
-    assert.match((await get('/')).html, /card rapid7/);
+    // The watcher may report the last save a moment later on a busy machine: wait for it, at most 10 s.
+    const deadline = Date.now() + 10_000;
+    let html = '';
+    while (Date.now() < deadline) {
+      await dev.settled();
+      html = (await get('/')).html;
+      if (/card rapid7/.test(html)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(html, /card rapid7/);
     assert.equal(dev.problems, undefined);
   });
 
