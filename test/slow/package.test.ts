@@ -209,8 +209,20 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
     const r = await sh(project, atollBin, ['build']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = join(project, '.atoll', 'client');
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { loader: string; embed: string; elements: Record<string, { file?: string }> };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      loader: string;
+      embed: string;
+      elements: Record<string, { file?: string }>;
+      inputs: { files: string[] };
+    };
     assert.ok(manifest.elements['hello-card']?.file, 'hello-card is built');
+    // The files the build records for staleness exist (else every build of an installed Atoll has "missing" inputs).
+    const pkgDir = join(project, 'node_modules', 'atoll-ssr');
+    for (const key of manifest.inputs.files) {
+      const atoll = /^atoll:(.*)$/.exec(key);
+      const found = atoll ? existsSync(join(pkgDir, atoll[1]!)) || existsSync(join(pkgDir, 'dist', atoll[1]!)) : existsSync(join(project, key));
+      assert.ok(found, `the build's input ${key} does not exist`);
+    }
     const [loader, embed] = await Promise.all([bundleScript(join(REPO, 'islands', 'loader.ts'), 'iife'), bundleScript(join(REPO, 'islands', 'embed.ts'), 'es')]);
     assert.equal(readFileSync(join(out, manifest.loader), 'utf8'), loader.code, 'the installed loader is the one the checkout builds');
     assert.equal(readFileSync(join(out, manifest.embed), 'utf8'), embed.code, 'the installed embed.js is the one the checkout builds');
