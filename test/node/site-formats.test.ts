@@ -150,6 +150,23 @@ describe('sites of every layout load', () => {
     }
   }
 
+  for (const name of ['atoll.config.ts', 'atoll.config.mjs'] as const) {
+    test(`type commonjs: ${name} with import/export syntax and a type from atoll-ssr`, async () => {
+      const tag = name.endsWith('.ts') ? 'conf-ts' : 'conf-mjs';
+      const config = name.endsWith('.ts')
+        ? `import type { AtollConfig } from 'atoll-ssr';\nconst config: AtollConfig = { elements: { '${tag}': { module: './lib/${tag}.ts' } } };\nexport default config;\n`
+        : `export default { elements: { '${tag}': { module: './lib/${tag}.ts' } } };\n`;
+      const root = makeSite({
+        'package.json': JSON.stringify({ name: 's', type: 'commonjs' }),
+        [name]: config,
+        [`lib/${tag}.ts`]: counter(tag, 'standard'),
+        'layouts/index.html': `<!doctype html><html><head><title>t</title></head><body><${tag}></${tag}></body></html>`,
+      });
+      const site = await loadSite({ root });
+      assert.equal(site.registry.get(tag)?.moduleSource, `./lib/${tag}.ts`, 'the config module was read');
+    });
+  }
+
   test('real CommonJS: .cjs hooks, CommonJS .js and .ts in a commonjs package, require() of Lit and of a .cts', async () => {
     const root = makeSite({
       'package.json': JSON.stringify({ name: 's', type: 'commonjs' }),
