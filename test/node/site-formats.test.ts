@@ -130,6 +130,43 @@ describe('the running engine', () => {
   });
 });
 
+describe('the hooks alone, as a compiled engine runs them (no tsx in the process)', () => {
+  test('site TypeScript with the site\'s tsconfig, ./x.js → x.ts, extensionless imports, atoll-ssr entries and the dependency fallback', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = makeSite({
+      'package.json': JSON.stringify({ name: 's', type: 'commonjs' }),
+      // useDefineForClassFields: false assigns field initializers, so a setter of the base class runs.
+      'tsconfig.json': JSON.stringify({ extends: './base.json' }),
+      'base.json': LEGACY_TSCONFIG,
+      'engine/index.js': 'export const engine = "stub engine";\n',
+      'main.ts': [
+        "import { engine } from 'atoll-ssr';",
+        "import { parse } from 'devalue';",
+        "import { twice } from './util.js';",
+        "import { three } from './lib';",
+        'const seen: string[] = [];',
+        'const mark = (_target: object, key: string): void => { seen.push(key); };',
+        'class Base { set value(v: number) { seen.push(`set ${v}`); } }',
+        'class Child extends Base { @mark value = twice(three); }',
+        'new Child();',
+        'export const result = { engine, seen, parsed: parse(\'[1]\'), meta: typeof import.meta.url };',
+        '',
+      ].join('\n'),
+      'util.ts': 'export const twice = (n: number): number => n * 2;\n',
+      'lib/index.ts': 'export const three: number = 3;\n',
+    });
+    const hooks = pathToFileURL(join(repoRoot, 'ssr-server', 'site', 'resolve-hooks.mjs')).href;
+    const data = { atollParent: pathToFileURL(join(repoRoot, 'package.json')).href, entries: { 'atoll-ssr': pathToFileURL(join(root, 'engine', 'index.js')).href }, engineDirs: [] };
+    const script = `import { register } from 'node:module';
+register(${JSON.stringify(hooks)}, { data: ${JSON.stringify(data)} });
+const { result } = await import(${JSON.stringify(pathToFileURL(join(root, 'main.ts')).href)});
+console.log(JSON.stringify(result));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: '/', encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { engine: 'stub engine', seen: ['value', 'set 6'], parsed: 1, meta: 'string' });
+  });
+});
+
 describe('sites of every layout load', () => {
   for (const type of ['commonjs', 'module', undefined] as const) {
     for (const style of ['legacy', 'standard'] as const) {
