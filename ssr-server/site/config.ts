@@ -1,5 +1,5 @@
 /**
- * `atoll.config.(mjs|json)` and the config given in code: one schema
+ * `atoll.config.(ts|mjs|js|json)` and the config given in code: one schema
  * (`configSchema`, valibot) defines every key's type, default, bounds and
  * message. Loaded and checked once at start-up; every problem names the file
  * (for JSON also the line and column of the offending key or value), or
@@ -86,6 +86,14 @@ export interface ResolvedSsrConfig extends Omit<SsrConfig, 'shims' | 'importTime
 
 /** The site configuration. Every field is optional. */
 export interface AtollConfig {
+  /** The JSON schema of the JSON form (`./node_modules/atoll-ssr/schema/atoll.config.schema.json`): for editors; ignored by Atoll. */
+  $schema?: string;
+  /**
+   * The client build's folder, relative to the site (default
+   * `.atoll/client`): where `atoll build` writes and `atoll serve` reads.
+   * `--out` on the command line wins.
+   */
+  outDir?: string;
   /** Path prefix → layout file (relative to `layouts/`). `/` defaults to `index.html`. */
   layouts?: Record<string, string>;
   /** Adds or overrides element registry entries. */
@@ -263,6 +271,35 @@ function formatBytes(n: number): string {
 }
 
 // ---------------------------------------------------------------------------
+// JSON Schema forms
+// ---------------------------------------------------------------------------
+
+/** A JSON Schema (draft-07) fragment. */
+export type JsonSchemaFragment = Record<string, unknown>;
+/**
+ * How a check that valibot's JSON Schema converter cannot read (a `custom`
+ * schema, a `lazy` one) is written in JSON Schema: a fragment, or one made
+ * with `convert` from schemas the converter can read.
+ */
+export type JsonForm = JsonSchemaFragment | ((convert: (schema: v.GenericSchema) => JsonSchemaFragment) => JsonSchemaFragment);
+/**
+ * The JSON forms of the custom checks in {@link configSchema}, by schema
+ * object: `scripts/config-schema.ts` hands them to @valibot/to-json-schema,
+ * which writes `schema/atoll.config.schema.json` from the one schema. A
+ * custom check without a form makes that script fail.
+ */
+export const JSON_FORMS = new WeakMap<object, JsonForm>();
+
+/** `schema` (a custom or lazy schema, or a pipe that starts with one) with its JSON form. */
+function jsonAs<T extends object>(schema: T, form: JsonForm): T {
+  const target = 'pipe' in schema ? (schema as unknown as { pipe: object[] }).pipe[0]! : schema;
+  JSON_FORMS.set(target, form);
+  return schema;
+}
+
+const NON_EMPTY = { type: 'string', minLength: 1 } as const;
+
+// ---------------------------------------------------------------------------
 // Field schemas
 // ---------------------------------------------------------------------------
 
@@ -304,16 +341,22 @@ export function checkDurationValue(value: number | string, bounds: Bounds, bareU
 }
 
 const duration = (bounds: Bounds, bareUnit: 'ms' | 's' = 'ms') =>
-  field(isDurationInput, bareUnit === 'ms' ? 'a number of milliseconds or a duration string such as "2s"' : 'a number of seconds or a duration string such as "60s"', (x) =>
+  jsonAs(field(isDurationInput, bareUnit === 'ms' ? 'a number of milliseconds or a duration string such as "2s"' : 'a number of seconds or a duration string such as "60s"', (x) =>
     checkDurationValue(x, bounds, bareUnit),
-  );
+  ), {
+    anyOf: [
+      { type: 'number', minimum: bareUnit === 'ms' ? bounds.min : bounds.min / 1000, maximum: bareUnit === 'ms' ? bounds.max : bounds.max / 1000 },
+      { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*$' },
+    ],
+    description: bareUnit === 'ms' ? 'milliseconds, or a duration such as "2s", "500ms", "5m"' : 'seconds, or a duration such as "60s", "5m"',
+  });
 
 const byteSize = (bounds: Bounds) =>
-  field(isNumber, 'a number of bytes', (n): Result<number> =>
+  jsonAs(field(isNumber, 'a number of bytes', (n): Result<number> =>
     Number.isInteger(n) && n >= bounds.min && n <= bounds.max
       ? { ok: n }
       : { problem: `${describe(n)} is not a whole number of bytes from ${bounds.min} to ${formatBytes(bounds.max)} (${bounds.max})` },
-  );
+  ), { type: 'integer', minimum: bounds.min, maximum: bounds.max });
 
 /** Why `value` cannot be a header value from config, or undefined. */
 function configHeaderValueProblem(value: string): string | undefined {
@@ -323,17 +366,17 @@ function configHeaderValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-const headerValue = field(isString, 'a string', (s): Result<string> => {
+const headerValue = jsonAs(field(isString, 'a string', (s): Result<string> => {
   const p = configHeaderValueProblem(s);
   return p === undefined ? { ok: s } : { problem: p };
-});
+}), { type: 'string', maxLength: MAX_HEADER_VALUE_BYTES });
 
 const headerName = (lowerCase: boolean) =>
-  field(isString, 'a header name', (s): Result<string> =>
+  jsonAs(field(isString, 'a header name', (s): Result<string> =>
     isHeaderName(s)
       ? { ok: lowerCase ? s.toLowerCase() : s }
       : { problem: `${quote(s)} is not a valid header name: use letters, digits and !#$%&'*+-.^_\`|~ only` },
-  );
+  ), { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
 
 /** Checks that `s` is exactly an http(s) origin such as `https://a.example:8443`. */
 export function originProblem(s: string): string | undefined {
@@ -355,11 +398,11 @@ export function originProblem(s: string): string | undefined {
 }
 
 const origin = (allowAny: boolean) =>
-  field(isString, allowAny ? 'an origin or "*"' : 'an origin', (s): Result<string> => {
+  jsonAs(field(isString, allowAny ? 'an origin or "*"' : 'an origin', (s): Result<string> => {
     if (allowAny && s === '*') return { ok: s };
     const p = originProblem(s);
     return p === undefined ? { ok: s } : { problem: allowAny ? `${p}, or "*" for any origin` : p };
-  });
+  }), { type: 'string', pattern: allowAny ? '^(\\*|https?://[^/?#]+)$' : '^https?://[^/?#]+$' });
 
 /** Why `name` may not be allowed through the fragment endpoint, or undefined. */
 export function fragmentAttributeProblem(name: string): string | undefined {
@@ -381,20 +424,20 @@ export function fragmentAttributeProblem(name: string): string | undefined {
   return undefined;
 }
 
-const fragmentAttribute = field(isString, 'an attribute name', (s): Result<string> => {
+const fragmentAttribute = jsonAs(field(isString, 'an attribute name', (s): Result<string> => {
   const p = fragmentAttributeProblem(s);
   return p === undefined ? { ok: s } : { problem: p };
-});
+}), { type: 'string', pattern: ATTRIBUTE_RE.source });
 
 const nonEmptyString = (what: string) =>
-  field(isString, what, (s): Result<string> => (s.trim() === '' ? { problem: `must be ${what}, not an empty string` } : { ok: s }));
+  jsonAs(field(isString, what, (s): Result<string> => (s.trim() === '' ? { problem: `must be ${what}, not an empty string` } : { ok: s })), NON_EMPTY);
 
 // eslint-disable-next-line no-control-regex
 const UNSAFE_URL_CHARS = /[\s\x00-\x1f\x7f<>"'`\\]/;
 const unsafeUrlProblem = (s: string): string =>
   `${quote(s)} contains a space, control character, quote, "<", ">" or backslash: percent-encode it (these would break the headers and markup the URL is written into)`;
 
-const httpUrl = field(isString, 'an absolute http(s) URL', (s): Result<string> => {
+const httpUrl = jsonAs(field(isString, 'an absolute http(s) URL', (s): Result<string> => {
   if (UNSAFE_URL_CHARS.test(s)) return { problem: unsafeUrlProblem(s) };
   try {
     const u = new URL(s);
@@ -403,10 +446,10 @@ const httpUrl = field(isString, 'an absolute http(s) URL', (s): Result<string> =
     // reported below
   }
   return { problem: `${quote(s)} is not an absolute http(s) URL such as "https://reviews.example/_atoll/fragment/shop-reviews"` };
-});
+}), { type: 'string', pattern: '^https?://' });
 
 /** The browser module: an absolute http(s) URL, or a path or package specifier. */
-const clientModule = field(isString, 'a URL, a path or a package specifier', (s): Result<string> => {
+const clientModule = jsonAs(field(isString, 'a URL, a path or a package specifier', (s): Result<string> => {
   if (s.trim() === '') return { problem: 'must be a URL, a path or a package specifier, not an empty string' };
   if (UNSAFE_URL_CHARS.test(s)) return { problem: unsafeUrlProblem(s) };
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s) && !/^https?:\/\//.test(s)) {
@@ -414,28 +457,28 @@ const clientModule = field(isString, 'a URL, a path or a package specifier', (s)
   }
   if (/^https?:\/\//.test(s) && !URL.canParse(s)) return { problem: `${quote(s)} is not a valid URL` };
   return { ok: s };
-});
+}), NON_EMPTY);
 
-const host = field(isString, 'a host name or address', (s): Result<string> =>
+const host = jsonAs(field(isString, 'a host name or address', (s): Result<string> =>
   // eslint-disable-next-line no-control-regex
   s === '' || s.length > 253 || /[\s\x00-\x1f\x7f/]/.test(s) ? { problem: `${quote(s)} is not a host name or address such as "127.0.0.1" or "0.0.0.0"` } : { ok: s },
-);
+), { type: 'string', minLength: 1, maxLength: 253 });
 
-const port = field(isNumber, 'a port number', (n): Result<number> =>
+const port = jsonAs(field(isNumber, 'a port number', (n): Result<number> =>
   Number.isInteger(n) && n >= 0 && n <= 65535 ? { ok: n } : { problem: `${describe(n)} is not a port: use an integer from 0 to 65535` },
-);
+), { type: 'integer', minimum: 0, maximum: 65535 });
 
-const logLevel = field((x: unknown): x is LogLevel => typeof x === 'string', 'a log level', (s): Result<LogLevel> =>
+const logLevel = jsonAs(field((x: unknown): x is LogLevel => typeof x === 'string', 'a log level', (s): Result<LogLevel> =>
   LOG_LEVELS.includes(s) ? { ok: s } : { problem: `${quote(s)} is not a log level: use one of ${LOG_LEVELS.join(', ')}` },
-);
+), { enum: [...LOG_LEVELS] });
 
-const layoutPrefix = field(isString, 'a path prefix', (s): Result<string> =>
+const layoutPrefix = jsonAs(field(isString, 'a path prefix', (s): Result<string> =>
   s.startsWith('/') ? { ok: s } : { problem: `the prefix ${quote(s)} must start with "/"` },
-);
+), { type: 'string', pattern: '^/' });
 
-const tagName = field(isString, 'a tag name', (s): Result<string> =>
+const tagName = jsonAs(field(isString, 'a tag name', (s): Result<string> =>
   TAG_RE.test(s) ? { ok: s } : { problem: `${quote(s)} is not a valid custom element name (lower case, with a hyphen)` },
-);
+), { type: 'string', pattern: TAG_RE.source });
 
 /**
  * An object with exactly `entries`: each unknown key is its own problem that
@@ -461,38 +504,44 @@ function sameNames(names: readonly string[]): [string, string] | undefined {
 /** An object (not an array) of `key` → `value`. */
 function recordOf<const TKey extends v.GenericSchema<string, string>, const TValue extends v.GenericSchema>(key: TKey, value: TValue, what: string) {
   const message = mustBe(what);
-  return v.pipe(v.custom<v.InferInput<v.RecordSchema<TKey, TValue, undefined>>>(isRecord, message), v.record(key, value, message));
+  return jsonAs(
+    v.pipe(v.custom<v.InferInput<v.RecordSchema<TKey, TValue, undefined>>>(isRecord, message), v.record(key, value, message)),
+    (convert) => ({ type: 'object', propertyNames: convert(key), additionalProperties: convert(value) }),
+  );
 }
 
 const SHIMS_WHAT = 'true, false, "lit", "window", a module path or specifier, or a list of them';
-const shimEntry = field(isString, '"lit", "window", a module path or a package specifier', (s): Result<string> => {
+const shimEntry = jsonAs(field(isString, '"lit", "window", a module path or a package specifier', (s): Result<string> => {
   if (s.trim() === '') return { problem: 'must be "lit", "window", a module path or a package specifier, not an empty string' };
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(s)) return { problem: `${quote(s)} contains a control character` };
   return { ok: s };
-});
+}), NON_EMPTY);
 /** `shims`: `true` is Atoll's built-ins; a single entry becomes a list of one. */
-const shimsSchema = v.pipe(
+const shimsSchema = jsonAs(v.pipe(
   v.custom<ShimsConfig>((x) => typeof x === 'boolean' || typeof x === 'string' || Array.isArray(x), mustBe(SHIMS_WHAT)),
   v.transform((x): unknown[] => (x === true ? [...BUILTIN_SHIMS] : x === false ? [] : typeof x === 'string' ? [x] : (x as unknown[]))),
   v.array(shimEntry, mustBe(SHIMS_WHAT)),
-);
+), { anyOf: [{ type: 'boolean' }, NON_EMPTY, { type: 'array', items: NON_EMPTY }] });
 
-const ssrSchema = v.pipe(
-  v.custom<SsrConfig>(isRecord, mustBe('an object such as { "shims": true }')),
-  strict(
+const tagList = v.array(tagName);
+const connectedFlag = jsonAs(v.custom<boolean>(isBoolean, mustBe('true, false or a list of tag names')), { type: 'boolean' });
+const ssrEntries = strict(
     {
       shims: v.optional(shimsSchema),
       connectedCallback: v.optional(
-        v.lazy((x): v.GenericSchema<boolean | string[], boolean | string[]> =>
-          Array.isArray(x) ? v.array(tagName) : v.custom<boolean>(isBoolean, mustBe('true, false or a list of tag names')),
+        jsonAs(
+          v.lazy((x): v.GenericSchema<boolean | string[], boolean | string[]> =>
+            Array.isArray(x) ? tagList : connectedFlag,
+          ),
+          (convert) => ({ anyOf: [{ type: 'boolean' }, convert(tagList)] }),
         ),
       ),
       importTimeout: v.optional(duration(IMPORT_TIMEOUT_BOUNDS)),
     },
     'an object such as { "shims": true }',
-  ),
-);
+  );
+const ssrSchema = v.pipe(jsonAs(v.custom<SsrConfig>(isRecord, mustBe('an object such as { "shims": true }')), (convert) => convert(ssrEntries)), ssrEntries);
 
 const elementEntrySchema = v.pipe(
   strict(
@@ -511,34 +560,45 @@ const elementEntrySchema = v.pipe(
   v.check((e) => e.module === undefined || e.url === undefined, 'give "module" or "url", not both'),
 );
 
-const cspSchema = v.pipe(
-  v.custom<boolean | CspConfig>((x) => typeof x === 'boolean' || isRecord(x), mustBe('true, false or { "policy": "…", "reportOnly": true }')),
-  v.transform((x) => (x === true ? {} : x === false ? undefined : x)),
-  v.optional(
-    strict(
-      {
-        policy: v.optional(
-          field(isString, 'a policy string', (s): Result<string> => {
-            if (s.trim() === '') return { problem: 'must be a policy such as "script-src \'nonce-{nonce}\'", not an empty string' };
-            const p = configHeaderValueProblem(s);
-            return p === undefined ? { ok: s } : { problem: p };
-          }),
-        ),
-        reportOnly: v.optional(v.custom<boolean>(isBoolean, mustBe('true or false'))),
-      },
-      'true, false or { "policy": "…", "reportOnly": true }',
+const cspObject = strict(
+  {
+    policy: v.optional(
+      jsonAs(field(isString, 'a policy string', (s): Result<string> => {
+        if (s.trim() === '') return { problem: 'must be a policy such as "script-src \'nonce-{nonce}\'", not an empty string' };
+        const p = configHeaderValueProblem(s);
+        return p === undefined ? { ok: s } : { problem: p };
+      }), NON_EMPTY),
     ),
+    reportOnly: v.optional(jsonAs(v.custom<boolean>(isBoolean, mustBe('true or false')), { type: 'boolean' })),
+  },
+  'true, false or { "policy": "…", "reportOnly": true }',
+);
+const cspSchema = v.pipe(
+  jsonAs(
+    v.custom<boolean | CspConfig>((x) => typeof x === 'boolean' || isRecord(x), mustBe('true, false or { "policy": "…", "reportOnly": true }')),
+    (convert) => ({ anyOf: [{ type: 'boolean' }, convert(cspObject)] }),
   ),
+  v.transform((x) => (x === true ? {} : x === false ? undefined : x)),
+  v.optional(cspObject),
 );
 
 /** The whole configuration: types, defaults, bounds and messages. */
 export const configSchema = strict(
   {
+    $schema: v.optional(jsonAs(v.custom<string>(isString, mustBe('a string (the JSON schema\'s URL or path)')), { type: 'string' })),
     layouts: v.optional(recordOf(layoutPrefix, nonEmptyString('a layout file name'), 'an object of path prefix → layout file, e.g. { "/admin": "admin.html" }')),
     elements: v.optional(recordOf(tagName, elementEntrySchema, 'an object of tag name → entry')),
     timeout: v.optional(duration(TIMEOUT_BOUNDS), CONFIG_DEFAULTS.timeout),
     requestHeaders: v.optional(v.array(headerName(true), mustBe('an array of header names')), () => [...CONFIG_DEFAULTS.requestHeaders]),
-    renderers: v.optional(v.array(v.custom<ElementRendererConstructor>(isFunction, mustBe('an ElementRenderer class')), mustBe('an array of ElementRenderer classes'))),
+    renderers: v.optional(
+      v.array(
+        jsonAs(v.custom<ElementRendererConstructor>(isFunction, mustBe('an ElementRenderer class')), {
+          not: {},
+          description: 'ElementRenderer classes: only in atoll.config.ts or .mjs',
+        }),
+        mustBe('an array of ElementRenderer classes'),
+      ),
+    ),
     maxRemoteBytes: v.optional(byteSize(BYTES_BOUNDS), CONFIG_DEFAULTS.maxRemoteBytes),
     cors: v.optional(
       strict(
@@ -579,6 +639,7 @@ export const configSchema = strict(
     drainTimeout: v.optional(duration(DRAIN_TIMEOUT_BOUNDS), CONFIG_DEFAULTS.drainTimeout),
     logLevel: v.optional(logLevel, CONFIG_DEFAULTS.logLevel),
     ssr: v.optional(ssrSchema),
+    outDir: v.optional(nonEmptyString('a folder path')),
   },
   'an object (for .mjs: `export default { … }`)',
 );
@@ -593,9 +654,19 @@ export const CONFIG_KEYS: readonly string[] = Object.keys(configSchema.entries);
 type Assert<T extends true> = T;
 type SchemaIn = v.InferInput<typeof configSchema>;
 type SchemaOut = v.InferOutput<typeof configSchema>;
+/** @internal Atoll's own check, left out of the published .d.ts (tsconfig.build.json's stripInternal): under a consumer's exactOptionalPropertyTypes it fails. */
 export type _ConfigTypesAgree = Assert<
-  [AtollConfig] extends [SchemaIn] ? ([SchemaOut] extends [ResolvedConfig] ? true : false) : false
+  [AtollConfig] extends [SchemaIn] ? ([SchemaIn] extends [AtollConfig] ? ([SchemaOut] extends [ResolvedConfig] ? true : false) : false) : false
 >;
+
+/**
+ * Types a config file (`atoll.config.ts` or `.mjs`): `export default
+ * defineConfig({ … })`. Returns its argument; the type is the schema's
+ * input type ({@link AtollConfig}, checked against {@link configSchema}).
+ */
+export function defineConfig(config: AtollConfig): AtollConfig {
+  return config;
+}
 
 // ---------------------------------------------------------------------------
 // Reading untrusted input into plain data
@@ -880,7 +951,10 @@ function check(input: unknown, early: readonly PathProblem[], locate: ConfigLoca
   let out: ResolvedConfig = {};
   try {
     const result = v.safeParse(configSchema, input ?? {});
-    if (result.success) out = withoutUndefined(result.output);
+    if (result.success) {
+      out = withoutUndefined(result.output);
+      delete out.$schema;
+    }
     else {
       const earlyPaths = new Set(early.map((e) => pathId(e.path)));
       const hidden = (path: ConfigPath): boolean => path.some((_, i) => earlyPaths.has(pathId(path.slice(0, i)))) || earlyPaths.has(pathId(path));
@@ -966,11 +1040,15 @@ export interface LoadedConfig {
   locate: ConfigLocator;
 }
 
+/** The config file names looked for in a site folder. Two of them at once is an error. */
+export const CONFIG_FILES = ['atoll.config.ts', 'atoll.config.mts', 'atoll.config.mjs', 'atoll.config.js', 'atoll.config.json'] as const;
+
 /**
- * Finds and reads the site's config file: `configPath` when given, else
- * `atoll.config.mjs`, `atoll.config.js` or `atoll.config.json` in `root`.
- * Undefined when there is none (or it could not be read: then a problem is
- * reported).
+ * Finds and reads the site's config file: `configPath` when given (relative
+ * to `root`; the command line resolves `--config` against the working
+ * directory first), else the one of {@link CONFIG_FILES} in `root` — two of
+ * them is a problem naming both. Undefined when there is none (or it could
+ * not be read: then a problem is reported).
  */
 export async function readConfigFile(root: string, problems: ProblemList, configPath?: string): Promise<ConfigSource | undefined> {
   let path: string | undefined;
@@ -981,7 +1059,12 @@ export async function readConfigFile(root: string, problems: ProblemList, config
       return undefined;
     }
   } else {
-    path = ['atoll.config.mjs', 'atoll.config.js', 'atoll.config.json'].map((f) => join(root, f)).find((f) => existsSync(f));
+    const found = CONFIG_FILES.filter((f) => existsSync(join(root, f)));
+    if (found.length > 1) {
+      problems.error({ file: found[0]! }, `${found.length} config files: ${found.join(', ')}. Atoll reads one: keep one and delete the others (or pick one with --config)`);
+      return undefined;
+    }
+    path = found[0] === undefined ? undefined : join(root, found[0]);
   }
   if (path === undefined) return undefined;
   const file = relative(root, path) || path;
@@ -1032,7 +1115,7 @@ export function resolveConfigSources(source: ConfigSource | undefined, code: unk
 
   let fileInput: unknown = source?.input;
   if (fileInput !== undefined && fileInput !== null && !isRecord(fileInput)) {
-    problems.error(fileLocate([], 'value'), `the config must be an object (for .mjs: \`export default { … }\`), not ${describe(fileInput)}`);
+    problems.error(fileLocate([], 'value'), `the config must be an object (for .ts/.mjs: \`export default defineConfig({ … })\`), not ${describe(fileInput)}`);
     fileInput = undefined;
   }
   let codeInput: unknown;

@@ -274,7 +274,7 @@ const invalidJson: Array<[string, string, string[]]> = [
     '{ "timeout": 100, "timeout": 0 }',
     [`${J}:1:30: timeout: 0 ms is less than 1 ms: use a duration from 1 ms to 10 minutes`],
   ],
-  ['not an object', '[1, 2]', [`${J}:1:1: the config must be an object (for .mjs: \`export default { … }\`), not an array`]],
+  ['not an object', '[1, 2]', [`${J}:1:1: the config must be an object (for .ts/.mjs: \`export default defineConfig({ … })\`), not an array`]],
   [
     'a control character in a key is escaped in the message',
     '{ "x\\u001b[31m": 1 }',
