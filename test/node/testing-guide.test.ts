@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { fixture, repoRoot } from '../helpers.ts';
@@ -31,7 +33,10 @@ function run(command: string, args: string[]): Promise<{ code: number | null; ou
   return new Promise((resolve, reject) => {
     // Without NODE_TEST_CONTEXT, a child `node --test` runs its files instead of deferring to us.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const child = spawn(command, args, { cwd: site, env: { ...env, NO_COLOR: '1' } });
+    // In this checkout, `atoll-ssr` resolves to its TypeScript sources through the
+    // `atoll-source` condition (docs/architecture.md, "Package"), as npm scripts set it;
+    // an installed package resolves to its compiled dist/ without it.
+    const child = spawn(command, args, { cwd: site, env: { ...env, NODE_OPTIONS: '--conditions=atoll-source', NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d));
     child.stderr.on('data', (d: Buffer) => (output += d));
@@ -55,7 +60,17 @@ describe('docs/testing.md', () => {
 
   test('its browser tests (SSR and hydration, in Chromium) pass, run as the guide says', async () => {
     const wtr = join(repoRoot, 'node_modules', '@web', 'test-runner', 'dist', 'bin.js');
-    const { code, output } = await run(process.execPath, [wtr, '--config', 'web-test-runner.config.mjs']);
+    // The guide's config as written, with one addition for this checkout: the browser side
+    // resolves `atoll-ssr/testing/browser` to the sources too (the same condition as above).
+    const dir = mkdtempSync(join(tmpdir(), 'atoll-guide-'));
+    const config = join(dir, 'web-test-runner.config.mjs');
+    writeFileSync(
+      config,
+      `import config from ${JSON.stringify(pathToFileURL(join(site, 'web-test-runner.config.mjs')).href)};\n` +
+        `export default { ...config, nodeResolve: { exportConditions: ['atoll-source'] } };\n`,
+    );
+    const { code, output } = await run(process.execPath, [wtr, '--config', config]);
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(code, 0, output);
     assert.match(output, /4 passed, 0 failed/);
   });
