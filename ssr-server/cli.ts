@@ -1,9 +1,13 @@
 /**
- * The `atoll` command line: `serve`, `check`, `render`. Every command takes
- * `--root DIR` (default: the current folder).
+ * The `atoll` command line: `serve`, `dev`, `build`, `check`, `render`,
+ * `init`, `help`. Each command has its own options (`atoll help <command>`,
+ * `atoll <command> --help`); an option a command does not take is an error
+ * naming it. Paths given on the command line (`--root`, `--config`, `--out`)
+ * are relative to the working directory.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SiteError, formatProblem } from './errors.ts';
 import { createAtoll, listen, type RunningServer } from './index.ts';
@@ -15,6 +19,8 @@ import { installResolveHooks } from './site/install-hooks.ts';
 import { loadSite } from './site/load.ts';
 import { isStartupImportRejection } from './site/registry.ts';
 import { isWorker, runPrimary, workerCount } from './workers.ts';
+import { buildFolder } from './build/client.ts';
+import { readManifest } from './build/manifest.ts';
 
 /**
  * The real `process.exit`, taken before any site module is imported: while
@@ -29,65 +35,250 @@ export interface MainOptions {
   standalone?: boolean;
 }
 
+/** Atoll's version, from its package.json (found upwards from this file: the source and dist/ layouts differ). */
+export function atollVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        if (pkg.name === 'atoll-ssr' && typeof pkg.version === 'string') return pkg.version;
+      } catch {
+        // not Atoll's: keep looking
+      }
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+/** One command: its options, how it is called, and its help text. */
+interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Lines of the options' help, in order. */
+  help: string;
+  positionals: 'none' | 'one' | 'optional';
+}
+
+const SITE = `  --root DIR       the site folder (default: the current folder)
+  --config FILE    a config file instead of DIR/atoll.config.{ts,mjs,js,json}
+                   (relative to the working directory)`;
+const LOGGING = `  --quiet          no request log lines (the same as --log-level warn)
+  --log-level L    debug, info, warn, error or silent (default: the
+                   config's logLevel, else info)`;
+const LISTEN = `  --port N         port (or PORT; else the config's port, else 3000)
+  --host H         host (or HOST; else the config's host, else 127.0.0.1)`;
+const siteOptions: Record<string, OptionSpec> = { root: { type: 'string' }, config: { type: 'string' } };
+const logOptions: Record<string, OptionSpec> = { quiet: { type: 'boolean' }, 'log-level': { type: 'string' } };
+const listenOptions: Record<string, OptionSpec> = { port: { type: 'string' }, host: { type: 'string' } };
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: 'serve the site (builds the client first when missing or stale)',
+    usage: 'atoll serve [options]',
+    positionals: 'none',
+    options: { ...siteOptions, ...listenOptions, ...logOptions, out: { type: 'string' }, 'no-build': { type: 'boolean' }, workers: { type: 'string' }, csp: { type: 'boolean' } },
+    help: `Serves the site. GET /_atoll/health answers starting/ready/draining;
+SIGTERM or SIGINT lets responses in flight finish (the config's
+drainTimeout, default 10 s), then exits. Files in DIR/public/ are served
+at the root.
+
+${SITE}
+${LISTEN}
+  --out DIR        the client build's folder (default: the config's outDir,
+                   else DIR/.atoll/client): the one \`atoll build --out\` wrote
+  --no-build       serve the build as it is: never build (a missing build
+                   is an error; a stale one a warning)
+  --workers N      serve from N processes on one port ("auto": one per core)
+  --csp            a Content-Security-Policy with a nonce per request
+                   (Atoll's default policy; see docs/security.md)
+${LOGGING}`,
+  },
+  dev: {
+    summary: 'serve the site with live reload while you edit it',
+    usage: 'atoll dev [options]',
+    positionals: 'none',
+    options: { ...siteOptions, ...listenOptions, ...logOptions },
+    help: `Serves the site and watches layouts, elements, hooks and the config:
+an edit shows on the next request and reloads the browser; errors show
+in the browser (see docs/dev.md).
+
+${SITE}
+${LISTEN}
+${LOGGING}`,
+  },
+  build: {
+    summary: 'bundle the client side (elements, loader) for serve',
+    usage: 'atoll build [options]',
+    positionals: 'none',
+    options: { ...siteOptions, out: { type: 'string' } },
+    help: `Bundles the client side (element modules, the island loader,
+embed.js) into DIR/.atoll/client. The build is relocatable: copy the
+site with it and \`atoll serve --no-build\` serves it there.
+
+${SITE}
+  --out DIR        the build folder (default: the config's outDir, else
+                   DIR/.atoll/client); give serve the same --out`,
+  },
+  check: {
+    summary: 'validate layouts, the config and the element registry',
+    usage: 'atoll check [options]',
+    positionals: 'none',
+    options: { ...siteOptions },
+    help: `Loads the site as serve would and reports every problem with its
+file:line:col; exits 1 when there is one.
+
+${SITE}`,
+  },
+  render: {
+    summary: 'render one page to stdout (or a file)',
+    usage: 'atoll render <path> [options]',
+    positionals: 'one',
+    options: { ...siteOptions, ...logOptions, out: { type: 'string' } },
+    help: `Renders the page at <path> (e.g. /home) as serve would, follows up to
+five redirects, and writes the HTML to stdout. Exits 1 for a 5xx.
+
+${SITE}
+  --out FILE       write the page to FILE instead
+${LOGGING}`,
+  },
+  init: {
+    summary: 'write a new site (one element, one route, a test, a README)',
+    usage: 'atoll init [dir]',
+    positionals: 'optional',
+    options: {},
+    help: `Writes a minimal site into dir (default: the current folder), which
+must be empty or missing. Then: npm install, npx atoll dev.`,
+  },
+  help: {
+    summary: 'this text, or a command\'s (atoll help serve)',
+    usage: 'atoll help [command]',
+    positionals: 'optional',
+    options: {},
+    help: 'Shows the commands, or one command\'s options.',
+  },
+};
+
 const USAGE = `Usage: atoll <command> [options]
 
 Commands:
-  serve            serve the site (default port 3000, host 127.0.0.1);
-                   GET /_atoll/health answers starting/ready/draining;
-                   SIGTERM or SIGINT lets responses in flight finish
-                   (the config's drainTimeout, default 10 s), then exits
-  check            validate layouts and the element registry
-  render <path>    render one page to stdout (or --out FILE)
-  build            bundle the client side (elements, loader) into
-                   DIR/.atoll/client (or --out DIR); serve builds first
-                   when that build is missing or stale
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)}${c.summary}`)
+  .join('\n')}
 
-Options:
-  --root DIR       the site folder (default: current folder)
-  --config FILE    a config file instead of DIR/atoll.config.*
-  --port N         port for serve (or PORT)
-  --host H         host for serve (or HOST)
-  --out FILE       where render writes the page
-  --workers N      serve from N processes on one port ("auto": one per core)
-  --quiet          no request log lines (the same as --log-level warn)
-  --log-level L    debug, info, warn, error or silent (serve, render;
-                   default: the config's logLevel, else info)
-  --csp            serve with a Content-Security-Policy: a nonce per
-                   request, Atoll's default policy (see docs/security.md)
-  -h, --help       this text
+Options of every command:
+  -h, --help       the command's options (or: atoll help <command>)
+  -v, --version    Atoll's version
+
+atoll <command> --help shows a command's options.
 `;
+
+/** A command's help text. */
+export function commandHelp(name: string): string | undefined {
+  const c = COMMANDS[name];
+  if (c === undefined) return undefined;
+  return `Usage: ${c.usage}\n\n${c.help}\n  -h, --help       this text\n`;
+}
+
+/**
+ * The --config flag as a path: relative to the working directory. A file
+ * that is not there but is in the site folder (where versions before 0.2
+ * looked) is used with a warning.
+ */
+function configFlagPath(flag: string | undefined, root: string): string | undefined {
+  if (flag === undefined) return undefined;
+  const fromCwd = resolve(flag);
+  if (existsSync(fromCwd)) return fromCwd;
+  const fromRoot = resolve(root, flag);
+  if (existsSync(fromRoot)) {
+    process.stderr.write(`warning: --config ${flag} is read relative to the working directory; using ${relative('.', fromRoot) || fromRoot} from the site folder: write --config ${relative('.', fromRoot)}\n`);
+    return fromRoot;
+  }
+  return fromCwd;
+}
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. */
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+  const first = argv[0];
+  if (first === '-v' || first === '--version' || (argv.length === 1 && first === 'version')) {
+    process.stdout.write(`atoll-ssr ${atollVersion()}\n`);
+    return 0;
+  }
+  if (first === undefined || first === '-h' || first === '--help') {
+    (first === undefined ? process.stderr : process.stdout).write(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  if (first.startsWith('-')) {
+    process.stderr.write(`atoll: give the command first, e.g. atoll serve ${first}\n\n${USAGE}`);
+    return 2;
+  }
+  const command = first;
+  const spec = COMMANDS[command];
+  if (spec === undefined) {
+    process.stderr.write(`atoll: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: argv.slice(1),
       allowPositionals: true,
-      options: {
-        root: { type: 'string' },
-        config: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean' },
-        'log-level': { type: 'string' },
-        csp: { type: 'boolean' },
-        workers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      strict: true,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
     });
   } catch (e) {
-    process.stderr.write(`atoll: ${(e as Error).message}\n\n${USAGE}`);
+    const err = e as NodeJS.ErrnoException;
+    const option = /option '([^']*)'/.exec(err.message)?.[1];
+    const what =
+      err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option !== undefined
+        ? `unknown option ${option}`
+        : err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+          ? err.message.replace(/^Option /, 'option ').replace(/\.$/, '')
+          : err.message;
+    process.stderr.write(`atoll ${command}: ${what} (atoll ${command} --help lists the options)\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || command === undefined) {
-    process.stdout.write(USAGE);
-    return values.help ? 0 : 2;
+  const values = parsed.values as Record<string, string | boolean | undefined> & {
+    root?: string; config?: string; port?: string; host?: string; out?: string; quiet?: boolean; 'log-level'?: string;
+    csp?: boolean; workers?: string; help?: boolean; version?: boolean; 'no-build'?: boolean;
+  };
+  const rest = parsed.positionals;
+  if (values.version) {
+    process.stdout.write(`atoll-ssr ${atollVersion()}\n`);
+    return 0;
   }
-  const siteOptions = { root: values.root ?? '.', configPath: values.config };
+  if (values.help) {
+    process.stdout.write(command === 'help' ? USAGE : commandHelp(command)!);
+    return 0;
+  }
+  if (command === 'help') {
+    if (rest.length === 0) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const text = rest.length === 1 ? commandHelp(rest[0]!) : undefined;
+    if (text === undefined) {
+      process.stderr.write(`atoll help: unknown command "${rest.join(' ')}"\n\n${USAGE}`);
+      return 2;
+    }
+    process.stdout.write(text);
+    return 0;
+  }
+  const most = spec.positionals === 'none' ? 0 : 1;
+  if (rest.length > most) {
+    process.stderr.write(`atoll ${command}: unexpected argument "${rest[most]}" (atoll ${command} --help)\n`);
+    return 2;
+  }
+  if (command === 'init') {
+    const { runInit } = await import('./init/command.ts');
+    return runInit({ dir: rest[0] ?? '.' });
+  }
+  const root = values.root ?? '.';
+  const siteOptions = { root, configPath: configFlagPath(values.config, root) };
   const levelFlag = values['log-level'];
   if (levelFlag !== undefined && !isLogLevel(levelFlag)) {
     process.stderr.write(`atoll: --log-level takes one of ${LOG_LEVELS.join(', ')}, not "${levelFlag}"\n`);
@@ -99,11 +290,23 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     jsonLogger(undefined, { level: cliLevel ?? (isLogLevel(configLevel) ? configLevel : 'info') });
   try {
     switch (command) {
+      case 'dev': {
+        const where = await listenAddress(command, values, siteOptions);
+        if (where === undefined) return 2;
+        const { runDev } = await import('./dev/command.ts');
+        return await runDev({
+          root: resolve(root),
+          configPath: siteOptions.configPath,
+          port: where.port,
+          host: where.host,
+          logLevel: cliLevel,
+        });
+      }
       case 'build': {
         const site = await loadSite(siteOptions);
         const { buildClient, formatBuild } = await import('./build/build.ts');
         const built = await buildClient(site, {
-          outDir: values.out,
+          outDir: buildFolder(site, values.out),
           onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
         });
         process.stdout.write(formatBuild(built));
@@ -142,16 +345,14 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
           process.stderr.write(`atoll serve: --workers takes a count or "auto", not "${values.workers}"\n`);
           return 2;
         }
-        const portValue = values.port ?? process.env.PORT;
-        if (portValue !== undefined && !/^\d{1,5}$/.test(portValue)) {
-          process.stderr.write(`atoll serve: "${portValue}" is not a port number\n`);
-          return 2;
-        }
+        const noBuild = values['no-build'] === true;
+        const outDir = values.out === undefined ? undefined : resolve(values.out);
         if (workers > 1 && !isWorker()) {
           // Check the site and build the client once, here; the workers then only load it.
           const site = await loadSite(siteOptions);
+          if (noBuild && missingBuild(buildFolder(site, outDir))) return 1;
           const { ensureBuild } = await import('./build/client.ts');
-          await ensureBuild(site, { build: 'if-stale' }, makeLogger(site.config.logLevel));
+          await ensureBuild(site, { build: noBuild ? false : 'if-stale', outDir }, makeLogger(site.config.logLevel));
           const drainMs = typeof site.config.drainTimeout === 'number' ? site.config.drainTimeout : DEFAULT_DRAIN_TIMEOUT;
           await runPrimary(workers, (url) => `Atoll is serving ${site.root} at ${url}`, { drainMs });
           // The workers are gone; what the primary loaded (the build's helpers) must not hold the exit.
@@ -164,14 +365,13 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         // Problems are reported by the full load below.
         // The resolve hooks go in first, as loadSite does: a config module
         // that imports Lit (a renderer) must get Atoll's one copy.
-        installResolveHooks();
-        const early = await loadConfig(resolve(siteOptions.root), new ProblemList(), siteOptions.configPath).catch(() => undefined);
-        const config = (early?.config ?? {}) as { port?: unknown; host?: unknown; logLevel?: unknown };
-        const port = Number(portValue ?? (Number.isInteger(config.port) ? config.port : 3000));
-        const host = values.host ?? process.env.HOST ?? (typeof config.host === 'string' ? config.host : '127.0.0.1');
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
-          process.stderr.write(`atoll serve: "${portValue}" is not a port number\n`);
-          return 2;
+        const where = await listenAddress(command, values, siteOptions);
+        if (where === undefined) return 2;
+        const { port, host, config } = where;
+        // --no-build: the build must be there (a worker's primary checked it).
+        if (noBuild && !isWorker()) {
+          const folder = outDir ?? buildFolder({ root: resolve(root), config: config as { outDir?: string } }, undefined);
+          if (missingBuild(folder)) return 1;
         }
         const logger = makeLogger(config.logLevel);
         // SIGTERM/SIGINT: drain (see server.ts). Installed before anything
@@ -212,7 +412,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         const loading = createAtoll({
           ...siteOptions,
           logger,
-          client: { build: isWorker() ? false : 'if-stale' },
+          client: { build: isWorker() || noBuild ? false : 'if-stale', outDir },
           ...(values.csp ? { config: { csp: {} } } : {}),
         });
         loading.catch(() => {}); // reported through `running.ready` (or the worker's await) below
@@ -267,4 +467,46 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     process.stderr.write(`atoll ${command}: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
+}
+
+/**
+ * Port and host for serve and dev: the flag, else PORT/HOST, else the
+ * config's (read early: the server listens while the site loads), else
+ * 3000 and 127.0.0.1. Undefined (after a message) for a bad port.
+ */
+async function listenAddress(
+  command: string,
+  values: { port?: string; host?: string },
+  site: { root: string; configPath?: string },
+): Promise<{ port: number; host: string; config: { port?: unknown; host?: unknown; logLevel?: unknown; outDir?: unknown } } | undefined> {
+  const portValue = values.port ?? process.env.PORT;
+  if (portValue !== undefined && !/^\d{1,5}$/.test(portValue)) {
+    process.stderr.write(`atoll ${command}: "${portValue}" is not a port number\n`);
+    return undefined;
+  }
+  // The resolve hooks go in first, as loadSite does: a config module that
+  // imports Lit (a renderer) must get Atoll's one copy. Problems are
+  // reported by the full load.
+  installResolveHooks();
+  const early = await loadConfig(resolve(site.root), new ProblemList(), site.configPath).catch(() => undefined);
+  const config = (early?.config ?? {}) as { port?: unknown; host?: unknown; logLevel?: unknown; outDir?: unknown };
+  const port = Number(portValue ?? (Number.isInteger(config.port) ? config.port : 3000));
+  const host = values.host ?? process.env.HOST ?? (typeof config.host === 'string' ? config.host : '127.0.0.1');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`atoll ${command}: "${portValue}" is not a port number\n`);
+    return undefined;
+  }
+  return { port, host, config };
+}
+
+/** True (after a message) when `serve --no-build` has no build to serve. */
+function missingBuild(folder: string): boolean {
+  if (readManifest(folder) !== undefined) return false;
+  const shown = relative('.', folder) || folder;
+  process.stderr.write(
+    existsSync(join(folder, 'manifest.json'))
+      ? `atoll serve: the build in ${shown} was made by another version of Atoll: run atoll build (or serve without --no-build)\n`
+      : `atoll serve: --no-build, but there is no client build in ${shown}: run atoll build${shown === '.atoll/client' ? '' : ` --out ${shown}`} first (or serve without --no-build)\n`,
+  );
+  return true;
 }
