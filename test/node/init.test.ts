@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import ts from 'typescript';
 import { createAtoll, silentLogger } from '../../ssr-server/index.ts';
 import { packageNameFor, runInit } from '../../ssr-server/init/command.ts';
 import { repoRoot, runCli } from '../helpers.ts';
@@ -67,7 +68,9 @@ describe('atoll init', () => {
     assert.equal(pkg.scripts.dev, 'atoll dev');
     assert.equal(pkg.scripts.build, 'atoll build');
     assert.match(pkg.scripts.test, /--test test\/\*\.test\.ts$/);
-    JSON.parse(readFileSync(join(site, 'tsconfig.json'), 'utf8'));
+    const tsconfig = ts.parseConfigFileTextToJson('tsconfig.json', readFileSync(join(site, 'tsconfig.json'), 'utf8'));
+    assert.equal(tsconfig.error, undefined, 'tsconfig.json parses (with its comment)');
+    assert.equal(tsconfig.config.compilerOptions.strict, true);
     assert.match(readFileSync(join(site, '.gitignore'), 'utf8'), /^node_modules\/$[\s\S]*^\.atoll\/$/m);
     const readme = readFileSync(join(site, 'README.md'), 'utf8');
     assert.match(readme, /```sh\nnpm install\nnpm run dev\n```/, 'the two commands');
