@@ -174,6 +174,14 @@ export class DevServer {
     }
   }
 
+  /** Resolves once no generation and no client build is running or waiting. */
+  async idle(): Promise<void> {
+    do {
+      await this.settled();
+      await this.client.running;
+    } while (this.loading !== undefined || this.timer !== undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
@@ -228,22 +236,28 @@ export class DevServer {
     const version = this.registry.next();
     const seen = new Map(this.dirty);
     const changed = [...seen.keys()];
+    const changesAtStart = this.changes;
     // From the last attempt, good or failed: its map is what the module cache holds (a module
     // evaluated in a failed generation is not evaluated again, so its definitions carry over).
-    this.registry.begin(version, this.lastAttempt);
-    this.lastAttempt = version;
-    this.keep(version);
     let stage: 'startup' | 'build' = 'startup';
     try {
-      if (changed.length > 0) await this.versions!.invalidate(changed, version);
+      // The client build reads the files, not the server's modules: with the same elements as the
+      // last good generation it can start now, while the server side loads.
+      const base = this.good !== undefined && this.failure?.stage !== 'build' ? this.good.site : undefined;
+      const early = base === undefined ? undefined : { signature: clientSignature(base), build: this.build(base, version) };
+      early?.build.catch(() => {});
+      const reloading = changed.length > 0 ? await this.versions!.invalidate(changed, version) : [];
+      this.registry.begin(version, this.lastAttempt, reloading);
+      this.lastAttempt = version;
+      this.keep(version);
       const logger = this.devLogger();
       const site = await this.registry.run(version, () => loadSite({ root: this.root, configPath: this.options.configPath }));
       for (const w of site.warnings) logger.warn({ at: w.file }, w.message);
       stage = 'build';
       const signature = clientSignature(site);
       const previous = this.client.last;
-      const sameNames = previous !== undefined && this.client.signature === signature && this.failure?.stage !== 'build';
-      const build = this.build(site, version);
+      const sameNames = previous !== undefined && early !== undefined && early.signature === signature;
+      const build = sameNames ? early.build : this.build(site, version);
       let client: ClientState;
       if (sameNames) {
         // Same elements, same file names (no hashes in dev): the server side
@@ -255,8 +269,12 @@ export class DevServer {
             client.manifest = b.manifest;
             client.pending = undefined;
           },
-          () => {
+          (e: unknown) => {
             client.pending = undefined;
+            // (Runs after the commit below.) The failure is this generation's, unless a file
+            // changed since the build started: it may have read a save half-way, and the next
+            // generation builds again anyway.
+            if (this.good?.version === version && this.changes === changesAtStart) this.fail(version, 'build', e, started, []);
           },
         );
       } else {
@@ -295,8 +313,7 @@ export class DevServer {
         this.options.report?.(`atoll dev: client build of generation ${version} done in ${Math.round(performance.now() - started)} ms\n`);
         return built;
       } catch (e) {
-        // The rollup cache may hold the failed module: the next build starts clean for it.
-        if (this.good?.version === version) this.fail(version, 'build', e, started, []);
+        this.options.report?.(`atoll dev: client build of generation ${version} failed after ${Math.round(performance.now() - started)} ms\n`);
         throw e;
       }
     })();

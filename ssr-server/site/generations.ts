@@ -117,10 +117,27 @@ interface Definition {
   observedAttributes: string[];
 }
 
-/** A generation's definitions, and the names it inherited (which it may define again). */
+/** A generation's definitions, the names it inherited (which it may define again), and the file that defined each name. */
 interface GenerationDefs {
   defs: Map<string, Definition>;
   inherited: Set<string>;
+  origin: Map<string, string>;
+}
+
+/** Atoll's own code (registry.ts wraps define() too): never the defining module. */
+const ENGINE_DIR = dirname(dirname(fileURLToPath(import.meta.url))) + '/';
+
+/** The first file in the calling stack outside node_modules and Atoll's registry code: the module that called define(). */
+function definingFile(): string | undefined {
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n').slice(2)) {
+    const m = /((?:file:\/\/)?\/[^\s()?]+?)(?:\?[^\s():]*)?:\d+:\d+\)?\s*$/.exec(line);
+    if (m === null) continue;
+    const path = m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!;
+    if (path.startsWith(ENGINE_DIR) || /[\\/]node_modules[\\/]/.test(path)) continue;
+    return path;
+  }
+  return undefined;
 }
 
 /**
@@ -135,7 +152,7 @@ export class GenerationRegistry {
 
   private constructor(initial: Map<string, Definition>) {
     this.current = 0;
-    this.generations.set(0, { defs: initial, inherited: new Set() });
+    this.generations.set(0, { defs: initial, inherited: new Set(), origin: new Map() });
   }
 
   /**
@@ -165,7 +182,9 @@ export class GenerationRegistry {
           g.inherited.delete(name);
           g.defs.delete(name);
         }
-        return define.call(this, name, ctor, options);
+        define.call(this, name, ctor, options);
+        const file = definingFile();
+        if (file !== undefined) g.origin.set(name, file);
       },
     });
     Object.defineProperty(shim, '__atollGenerations', { value: generations, configurable: true });
@@ -188,10 +207,24 @@ export class GenerationRegistry {
     return ++this.last;
   }
 
-  /** Starts generation `n` as a copy of generation `from`'s definitions. */
-  begin(n: number, from: number = this.current): void {
+  /**
+   * Starts generation `n` as a copy of generation `from`'s definitions,
+   * without those defined by a file in `reloading` (files that evaluate
+   * again in `n`): for them `customElements.get()` answers undefined until
+   * they define again, so a module that guards its define with
+   * `if (!customElements.get(tag))` defines its new class.
+   */
+  begin(n: number, from: number = this.current, reloading: Iterable<string> = []): void {
     const base = this.generations.get(from) ?? this.generations.get(this.current)!;
-    this.generations.set(n, { defs: new Map(base.defs), inherited: new Set(base.defs.keys()) });
+    const g: GenerationDefs = { defs: new Map(base.defs), inherited: new Set(base.defs.keys()), origin: new Map(base.origin) };
+    const files = new Set(reloading);
+    for (const [tag, file] of base.origin) {
+      if (!files.has(file)) continue;
+      g.defs.delete(tag);
+      g.inherited.delete(tag);
+      g.origin.delete(tag);
+    }
+    this.generations.set(n, g);
   }
 
   /** Runs `body` as work of generation `n` (its imports define into it; its renders read it). */

@@ -29,6 +29,9 @@ describe('atoll dev', { timeout: 180_000 }, () => {
   };
   /** Writes a file and waits for the generation it causes (a reload, or problems). */
   const edit = async (file: string, text: string, expect: 'reload' | 'problems' = 'reload'): Promise<DevEvent> => {
+    // After the previous edit's client build: a build reading a file half-way through the
+    // next save is a real (passing) problem, but would make the order of events a race here.
+    await dev.idle();
     channel.skip();
     site.write(file, text);
     const e = await channel.next((ev) => ev.event === 'reload' || (ev.event === 'problems' && ev.data.generation !== undefined));
@@ -73,6 +76,15 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.match(html, /data-generation="2"/);
     const entry = /"@atoll\/d-card":"([^"]+)"/.exec(html)![1]!;
     assert.match(await (await fetch(base + entry)).text(), /card two/, 'the client module is rebuilt (asset requests wait for the build)');
+  });
+
+  it('an element that guards its define with customElements.get() is reloaded too', async () => {
+    const guarded = (w: string): string => CARD(w).replace("customElements.define('d-card', DCard);", "if (!customElements.get('d-card')) customElements.define('d-card', DCard);");
+    await edit('elements/d-card.ts', guarded('guarded1'));
+    assert.match((await get('/')).html, /card guarded1 HI!/);
+    await edit('elements/d-card.ts', guarded('guarded2'));
+    assert.match((await get('/')).html, /card guarded2 HI!/);
+    await edit('elements/d-card.ts', CARD('two'));
   });
 
   it('an edit of a module an element imports reloads the element with it', async () => {
@@ -204,6 +216,21 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.match(problem!.message, /render broke/);
     assert.match(problem!.at, /elements\/d-card\.ts:12:\d+$/);
     await edit('elements/d-card.ts', CARD('eight'));
+  });
+
+  it('a client build error (a client-only module) is a problem with file:line:col; the fix recovers', async () => {
+    site.write('elements/_client/hooked.client.ts', `import './../d-hooked/index.ts';\nconst broken = ;\n`);
+    const e = await edit('atoll.config.mjs', CONFIG(", '/alt': 'alt.html' }, elements: { 'd-hooked': { client: './elements/_client/hooked.client.ts' }"), 'problems');
+    const [problem] = e.data.problems as Array<{ kind: string; at: string; frame: string }>;
+    assert.equal(problem!.kind, 'build');
+    assert.match(problem!.at, /elements\/_client\/hooked\.client\.ts:2:\d+$/);
+    assert.match(problem!.frame, /> 2 \| const broken = ;/);
+    assert.match((await get('/')).html, /hooked beta/, 'the last good generation serves');
+    await edit('elements/_client/hooked.client.ts', `import './../d-hooked/index.ts';\n`);
+    const html = (await get('/')).html;
+    const entry = /"@atoll\/d-hooked":"([^"]+)"/.exec(html)![1]!;
+    assert.equal((await fetch(base + entry)).status, 200);
+    await edit('atoll.config.mjs', CONFIG(", '/alt': 'alt.html'"));
   });
 
   it('a request in flight finishes on the generation it started on', async () => {
