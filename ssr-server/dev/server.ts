@@ -237,16 +237,18 @@ export class DevServer {
     const seen = new Map(this.dirty);
     const changed = [...seen.keys()];
     const changesAtStart = this.changes;
-    // From the last attempt, good or failed: its map is what the module cache holds (a module
-    // evaluated in a failed generation is not evaluated again, so its definitions carry over).
     let stage: 'startup' | 'build' = 'startup';
     try {
+      // A tsconfig.json or package.json changes how every file compiles or resolves: all load again.
+      const everything = changed.some((f) => /(^|[\\/])(tsconfig[^\\/]*\.json|package\.json)$/.test(f));
       // The client build reads the files, not the server's modules: with the same elements as the
       // last good generation it can start now, while the server side loads.
-      const base = this.good !== undefined && this.failure?.stage !== 'build' ? this.good.site : undefined;
+      const base = this.good !== undefined && this.failure?.stage !== 'build' && !everything ? this.good.site : undefined;
       const early = base === undefined ? undefined : { signature: clientSignature(base), build: this.build(base, version) };
       early?.build.catch(() => {});
-      const reloading = changed.length > 0 ? await this.versions!.invalidate(changed, version) : [];
+      const reloading = changed.length > 0 ? await this.versions!.invalidate(changed, version, { all: everything }) : [];
+      // From the last attempt, good or failed: its map is what the module cache holds (a module
+      // evaluated in a failed generation is not evaluated again, so its definitions carry over).
       this.registry.begin(version, this.lastAttempt, reloading);
       this.lastAttempt = version;
       this.keep(version);
@@ -257,7 +259,7 @@ export class DevServer {
       const signature = clientSignature(site);
       const previous = this.client.last;
       const sameNames = previous !== undefined && early !== undefined && early.signature === signature;
-      const build = sameNames ? early.build : this.build(site, version);
+      const build = sameNames ? early.build : this.build(site, version, everything);
       let client: ClientState;
       if (sameNames) {
         // Same elements, same file names (no hashes in dev): the server side
@@ -298,13 +300,14 @@ export class DevServer {
     }
   }
 
-  /** Runs the client build of generation `version` (one at a time); a failure is reported as the generation's. */
-  private build(site: Site, version: number): Promise<BuildResult> {
+  /** Runs the client build for generation `version` (one at a time, after the one running); `fresh`: without rollup's cache. */
+  private build(site: Site, version: number, fresh = false): Promise<BuildResult> {
     this.client.signature = clientSignature(site);
     const before = this.client.running;
     const run = (async () => {
       // One client build at a time (they share rollup's cache).
       await before;
+      if (fresh) this.buildCache.rollup = undefined;
       const { buildClient } = await import('../build/build.ts');
       const started = performance.now();
       try {

@@ -41,7 +41,7 @@ export interface ModuleVersions {
    * so versions never repeat in the process); resolves with all the files
    * that got it.
    */
-  invalidate(files: readonly string[], version: number): Promise<string[]>;
+  invalidate(files: readonly string[], version: number, options?: { all?: boolean }): Promise<string[]>;
 }
 
 let channel: ((message: Record<string, unknown>) => Promise<string[]>) | undefined;
@@ -87,8 +87,9 @@ export async function enableModuleVersions(root: string): Promise<ModuleVersions
   await send({ root: abs });
   return {
     root: abs,
-    async invalidate(files, version) {
-      const all = await send({ files: files.map((f) => resolve(f)), version });
+    async invalidate(files, version, options = {}) {
+      // `all`: every site file loaded so far (a tsconfig.json or package.json changed how they compile or resolve).
+      const all = await send({ files: files.map((f) => resolve(f)), version, all: options.all === true });
       // CommonJS site files live in require's cache by path, whatever the URL: let them load again.
       for (const f of all) delete cjsCache[f];
       return all;

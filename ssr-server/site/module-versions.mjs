@@ -30,6 +30,8 @@ let exclude = [];
 const versions = new Map();
 /** path → paths of the site files that import it */
 const importers = new Map();
+/** every site file resolved so far */
+const known = new Set();
 
 /**
  * @param {{ exclude?: string[], port: import('node:worker_threads').MessagePort }} data
@@ -44,7 +46,8 @@ export function initialize(data) {
         data.port.postMessage({ id: message.id, files: [] });
         return;
       }
-      data.port.postMessage({ id: message.id, files: invalidate(message.files, message.version) });
+      const files = message.all === true ? [...known, ...message.files] : message.files;
+      data.port.postMessage({ id: message.id, files: invalidate(files, message.version) });
     } catch (e) {
       data.port.postMessage({ id: message.id, error: String(e && e.message) });
     }
@@ -86,6 +89,7 @@ export async function resolve(specifier, context, nextResolve) {
   if (roots.length === 0) return result;
   const file = siteFile(result.url);
   if (file === undefined) return result;
+  known.add(file);
   const parent = siteFile(context.parentURL);
   if (parent !== undefined && parent !== file) {
     let set = importers.get(file);

@@ -233,6 +233,19 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     await edit('atoll.config.mjs', CONFIG(", '/alt': 'alt.html'"));
   });
 
+  it('a tsconfig.json change evaluates every site module again', async () => {
+    const counted = HOOKED + `(globalThis as { __devEvals?: number }).__devEvals = ((globalThis as { __devEvals?: number }).__devEvals ?? 0) + 1;\n`;
+    await edit('elements/d-hooked/index.ts', counted);
+    const g = globalThis as { __devEvals?: number };
+    const once = g.__devEvals;
+    assert.equal(once, 1);
+    await edit('elements/d-card.ts', CARD('tsconfig1'));
+    assert.equal(g.__devEvals, 1, 'an unrelated edit leaves the module loaded');
+    await edit('tsconfig.json', '{ "compilerOptions": { "target": "es2022" } }\n');
+    assert.equal(g.__devEvals, 2);
+    assert.match((await get('/')).html, /card tsconfig1/);
+  });
+
   it('a request in flight finishes on the generation it started on', async () => {
     const inFlight = get('/?slow=1500');
     await new Promise((r) => setTimeout(r, 150));
