@@ -28,7 +28,7 @@
  * folder and any method, and is a Node `(req, res)` middleware that the
  * Fetch adapter cannot use.
  */
-import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { constants as fsConstants, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Output } from '../render/chunks.ts';
@@ -44,6 +44,9 @@ const MAX_DEPTH = 32;
 /** Bodies up to this size are read in one go; larger ones are streamed in {@link STREAM_CHUNK} pieces. */
 const READ_WHOLE = 1024 * 1024;
 const STREAM_CHUNK = 64 * 1024;
+
+/** Open flags: read, never through a symlink (where the platform has the flag). */
+const NO_FOLLOW = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'public, max-age=0, must-revalidate';
@@ -286,7 +289,8 @@ export class PublicFiles {
 async function readRange(path: string, start: number, length: number): Promise<Uint8Array | undefined> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    // O_NOFOLLOW: a file swapped for a symlink between the lstat and here is refused too.
+    handle = await open(path, NO_FOLLOW);
     const data = new Uint8Array(length);
     let done = 0;
     while (done < length) {
