@@ -130,10 +130,13 @@ export class DevServer {
   /** The base URL once listening. */
   url = '';
 
-  /** Loads the first generation (its failure is shown, not thrown), starts watching and listening. */
+  /**
+   * Starts watching, listens (pages answer 503 "loading" until the first
+   * generation is there), loads the first generation (its failure is shown,
+   * not thrown); resolves with the base URL.
+   */
   async start(): Promise<string> {
     this.versions = await enableModuleVersions(this.root);
-    await this.load();
     this.watcher = watch(this.root, {
       ignoreInitial: true,
       ignored: (path: string) => IGNORED.test(relative(this.root, path)),
@@ -153,6 +156,7 @@ export class DevServer {
     const address = server.address() as AddressInfo;
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}`;
+    await this.load();
     return this.url;
   }
 
