@@ -9,8 +9,8 @@ import { request } from 'node:http';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { contentType, isHashedName, parseRange } from '../../ssr-server/assets/public.ts';
-import { layout, makeSite, serveSite, type TestServer } from '../helpers.ts';
+import { contentType, isHashedName, parseRange, PublicFiles } from '../../ssr-server/assets/public.ts';
+import { layout, makeSite, repoRoot, serveSite, type TestServer } from '../helpers.ts';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-PUBLIC';
 const BIG = Buffer.alloc(2 * 1024 * 1024 + 12345);
@@ -341,6 +341,12 @@ describe('public/ helpers', () => {
     assert.equal(isHashedName('photo-20240101.jpg'), false);
     assert.equal(isHashedName('deadbeef-cafebabe.png'), false);
     assert.equal(isHashedName('my-background.png'), false);
+  });
+  test('the demo serves its favicon from public/ and its layout links it (no /favicon.ico 404 on every page)', () => {
+    const demo = new PublicFiles(join(repoRoot, 'public'));
+    assert.ok(demo.has('/favicon.svg'));
+    assert.match(readFileSync(join(repoRoot, 'public/favicon.svg'), 'utf8'), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(readFileSync(join(repoRoot, 'layouts/index.html'), 'utf8'), /<link rel="icon" href="\/favicon\.svg" type="image\/svg\+xml">/);
   });
   test('a site without public/ serves its pages as before', async () => {
     const server = await serveSite({ root: makeSite({ 'layouts/index.html': layout('<p>PLAIN</p>') }) });
