@@ -182,7 +182,8 @@ export class PublicFiles {
           this.skipped.push(`more than ${MAX_PUBLIC_FILES} files: the rest are not served`);
           return;
         }
-        this.files.set(url, {
+        // Keys in NFC, as requests are looked up: a name written in NFD (macOS) matches either form.
+        this.files.set(url.normalize('NFC'), {
           abs: target,
           immutable: isHashedName(entry.name),
           type: contentType(entry.name),
@@ -213,7 +214,7 @@ export class PublicFiles {
         return undefined;
       }
     }
-    return this.files.get(path.normalize('NFC')) ?? this.files.get(path);
+    return this.files.get(path.normalize('NFC'));
   }
 
   /** True when `pathname` (as in the request, percent-encoded) names a served file. */

@@ -41,6 +41,7 @@ function makePublicSite(): string {
     'public/photo-20240101.jpg': 'JPEG',
     'public/sub/a b.txt': 'spaced',
     'public/sub/ünï.txt': 'unicode',
+    ['public/sub/nfd-' + 'é'.normalize('NFD') + '.txt']: 'nfd',
     'public/.env': `SECRET=${SECRET}`,
     'public/.git/config': SECRET,
     'public/.well-known/security.txt': 'Contact: mailto:s@example.com\n',
@@ -83,6 +84,8 @@ describe('public/ over HTTP (Node adapter)', () => {
       '/.well-known/security.txt': 'text/plain; charset=utf-8',
       '/sub/a%20b.txt': 'text/plain; charset=utf-8',
       '/sub/%C3%BCn%C3%AF.txt': 'text/plain; charset=utf-8',
+      '/sub/nfd-%C3%A9.txt': 'text/plain; charset=utf-8',
+      '/sub/nfd-e%CC%81.txt': 'text/plain; charset=utf-8',
       '/inside-link.txt': 'text/plain; charset=utf-8',
     };
     for (const [path, type] of Object.entries(types)) {
