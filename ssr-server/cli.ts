@@ -21,6 +21,7 @@ import { isStartupImportRejection } from './site/registry.ts';
 import { isWorker, runPrimary, workerCount } from './workers.ts';
 import { buildFolder } from './build/client.ts';
 import { readManifest } from './build/manifest.ts';
+import { PublicFiles } from './assets/public.ts';
 
 /**
  * The real `process.exit`, taken before any site module is imported: while
@@ -315,6 +316,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       case 'check': {
         const site = await loadSite(siteOptions);
         for (const w of site.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+        // What serve would leave out of public/ (a symlink out of it, public/_atoll/, too many files).
+        for (const why of new PublicFiles(join(site.root, 'public')).skipped) process.stderr.write(`warning: public/${why}: not served\n`);
         const layouts = site.layouts.length;
         const elements = site.registry.size;
         process.stdout.write(`ok: ${layouts} layout${layouts === 1 ? '' : 's'}, ${elements} element${elements === 1 ? '' : 's'}\n`);

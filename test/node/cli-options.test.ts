@@ -96,6 +96,15 @@ describe('--config', () => {
   });
 });
 
+describe('check', () => {
+  test('warns about public/ files serve leaves out', async () => {
+    const root = makeSite({ 'layouts/index.html': layout('<p>x</p>'), 'public/ok.txt': 'ok', 'public/_atoll/x.js': 'x' });
+    const r = await runCli(['check', '--root', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: public\/_atoll: \/_atoll\/ is Atoll's own prefix: not served/);
+  });
+});
+
 describe('init and dev', () => {
   test('atoll init [dir] runs init/command.ts with the folder', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'atoll-init-'));
