@@ -102,7 +102,9 @@ export async function buildLoader(): Promise<BuiltLoader> {
  * Builds the client side of a loaded site. Files are written next to the
  * previous build's and the manifest last, each through a rename, so a
  * server reading the folder never sees half a file; files that the new
- * manifest does not list are removed afterwards.
+ * manifest does not list are removed afterwards. Reads only `site.root` and
+ * `site.registry` (`atoll dev` builds in a worker thread and sends only
+ * those, without the hook functions).
  */
 export async function buildClient(site: Site, options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();

@@ -18,11 +18,12 @@
  * - Pages get a small client script through `<atoll-head>` that listens on
  *   an event channel (Server-Sent Events) and reloads on a new generation.
  */
+import { statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { relative, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { BuildResult, ClientBuildCache } from '../build/build.ts';
+import { Worker } from 'node:worker_threads';
 import { listPublicFiles } from '../build/client.ts';
 import { earlyHints, headRenderer } from '../build/head.ts';
 import { ASSET_PATH, type ClientManifest } from '../build/manifest.ts';
@@ -113,7 +114,7 @@ export class DevServer {
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly renderErrors = new Map<string, DevProblem[]>();
-  private readonly buildCache: ClientBuildCache = {};
+  private readonly worker = new BuildWorker();
   private readonly kept: number[] = [];
   private lastAttempt = 0;
   private closed = false;
@@ -201,6 +202,7 @@ export class DevServer {
       });
     }
     await this.loading;
+    await this.worker.close();
   }
 
   // -------------------------------------------------------------------------
@@ -240,8 +242,15 @@ export class DevServer {
     const version = this.registry.next();
     const seen = new Map(this.dirty);
     const changed = [...seen.keys()];
+    const stamps = new Map(changed.map((f) => [f, stamp(f)]));
     const changesAtStart = this.changes;
     let stage: 'startup' | 'build' = 'startup';
+    // The watcher may drop the event of a save that comes right after another (chokidar
+    // throttles events of one file within a few ms): a file that changed again since this
+    // generation started is dirty again, whatever the watcher said.
+    const recheck = (): void => {
+      for (const [f, before] of stamps) if (stamp(f) !== before && !this.closed) this.changed('change', f);
+    };
     try {
       // A tsconfig.json or package.json changes how every file compiles or resolves: all load again.
       const everything = changed.some((f) => /(^|[\\/])(tsconfig[^\\/]*\.json|package\.json)$/.test(f));
@@ -302,20 +311,19 @@ export class DevServer {
     } catch (e) {
       this.fail(version, stage, e, started, changed);
     }
+    recheck();
   }
 
   /** Runs the client build for generation `version` (one at a time, after the one running); `fresh`: without rollup's cache. */
-  private build(site: Site, version: number, fresh = false): Promise<BuildResult> {
+  private build(site: Site, version: number, fresh = false): Promise<BuiltClient> {
     this.client.signature = clientSignature(site);
     const before = this.client.running;
     const run = (async () => {
       // One client build at a time (they share rollup's cache).
       await before;
-      if (fresh) this.buildCache.rollup = undefined;
-      const { buildClient } = await import('../build/build.ts');
       const started = performance.now();
       try {
-        const built = await buildClient(site, { cache: this.buildCache, write: false, minify: false, hashNames: false });
+        const built = await this.worker.build(site, fresh);
         this.client.last = { manifest: built.manifest, files: built.files };
         this.options.report?.(`atoll dev: client build of generation ${version} done in ${Math.round(performance.now() - started)} ms\n`);
         return built;
@@ -479,6 +487,16 @@ export class DevServer {
   }
 }
 
+/** A file's size and modification time (empty when it is gone): what tells a later save. */
+function stamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
 /** The dev client's script tag, with the page's generation and request id. */
 function devScriptTag(version: number | undefined, request: PageRequest | undefined): string {
   const nonce = request?.nonce === undefined ? '' : ` nonce="${escapeAttr(request.nonce)}"`;
@@ -493,3 +511,66 @@ function send(res: ServerResponse, event: string, data: unknown): void {
   }
 }
 
+
+/** A client build's result as the worker sends it. */
+interface BuiltClient {
+  manifest: ClientManifest;
+  files: ReadonlyMap<string, string>;
+  ms: number;
+}
+
+/**
+ * The client builds' worker thread (`build-worker.mjs`): started on the first
+ * build, started again after it dies; one build at a time (the caller chains them).
+ */
+class BuildWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, { resolve: (b: BuiltClient) => void; reject: (e: unknown) => void }>();
+  private nextId = 0;
+
+  build(site: Site, fresh: boolean): Promise<BuiltClient> {
+    const worker = this.start();
+    const id = this.nextId++;
+    // Definitions without their hook functions (they do not cross threads, and the build does not need them).
+    const registry = [...site.registry].map(([tag, def]) => [tag, { ...def, hooks: {} }]);
+    return new Promise<BuiltClient>((resolvePromise, reject) => {
+      this.pending.set(id, { resolve: resolvePromise, reject });
+      worker.ref();
+      worker.postMessage({ id, site: { root: site.root, registry }, fresh });
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const ts = import.meta.url.endsWith('.ts');
+    const worker = new Worker(new URL('./build-worker.mjs', import.meta.url), {
+      workerData: { tsx: ts, buildModule: new URL(ts ? '../build/build.ts' : '../build/build.js', import.meta.url).href },
+      // The worker's own loader hooks only (tsx, when the checkout runs), not the site's.
+      execArgv: [],
+    });
+    worker.on('message', (m: { id: number; ok: boolean; manifest?: ClientManifest; files?: Array<[string, string]>; ms?: number; error?: Record<string, unknown> }) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (p === undefined) return;
+      if (m.ok) p.resolve({ manifest: m.manifest!, files: new Map(m.files), ms: m.ms ?? 0 });
+      else p.reject(Object.assign(new Error(String(m.error?.message ?? 'the client build failed')), m.error));
+    });
+    const died = (why: unknown): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(why instanceof Error ? why : new Error(`the client build worker stopped (${String(why)})`));
+      this.pending.clear();
+    };
+    worker.on('error', died);
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
