@@ -450,9 +450,9 @@ export class DevServer {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.write(`retry: 500\n\n`);
-    const request = url.searchParams.get('request') ?? undefined;
+    const request = url.searchParams.get('request') ?? '';
     const seen = url.searchParams.get('generation');
-    const listener: Listener = { res, request: request === '' ? undefined : request };
+    const listener: Listener = { res, request: /^[\w.:-]{1,64}$/.test(request) ? request : undefined };
     this.listeners.add(listener);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000).unref();
     const drop = (): void => {
@@ -463,7 +463,7 @@ export class DevServer {
     res.on('error', drop);
     send(res, 'hello', { generation: this.good?.version ?? null });
     // What the page missed between its render and this connection.
-    if (this.good !== undefined && seen !== null && seen !== String(this.good.version) && (this.failure === undefined || this.failure.version < this.good.version)) {
+    if (this.good !== undefined && seen !== null && seen !== generationTag(this.good.version) && (this.failure === undefined || this.failure.version < this.good.version)) {
       send(res, 'reload', { generation: this.good.version });
       return;
     }
@@ -497,10 +497,18 @@ function stamp(path: string): string {
   }
 }
 
+/** This process's start: a page from before a restart of `atoll dev` has another generation tag, so it reloads. */
+const BOOT = Date.now().toString(36);
+
+/** How a page names its generation to the event channel. */
+function generationTag(version: number): string {
+  return `${BOOT}-${version}`;
+}
+
 /** The dev client's script tag, with the page's generation and request id. */
 function devScriptTag(version: number | undefined, request: PageRequest | undefined): string {
   const nonce = request?.nonce === undefined ? '' : ` nonce="${escapeAttr(request.nonce)}"`;
-  return `<script type="module" src="${DEV_CLIENT_PATH}" data-atoll-dev data-generation="${version ?? 'none'}" data-request="${escapeAttr(request?.requestId ?? '')}"${nonce}></script>`;
+  return `<script type="module" src="${DEV_CLIENT_PATH}" data-atoll-dev data-generation="${version === undefined ? 'none' : generationTag(version)}" data-request="${escapeAttr(request?.requestId ?? '')}"${nonce}></script>`;
 }
 
 function send(res: ServerResponse, event: string, data: unknown): void {

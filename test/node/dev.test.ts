@@ -13,6 +13,9 @@ import { DevServer, type GenerationEvent } from '../../ssr-server/dev/server.ts'
 import { silentLogger } from '../../ssr-server/log.ts';
 import { ALT_LAYOUT, CARD, CONFIG, HOOKED, HOOKS, LAYOUT, SHOUT, events, makeDevSite, type DevEvent } from './dev-fixture.ts';
 
+/** The generation a page names to the event channel. */
+const generationOf = (html: string): string => /data-generation="([^"]+)"/.exec(html)![1]!;
+
 /** The page's text without Lit's comment markers. */
 const plain = (html: string): string => html.replace(/<!--[\s\S]*?-->/g, '');
 
@@ -58,7 +61,7 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.equal(status, 200);
     assert.match(html, /card one HI!/);
     assert.match(html, /hooked alpha/);
-    assert.match(html, /<script type="module" src="\/_atoll\/dev\/client.js" data-atoll-dev data-generation="1"/);
+    assert.match(html, /<script type="module" src="\/_atoll\/dev\/client.js" data-atoll-dev data-generation="[a-z0-9]+-1"/);
     const client = await fetch(base + '/_atoll/dev/client.js');
     assert.equal(client.headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.match(await client.text(), /new EventSource/);
@@ -73,9 +76,14 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     await edit('elements/d-card.ts', CARD('two'));
     const { html } = await get('/');
     assert.match(html, /card two HI!/);
-    assert.match(html, /data-generation="2"/);
+    assert.match(html, /data-generation="[a-z0-9]+-2"/);
     const entry = /"@atoll\/d-card":"([^"]+)"/.exec(html)![1]!;
     assert.match(await (await fetch(base + entry)).text(), /card two/, 'the client module is rebuilt (asset requests wait for the build)');
+    // A page rendered by an older generation (or before a restart) that connects now reloads.
+    const stale = events(base, '?generation=before-1');
+    const e = await stale.next((ev) => ev.event === 'reload' || ev.event === 'problems');
+    stale.close();
+    assert.equal(e.event, 'reload');
   });
 
   it('an element that guards its define with customElements.get() is reloaded too', async () => {
@@ -121,7 +129,7 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.equal(status, 200);
     assert.match(html, /card two HI\?/);
     // A page that connects now gets the problems at once.
-    const late = events(base, `?generation=${dev.current}`);
+    const late = events(base, `?generation=${generationOf(html)}`);
     const shown = await late.next((ev) => ev.event === 'problems');
     late.close();
     assert.match(JSON.stringify(shown.data), /d-card\.ts:11/);
@@ -129,7 +137,7 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     await edit('elements/d-card.ts', CARD('three'));
     assert.match((await get('/')).html, /card three HI\?/);
     assert.equal(dev.problems, undefined);
-    const fresh = events(base, `?generation=${dev.current}`);
+    const fresh = events(base, `?generation=${generationOf((await get('/')).html)}`);
     await fresh.next((ev) => ev.event === 'hello');
     await new Promise((r) => setTimeout(r, 100));
     fresh.close();
@@ -208,7 +216,7 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.match(html, /<d-card[^>]*atoll-fallback="render"/);
     const request = /data-request="([^"]+)"/.exec(html)?.[1];
     assert.ok(request);
-    const page = events(base, `?generation=${dev.current}&request=${request}`);
+    const page = events(base, `?generation=${generationOf(html)}&request=${request}`);
     const e = await page.next((ev) => ev.event === 'problems');
     page.close();
     const [problem] = e.data.problems as Array<{ kind: string; at: string; message: string }>;
