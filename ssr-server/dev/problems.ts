@@ -111,7 +111,9 @@ export function problemsOf(error: unknown, root: string, kind: 'startup' | 'buil
     if (e?.loc !== undefined && typeof e.loc.line === 'number') {
       const file = typeof e.loc.file === 'string' ? e.loc.file : typeof e.id === 'string' ? e.id : undefined;
       const col = typeof e.loc.column === 'number' ? e.loc.column + 1 : undefined;
-      return [withFrame({ kind, message: message.replace(/^\[plugin [^\]]+\]\s*/, ''), file: file === undefined ? undefined : shown(file), line: e.loc.line, col })];
+      // "[plugin x] ../../path/file.ts: message (…)": the location is shown apart.
+      const text = message.replace(/^\[plugin [^\]]+\]\s*/, '').replace(/^\S+\.(?:[cm]?[tj]sx?|json|html):\s+/, '');
+      return [withFrame({ kind, message: text, file: file === undefined ? undefined : shown(file), line: e.loc.line, col })];
     }
     const inText = locationInText(message);
     if (inText !== undefined) return [withFrame({ kind, message, file: shown(inText.file), line: inText.line, col: inText.col })];
