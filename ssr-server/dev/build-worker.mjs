@@ -8,6 +8,8 @@
  * files: [[name, text], …], ms }` or `{ id, ok: false, error }` with the
  * fields `dev/problems.ts` reads (message, stack, loc, id, frame).
  */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 // From the repository checkout the build is TypeScript: tsx's loader, registered in this thread.
@@ -19,6 +21,42 @@ const { buildClient } = await import(workerData.buildModule);
 /** @type {import('../build/build.ts').ClientBuildCache} */
 let cache = {};
 
+// Rollup's cache on disk (`workerData.cacheFile`), so that the first build after a restart
+// transforms only what changed since the last run. `cacheKey` names everything else the
+// transforms depend on (Atoll's build code, rollup's version, the site's tsconfig and
+// package.json files): another key, no cache.
+let restored = false;
+/** Reads the saved cache before the first build; true when it was used. */
+function restore() {
+  if (restored || workerData.cacheFile === undefined) return false;
+  restored = true;
+  try {
+    const saved = JSON.parse(readFileSync(workerData.cacheFile, 'utf8'));
+    if (saved?.key !== workerData.cacheKey || saved.rollup === undefined) return false;
+    cache.rollup = saved.rollup;
+    return true;
+  } catch {
+    return false; // none, or unreadable: a cold build
+  }
+}
+let saveTimer;
+function save() {
+  if (workerData.cacheFile === undefined) return;
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    try {
+      if (cache.rollup === undefined) return;
+      mkdirSync(dirname(workerData.cacheFile), { recursive: true });
+      const tmp = `${workerData.cacheFile}.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify({ key: workerData.cacheKey, rollup: cache.rollup }));
+      renameSync(tmp, workerData.cacheFile);
+    } catch {
+      // a cache that cannot be written costs the next start its speed, nothing else
+    }
+  }, workerData.saveDelayMs ?? 3000);
+  saveTimer.unref();
+}
+
 const plain = (e) => {
   const out = { message: String(e?.message ?? e) };
   for (const key of ['stack', 'id', 'frame', 'code']) if (typeof e?.[key] === 'string') out[key] = e[key];
@@ -28,9 +66,16 @@ const plain = (e) => {
 
 parentPort.on('message', async ({ id, site, fresh }) => {
   try {
-    if (fresh) cache = {};
+    let fromDisk = false;
+    if (fresh) {
+      // The key was taken at start: what is cached from now on is under other settings.
+      cache = {};
+      restored = true;
+      workerData.cacheFile = undefined;
+    } else fromDisk = restore();
     const result = await buildClient({ root: site.root, registry: new Map(site.registry) }, { cache, write: false, minify: false, hashNames: false });
-    parentPort.postMessage({ id, ok: true, manifest: result.manifest, files: [...result.files], ms: result.ms });
+    parentPort.postMessage({ id, ok: true, manifest: result.manifest, files: [...result.files], ms: result.ms, fromDisk });
+    save();
   } catch (e) {
     parentPort.postMessage({ id, ok: false, error: plain(e) });
   }

@@ -18,10 +18,13 @@
  * - Pages get a small client script through `<atoll-head>` that listens on
  *   an event channel (Server-Sent Events) and reloads on a new generation.
  */
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { Worker } from 'node:worker_threads';
 import { listPublicFiles } from '../build/client.ts';
@@ -49,6 +52,8 @@ export interface DevServerOptions {
   report?: (text: string) => void;
   /** Quiet time after a change before a new generation starts, in ms (default 20). */
   debounceMs?: number;
+  /** Quiet time after a client build before rollup's cache is saved for the next run, in ms (default 3000). */
+  cacheSaveDelayMs?: number;
 }
 
 /** One complete load of the site. */
@@ -114,7 +119,7 @@ export class DevServer {
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly renderErrors = new Map<string, DevProblem[]>();
-  private readonly worker = new BuildWorker();
+  private readonly worker: BuildWorker;
   private readonly kept: number[] = [];
   private lastAttempt = 0;
   private closed = false;
@@ -126,6 +131,7 @@ export class DevServer {
     this.root = resolve(options.root);
     // The server registry must be Lit's shim (importing the renderer installs it); see generations.ts.
     this.registry = GenerationRegistry.install();
+    this.worker = new BuildWorker(join(this.root, '.atoll', 'dev', 'rollup-cache.json'), () => buildCacheKey(this.root), options.cacheSaveDelayMs);
   }
 
   /** The base URL once listening. */
@@ -259,7 +265,10 @@ export class DevServer {
       const base = this.good !== undefined && this.failure?.stage !== 'build' && !everything ? this.good.site : undefined;
       const early = base === undefined ? undefined : { signature: clientSignature(base), build: this.build(base, version) };
       early?.build.catch(() => {});
-      const reloading = changed.length > 0 ? await this.versions!.invalidate(changed, version, { all: everything }) : [];
+      // The first generation of this server: the site's files this process loaded before (an
+      // earlier dev server, in the same process) evaluate again too, with their definitions.
+      const first = this.lastAttempt === 0;
+      const reloading = changed.length > 0 || first ? await this.versions!.invalidate(changed, version, { all: everything || first }) : [];
       // From the last attempt, good or failed: its map is what the module cache holds (a module
       // evaluated in a failed generation is not evaluated again, so its definitions carry over).
       this.registry.begin(version, this.lastAttempt, reloading);
@@ -325,7 +334,7 @@ export class DevServer {
       try {
         const built = await this.worker.build(site, fresh);
         this.client.last = { manifest: built.manifest, files: built.files };
-        this.options.report?.(`atoll dev: client build of generation ${version} done in ${Math.round(performance.now() - started)} ms\n`);
+        this.options.report?.(`atoll dev: client build of generation ${version} done in ${Math.round(performance.now() - started)} ms${built.fromDisk ? ' (with the cache of the last run)' : ''}\n`);
         return built;
       } catch (e) {
         this.options.report?.(`atoll dev: client build of generation ${version} failed after ${Math.round(performance.now() - started)} ms\n`);
@@ -487,6 +496,56 @@ export class DevServer {
   }
 }
 
+/**
+ * What rollup's cached transforms depend on besides the files themselves:
+ * Atoll's version and build code, rollup's version, and the site's
+ * tsconfig and package.json files (rollup checks each module's own source).
+ */
+function buildCacheKey(root: string): string {
+  const hash = createHash('sha256');
+  const add = (path: string): void => {
+    try {
+      hash.update(path).update('\0').update(readFileSync(path)).update('\0');
+    } catch {
+      hash.update(path).update('\0-\0');
+    }
+  };
+  const engine = new URL('../', import.meta.url);
+  for (const f of ['../package.json', 'build/build.ts', 'build/build.js', 'build/plugins.ts', 'build/plugins.js', 'build/manifest.ts', 'build/manifest.js']) {
+    add(fileURLToPath(new URL(f, engine)));
+  }
+  // Rollup itself (its version, from its package.json), without loading it here.
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve('rollup'));
+    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+    add(join(dir, 'package.json'));
+  } catch {
+    hash.update('no rollup');
+  }
+  const walk = (dir: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (/^(tsconfig.*\.json|package\.json)$/.test(name)) add(path);
+      else if (depth < 6 && !name.includes('.')) {
+        try {
+          if (statSync(path).isDirectory()) walk(path, depth + 1);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+  };
+  walk(root, 0);
+  return hash.digest('base64url');
+}
+
 /** A file's size and modification time (empty when it is gone): what tells a later save. */
 function stamp(path: string): string {
   try {
@@ -525,6 +584,8 @@ interface BuiltClient {
   manifest: ClientManifest;
   files: ReadonlyMap<string, string>;
   ms: number;
+  /** Rollup's cache came from the last run's file. */
+  fromDisk: boolean;
 }
 
 /**
@@ -533,6 +594,14 @@ interface BuiltClient {
  */
 class BuildWorker {
   private worker: Worker | undefined;
+
+  /** `cacheFile`: where rollup's cache is kept between runs, under `key()`. */
+  constructor(
+    private readonly cacheFile: string,
+    private readonly key: () => string,
+    private readonly saveDelayMs?: number,
+  ) {}
+
   private readonly pending = new Map<number, { resolve: (b: BuiltClient) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
 
@@ -552,16 +621,22 @@ class BuildWorker {
     if (this.worker !== undefined) return this.worker;
     const ts = import.meta.url.endsWith('.ts');
     const worker = new Worker(new URL('./build-worker.mjs', import.meta.url), {
-      workerData: { tsx: ts, buildModule: new URL(ts ? '../build/build.ts' : '../build/build.js', import.meta.url).href },
+      workerData: {
+        tsx: ts,
+        buildModule: new URL(ts ? '../build/build.ts' : '../build/build.js', import.meta.url).href,
+        cacheFile: this.cacheFile,
+        cacheKey: this.key(),
+        saveDelayMs: this.saveDelayMs,
+      },
       // The worker's own loader hooks only (tsx, when the checkout runs), not the site's.
       execArgv: [],
     });
-    worker.on('message', (m: { id: number; ok: boolean; manifest?: ClientManifest; files?: Array<[string, string]>; ms?: number; error?: Record<string, unknown> }) => {
+    worker.on('message', (m: { id: number; ok: boolean; manifest?: ClientManifest; files?: Array<[string, string]>; ms?: number; fromDisk?: boolean; error?: Record<string, unknown> }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
       if (p === undefined) return;
-      if (m.ok) p.resolve({ manifest: m.manifest!, files: new Map(m.files), ms: m.ms ?? 0 });
+      if (m.ok) p.resolve({ manifest: m.manifest!, files: new Map(m.files), ms: m.ms ?? 0, fromDisk: m.fromDisk === true });
       else p.reject(Object.assign(new Error(String(m.error?.message ?? 'the client build failed')), m.error));
     });
     const died = (why: unknown): void => {

@@ -88,8 +88,9 @@ export async function enableModuleVersions(root: string): Promise<ModuleVersions
   return {
     root: abs,
     async invalidate(files, version, options = {}) {
-      // `all`: every site file loaded so far (a tsconfig.json or package.json changed how they compile or resolve).
-      const all = await send({ files: files.map((f) => resolve(f)), version, all: options.all === true });
+      // `all`: every file of this site loaded so far (a tsconfig.json or package.json changed how
+      // they compile or resolve; or a new dev server for a site this process loaded before).
+      const all = await send({ files: files.map((f) => resolve(f)), version, all: options.all === true, under: abs });
       // CommonJS site files live in require's cache by path, whatever the URL: let them load again.
       for (const f of all) delete cjsCache[f];
       return all;

@@ -46,7 +46,8 @@ export function initialize(data) {
         data.port.postMessage({ id: message.id, files: [] });
         return;
       }
-      const files = message.all === true ? [...known, ...message.files] : message.files;
+      const under = typeof message.under === 'string' ? (message.under.endsWith('/') ? message.under : message.under + '/') : '';
+      const files = message.all === true ? [...[...known].filter((f) => f.startsWith(under)), ...message.files] : message.files;
       data.port.postMessage({ id: message.id, files: invalidate(files, message.version) });
     } catch (e) {
       data.port.postMessage({ id: message.id, error: String(e && e.message) });

@@ -313,3 +313,32 @@ describe('atoll dev: a site that does not load at start', { timeout: 120_000 }, 
     assert.match(plain(await ok.text()), /card zero HI!/);
   });
 });
+
+describe('atoll dev: rollup\'s cache kept for the next run', { timeout: 120_000 }, () => {
+  const site = makeDevSite();
+  after(() => site.remove());
+
+  const run = async (): Promise<string> => {
+    let report = '';
+    const dev = new DevServer({ root: site.root, logger: silentLogger, cacheSaveDelayMs: 50, report: (t) => (report += t) });
+    try {
+      await dev.start();
+      await dev.idle();
+      // Let the worker save after its quiet time.
+      const file = `${site.root}/.atoll/dev/rollup-cache.json`;
+      const { existsSync } = await import('node:fs');
+      for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await dev.close();
+    }
+    return report;
+  };
+
+  it('the next start builds with the saved cache; another tsconfig.json does not use it', async () => {
+    assert.doesNotMatch(await run(), /with the cache of the last run/);
+    assert.match(await run(), /client build of generation \d+ done in \d+ ms \(with the cache of the last run\)/);
+    site.write('tsconfig.json', '{ "compilerOptions": { "experimentalDecorators": true } }\n');
+    assert.doesNotMatch(await run(), /with the cache of the last run/);
+  });
+});
