@@ -8,6 +8,7 @@
  * files: [[name, text], …], ms }` or `{ id, ok: false, error }` with the
  * fields `dev/problems.ts` reads (message, stack, loc, id, frame).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -26,6 +27,24 @@ let cache = {};
 // transforms depend on (Atoll's build code, rollup's version, the site's tsconfig and
 // package.json files): another key, no cache.
 let restored = false;
+/** A digest of the files a built script came from (empty when one cannot be read). */
+function inputsDigest(inputs) {
+  try {
+    const hash = createHash('sha256');
+    for (const f of inputs) hash.update(f).update('\0').update(readFileSync(f)).update('\0');
+    return hash.digest('base64url');
+  } catch {
+    return '';
+  }
+}
+
+/** A saved loader or embed script, when the files it was built from are unchanged. */
+function script(saved) {
+  if (saved === undefined || typeof saved.code !== 'string' || !Array.isArray(saved.inputs)) return undefined;
+  const digest = inputsDigest(saved.inputs);
+  return digest !== '' && digest === saved.digest ? { code: saved.code, inputs: saved.inputs } : undefined;
+}
+
 /** Reads the saved cache before the first build; true when it was used. */
 function restore() {
   if (restored || workerData.cacheFile === undefined) return false;
@@ -34,6 +53,8 @@ function restore() {
     const saved = JSON.parse(readFileSync(workerData.cacheFile, 'utf8'));
     if (saved?.key !== workerData.cacheKey || saved.rollup === undefined) return false;
     cache.rollup = saved.rollup;
+    cache.loader = script(saved.loader);
+    cache.embed = script(saved.embed);
     return true;
   } catch {
     return false; // none, or unreadable: a cold build
@@ -48,7 +69,8 @@ function save() {
       if (cache.rollup === undefined) return;
       mkdirSync(dirname(workerData.cacheFile), { recursive: true });
       const tmp = `${workerData.cacheFile}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify({ key: workerData.cacheKey, rollup: cache.rollup }));
+      const withDigest = (b) => (b === undefined ? undefined : { ...b, digest: inputsDigest(b.inputs) });
+      writeFileSync(tmp, JSON.stringify({ key: workerData.cacheKey, rollup: cache.rollup, loader: withDigest(cache.loader), embed: withDigest(cache.embed) }));
       renameSync(tmp, workerData.cacheFile);
     } catch {
       // a cache that cannot be written costs the next start its speed, nothing else

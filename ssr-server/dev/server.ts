@@ -163,6 +163,8 @@ export class DevServer {
     const address = server.address() as AddressInfo;
     const host = address.address.includes(':') ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}`;
+    // The build worker loads rollup and its plugins while the server side loads.
+    this.worker.warm();
     await this.load();
     return this.url;
   }
@@ -615,6 +617,11 @@ class BuildWorker {
       worker.ref();
       worker.postMessage({ id, site: { root: site.root, registry }, fresh });
     });
+  }
+
+  /** Starts the worker ahead of the first build. */
+  warm(): void {
+    this.start();
   }
 
   private start(): Worker {
