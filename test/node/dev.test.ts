@@ -154,6 +154,18 @@ describe('atoll dev', { timeout: 180_000 }, () => {
     assert.equal(await (await fetch(base + '/notes.txt')).text(), 'second note\n');
   });
 
+  it('a bad layout and a broken config are problems with their file:line:col; the fixes recover', async () => {
+    const bad = LAYOUT('second').replace('<d-hooked></d-hooked>', '<d-hooked></d-hooked>\n  <atoll-route><p>no path</p></atoll-route>');
+    const e = await edit('layouts/index.html', bad, 'problems');
+    assert.match(JSON.stringify(e.data.problems), /layouts\/index\.html:12:3/);
+    await edit('layouts/index.html', LAYOUT('second'));
+    const c = await edit('atoll.config.mjs', 'export default {\n  layouts: { "/": "index.html" ,\n};\n', 'problems');
+    assert.match(JSON.stringify(c.data.problems), /atoll\.config\.mjs/);
+    assert.match((await get('/')).html, /<h1 class="title">second<\/h1>/, 'the last good generation serves');
+    await edit('atoll.config.mjs', CONFIG(", '/alt': 'alt.html'"));
+    assert.match((await get('/alt')).html, /the alt layout/);
+  });
+
   it('a failed generation is not retried until a file changes (no build loop)', async () => {
     const before = generations.length;
     await edit('elements/d-card.ts', CARD('four').replace('html`', 'html(`'), 'problems');
