@@ -3,7 +3,8 @@
  * temporary copy of the dev fixture site: an element edit shows in the open
  * page without a manual reload, and the element hydrates with the new
  * client code; a syntax error puts the overlay over the page with
- * file:line:col; the fix takes it away and shows the fixed element.
+ * file:line:col; the fix takes it away and shows the fixed element; an element
+ * that throws while rendering shows its fallback and the overlay.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -90,5 +91,18 @@ describe('atoll dev in Chromium', { timeout: 120_000 }, () => {
     await until(page, 'the fix', async () => /card three HI!/.test(await cardText(page)));
     assert.equal(await page.evaluate(() => document.querySelector('atoll-dev-overlay') === null), true, 'no overlay after the fix');
     assert.deepEqual(pageErrors, []);
+  });
+
+  it('an element that throws while rendering: its fallback, and the overlay with the throw\'s file:line:col', async () => {
+    site.write('elements/d-card.ts', CARD('four').replace('return html`', "if (this.label === 'hi') throw new Error('render broke');\n    return html`"));
+    await until(page, 'the render overlay', () =>
+      page.evaluate(() => /render broke/.test(document.querySelector('atoll-dev-overlay')?.shadowRoot?.textContent ?? '')),
+    );
+    const text = await page.evaluate(() => document.querySelector('atoll-dev-overlay')!.shadowRoot!.textContent ?? '');
+    assert.match(text, /elements\/d-card\.ts:12:\d+/);
+    assert.equal(await page.evaluate(() => document.querySelector('d-card')?.getAttribute('atoll-fallback')), 'render');
+    site.write('elements/d-card.ts', CARD('five'));
+    await until(page, 'the fix', async () => /card five HI!/.test(await cardText(page)));
+    assert.equal(await page.evaluate(() => document.querySelector('atoll-dev-overlay') === null), true);
   });
 });
