@@ -103,13 +103,6 @@ export function unversioned(url: string): string {
   return url.replace(new RegExp(`[?&]${VERSION_PARAM}=\\d+`), '').replace(/\?$/, '');
 }
 
-/** A file URL or path as a path, without its version query. */
-export function filePathOf(location: string): string {
-  const plain = unversioned(location);
-  return plain.startsWith('file:') ? fileURLToPath(plain.split('?')[0]!) : plain;
-}
-
-
 // ---------------------------------------------------------------------------
 // The per-generation custom element registry
 // ---------------------------------------------------------------------------
