@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -77,6 +77,58 @@ describe('atoll init from the packed package', () => {
     const r = await sh(site, process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
     assert.equal(r.code, 0, r.out);
     timings.typecheck = r.ms;
+  });
+
+  test('npm run dev serves it, and an edit to the element is in the next page without a restart', async () => {
+    const child = spawn('npm', ['run', 'dev', '--', '--port', '0', '--host', '127.0.0.1'], { cwd: site, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<void>((res) => child.on('exit', () => res()));
+    const file = join(site, 'elements', 'hello-world', 'index.ts');
+    const original = readFileSync(file, 'utf8');
+    try {
+      const base = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`atoll dev did not start in 60 s:\n${out}`)), 60_000);
+        const look = (): void => {
+          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            res(m[0]);
+          }
+        };
+        child.stdout.on('data', look);
+        child.stderr.on('data', look);
+        void exited.then(() => rej(new Error(`atoll dev exited:\n${out}`)));
+      });
+      const page = async (): Promise<string> => {
+        for (let i = 0; i < 300; i++) {
+          const r = await fetch(`${base}/`).catch(() => undefined);
+          if (r?.status === 200) return r.text();
+          await r?.text();
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`atoll dev never answered / with 200:\n${out}`);
+      };
+      assert.match(await page(), /Hello, <!--lit-part-->world<!--\/lit-part-->!/);
+      writeFileSync(file, original.replace('<h1>Hello, ', '<h1>Welcome, '));
+      const edited = performance.now();
+      let html = '';
+      while (performance.now() - edited < 15_000) {
+        html = await page();
+        if (html.includes('Welcome, ')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(html, /<h1>Welcome, <!--lit-part-->world/, `the edit never reached the page:\n${out}`);
+      timings.devEditToPage = performance.now() - edited;
+    } finally {
+      // npm run starts atoll in its own process: stop the whole group.
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {}
+      writeFileSync(file, original); // the next test builds the site as init wrote it
+    }
+    await exited;
   });
 
   test('npx atoll build, then atoll serve answers the route and the element module over HTTP', async () => {
