@@ -147,6 +147,25 @@ ${SITE}
   --out FILE       write the page to FILE instead
 ${LOGGING}`,
   },
+  export: {
+    summary: 'the whole site as static files (pages, assets, sitemap)',
+    usage: 'atoll export [options]',
+    positionals: 'none',
+    options: { ...siteOptions, ...logOptions, out: { type: 'string' }, origin: { type: 'string' } },
+    help: `Renders every route without parameters, and every value the elements'
+paths() hooks list for routes with parameters, as DIR/<path>/index.html,
+with 404.html, the client build, public/, sitemap.xml, robots.txt and the
+redirects (_redirects, redirects.json, meta-refresh pages); see
+docs/export.md. A page that answers 5xx or has a failed element stops the
+export (exit 1) and the previous export stays as it was.
+
+${SITE}
+  --out DIR        the output folder (default: DIR/.atoll/export); a
+                   non-empty one must hold an earlier export
+  --origin URL     the origin for sitemap.xml (default: the config's
+                   publicOrigin; without one there is no sitemap)
+${LOGGING}`,
+  },
   init: {
     summary: 'write a new site (one element, one route, a test, a README)',
     usage: 'atoll init [dir]',
@@ -322,6 +341,18 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         const elements = site.registry.size;
         process.stdout.write(`ok: ${layouts} layout${layouts === 1 ? '' : 's'}, ${elements} element${elements === 1 ? '' : 's'}\n`);
         return 0;
+      }
+      case 'export': {
+        const { exportSite, formatExport, ExportError } = await import('./export/export.ts');
+        try {
+          const result = await exportSite({ ...siteOptions, out: values.out, origin: values.origin as string | undefined, logger: makeLogger() });
+          process.stdout.write(formatExport(result));
+          return 0;
+        } catch (e) {
+          if (!(e instanceof ExportError)) throw e;
+          process.stderr.write(`atoll export: ${e.message}\n`);
+          return 1;
+        }
       }
       case 'render': {
         const target = rest[0];

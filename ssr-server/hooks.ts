@@ -26,11 +26,42 @@ export interface ServerHooks {
   /** This instance's response headers. */
   headers?: (ctx: ElementContext, data: Record<string, unknown> | undefined) => HeadersInit | undefined;
   /**
+   * For `atoll export` only: the values of the route parameters this element
+   * is under to pre-render, e.g. `[{ id: 'stoneware-mug' }]` (docs/export.md).
+   */
+  paths?: () => Promise<ReadonlyArray<Record<string, string>>> | ReadonlyArray<Record<string, string>>;
+  /**
    * Attributes the hooks read that are not the element's own properties
    * (e.g. `["product-id"]` for a `data()` that looks the product up): they
    * pass through the fragment endpoint like the element's declared ones.
    */
   attributes?: readonly string[];
+  /**
+   * This instance's contribution to the document `<head>` (SPEC 9a,
+   * docs/seo.md), as data that Atoll escapes: called synchronously when the
+   * head is written, with the settled `data()`. Primary elements decide the
+   * title; a non-primary element contributes only if its data has settled by
+   * then.
+   */
+  head?: (ctx: ElementContext, data: Record<string, unknown> | undefined) => HeadContribution | undefined;
+}
+
+/** What `head()` returns; every field optional, relative URLs resolve against `publicOrigin` (else the request). */
+export interface HeadContribution {
+  /** The page title; the layout's template (`data-atoll-template="%s — Shop"` on its `<title>`) wraps it. */
+  title?: string;
+  /** `<meta name="description">`. */
+  description?: string;
+  /** `<meta name="robots">`, e.g. `"noindex"`. */
+  robots?: string;
+  /** `<link rel="canonical">`. */
+  canonical?: string;
+  /** Other metas: `{ property: 'og:title', content }` or `{ name: 'twitter:card', content }`. */
+  meta?: ReadonlyArray<{ name?: string; property?: string; content: string | number }>;
+  /** `<link rel="alternate" hreflang href>`. */
+  alternates?: ReadonlyArray<{ hreflang: string; href: string }>;
+  /** JSON-LD objects, each written as its own `<script type="application/ld+json">`. */
+  jsonLd?: Record<string, unknown> | ReadonlyArray<Record<string, unknown>>;
 }
 
 /**

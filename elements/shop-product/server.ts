@@ -4,7 +4,7 @@
  * and a product page may be cached for a minute.
  */
 import { notFound, type ElementContext } from 'atoll-ssr';
-import { getProduct } from '../_lib/catalog.js';
+import { getProduct, products } from '../_lib/catalog.js';
 
 /** Checks that the product exists; the element renders it from the catalogue. */
 export function data(ctx: ElementContext): Record<string, unknown> {
@@ -15,4 +15,9 @@ export function data(ctx: ElementContext): Record<string, unknown> {
 /** Product pages change rarely. */
 export function headers(): HeadersInit {
   return { 'cache-control': 'public, max-age=60' };
+}
+
+/** For `atoll export`: one product page per product in the catalogue (docs/export.md). */
+export function paths(): Array<{ id: string }> {
+  return products.map((p) => ({ id: p.id }));
 }

@@ -529,7 +529,7 @@ async function loadHooks(root: string, def: ElementDefinition, problems: Problem
     return;
   }
   const mod = result.module;
-  for (const name of ['data', 'headers'] as const) {
+  for (const name of ['data', 'headers', 'paths', 'head'] as const) {
     if (mod[name] !== undefined && typeof mod[name] !== 'function') {
       problems.error({ file: display }, `export "${name}" must be a function`);
     }
@@ -548,6 +548,8 @@ async function loadHooks(root: string, def: ElementDefinition, problems: Problem
   def.hooks = {
     data: mod.data as ServerHooks['data'],
     headers: mod.headers as ServerHooks['headers'],
+    paths: mod.paths as ServerHooks['paths'],
+    head: mod.head as ServerHooks['head'],
     attributes,
   };
 }
