@@ -1,0 +1,243 @@
+/**
+ * `atoll export`: a small site (routes with and without parameters, a
+ * redirect, public/, a paths() hook) and the demo, exported in-process and
+ * through the CLI; hostile paths() results, failed pages and output folders
+ * that must be refused. The temporary site's hooks read
+ * `globalThis.__exportCase`, so one site (and one client build) serves
+ * every case.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { exportSite, ExportError, EXPORT_MARKER, MAX_PATHS_PER_HOOK, refreshPage } from '../../ssr-server/export/export.ts';
+import { silentLogger } from '../../ssr-server/log.ts';
+import { makeSite, repoRoot, runCli } from '../helpers.ts';
+import { products, categories } from '../../elements/_lib/catalog.ts';
+
+const g = globalThis as { __exportCase?: string };
+
+const LAYOUT = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>t</title><atoll-head></atoll-head></head>
+<body>
+<atoll-redirect from="/old" to="/about" status="301"></atoll-redirect>
+<atoll-route path="/about"><x-page label="about page"></x-page></atoll-route>
+<atoll-route path="/items/:id"><x-item item="{params.id}" primary></x-item></atoll-route>
+<atoll-route path="/files/*"><x-page label="files"></x-page></atoll-route>
+<atoll-route default status="404"><p>nothing here</p></atoll-route>
+</body>
+</html>
+`;
+
+const element = (tag: string, prop: string) => `
+import { LitElement, html } from 'lit';
+class El extends LitElement {
+  static properties = { ${prop}: {} };
+  render() { return html\`<p class="content">${tag}: \${this.${prop}}</p>\`; }
+}
+customElements.define('${tag}', El);
+`;
+
+const ITEM_HOOKS = `
+export function data(ctx) {
+  if (globalThis.__exportCase === 'fail-primary') throw new Error('the item store is down');
+  return {};
+}
+export function paths() {
+  const c = globalThis.__exportCase;
+  if (c === 'not-array') return { id: 'a' };
+  if (c === 'slash') return [{ id: 'a/b' }];
+  if (c === 'dotdot') return [{ id: '..' }];
+  if (c === 'nul') return [{ id: 'a\\u0000b' }];
+  if (c === 'number') return [{ id: 7 }];
+  if (c === 'null-record') return [null];
+  if (c === 'huge') return Array.from({ length: ${MAX_PATHS_PER_HOOK + 1} }, (_, i) => ({ id: 'i' + i }));
+  if (c === 'throws') throw new Error('no catalogue');
+  return [{ id: 'alpha' }, { id: 'beta' }, { id: 'café au lait' }, { other: 'ignored' }];
+}
+`;
+
+const PAGE_HOOKS = `
+export function data() {
+  if (globalThis.__exportCase === 'fail-element') throw new Error('page data failed');
+  return {};
+}
+`;
+
+let root: string;
+const outs: string[] = [];
+const newOut = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-export-out-'));
+  outs.push(dir);
+  return join(dir, 'out');
+};
+
+before(() => {
+  root = makeSite({
+    'layouts/index.html': LAYOUT,
+    'elements/x-page/index.ts': element('x-page', 'label'),
+    'elements/x-page/server.js': PAGE_HOOKS,
+    'elements/x-item/index.ts': element('x-item', 'item'),
+    'elements/x-item/server.js': ITEM_HOOKS,
+    'public/favicon.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    'atoll.config.json': JSON.stringify({ publicOrigin: 'https://site.example' }),
+  });
+});
+after(() => {
+  delete g.__exportCase;
+  rmSync(root, { recursive: true, force: true });
+  for (const o of outs) rmSync(o, { recursive: true, force: true });
+});
+
+const read = (...parts: string[]): string => readFileSync(join(...parts), 'utf8');
+/** A written page without Lit's comment markers. */
+const page = (...parts: string[]): string => read(...parts).replace(/<!--[^]*?-->/g, '');
+
+describe('atoll export of a small site', () => {
+  test('every page with its own content, 404, assets, public/, sitemap, robots and redirects', async () => {
+    delete g.__exportCase;
+    const out = newOut();
+    const result = await exportSite({ root, out, logger: silentLogger });
+    assert.deepEqual(result.pages, ['/about', '/items/alpha', '/items/beta', '/items/caf%C3%A9%20au%20lait']);
+    assert.match(page(out, 'about', 'index.html'), /x-page: about page/);
+    assert.match(page(out, 'items', 'alpha', 'index.html'), /x-item: alpha/);
+    assert.match(page(out, 'items', 'beta', 'index.html'), /x-item: beta/);
+    // The file has the decoded name: what a static server looks up for /items/caf%C3%A9%20au%20lait.
+    assert.match(page(out, 'items', 'café au lait', 'index.html'), /x-item: café au lait/);
+    assert.match(read(out, '404.html'), /nothing here/);
+    assert.equal(read(out, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    // The client build: every /_atoll/assets/ file a page refers to exists.
+    const referenced = new Set([...read(out, 'items', 'alpha', 'index.html').matchAll(/\/_atoll\/assets\/([\w.-]+)/g)].map((m) => m[1]!));
+    assert.ok(referenced.size > 0, 'the page refers to built assets');
+    for (const name of referenced) assert.ok(existsSync(join(out, '_atoll', 'assets', name)), `${name} was copied`);
+    // The sitemap lists exactly the pages, with absolute, encoded URLs.
+    const locs = [...read(out, 'sitemap.xml').matchAll(/<loc>([^<]*)<\/loc>/g)].map((m) => m[1]);
+    assert.deepEqual(locs, result.pages.map((p) => `https://site.example${p}`));
+    assert.equal(read(out, 'robots.txt'), 'User-agent: *\nAllow: /\n\nSitemap: https://site.example/sitemap.xml\n');
+    // Redirects: the map, JSON, and a meta-refresh page.
+    assert.equal(read(out, '_redirects'), '/old /about 301\n');
+    assert.deepEqual(JSON.parse(read(out, 'redirects.json')), [{ from: '/old', to: '/about', status: 301 }]);
+    assert.match(read(out, 'old', 'index.html'), /<meta http-equiv="refresh" content="0; url=\/about">/);
+    assert.ok(!locs.includes('https://site.example/old'), 'a redirect is no sitemap page');
+    // The wildcard route cannot be listed: said, not guessed.
+    assert.ok(result.notes.some((n) => /\/files\/\* .*layouts\/index\.html:\d+:\d+.* not exported/.test(n)), result.notes.join('\n'));
+    assert.ok(existsSync(join(out, EXPORT_MARKER)));
+  });
+
+  test('the origin: --origin wins; without one there is no sitemap, and the result says so', async () => {
+    const out = newOut();
+    const withOrigin = await exportSite({ root, out, origin: 'http://other.example:8080', logger: silentLogger });
+    assert.match(read(out, 'sitemap.xml'), /<loc>http:\/\/other\.example:8080\/about<\/loc>/);
+    assert.equal(withOrigin.origin, 'http://other.example:8080');
+    await assert.rejects(exportSite({ root, out: newOut(), origin: 'javascript:alert(1)', logger: silentLogger }), /must be an http\(s\) origin/);
+    await assert.rejects(exportSite({ root, out: newOut(), origin: 'https://x.example/path', logger: silentLogger }), /with no path/);
+    const bare = makeSite({
+      'layouts/index.html': '<!doctype html><html lang="en"><head><title>b</title></head><body><p>plain</p></body></html>\n',
+    });
+    try {
+      const out2 = newOut();
+      const r = await exportSite({ root: bare, out: out2, logger: silentLogger });
+      assert.deepEqual(r.pages, ['/']);
+      assert.ok(!existsSync(join(out2, 'sitemap.xml')));
+      assert.equal(read(out2, 'robots.txt'), 'User-agent: *\nAllow: /\n');
+      assert.ok(r.notes.some((n) => /no sitemap\.xml.*publicOrigin.*--origin/.test(n)));
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  for (const [name, expected] of [
+    ['not-array', /<x-item>'s paths\(\).* must return an array of parameter records.*\{"id":"a"\}/],
+    ['slash', /record 0, parameter "id" contains "\/"/],
+    ['dotdot', /parameter "id" is "\.\."/],
+    ['nul', /parameter "id" contains .*control character/],
+    ['number', /parameter "id" is number, not a string/],
+    ['null-record', /record 0 must be an object/],
+    ['huge', new RegExp(`returned ${MAX_PATHS_PER_HOOK + 1} records; at most ${MAX_PATHS_PER_HOOK}`)],
+    ['throws', /<x-item>'s paths\(\).* threw: no catalogue/],
+    ['fail-element', /the page \/about: <x-page> failed/],
+    ['fail-primary', /the page \/items\/\w+ answered 5\d\d \(a server error\)/],
+  ] as const) {
+    test(`a hostile or failing case fails the export with a clear message: ${name}`, async () => {
+      const out = newOut();
+      // An earlier export stays as it was when this one fails.
+      delete g.__exportCase;
+      await exportSite({ root, out, logger: silentLogger });
+      const before = readdirSync(out).sort();
+      g.__exportCase = name;
+      try {
+        await assert.rejects(exportSite({ root, out, logger: silentLogger }), (e: unknown) => {
+          assert.ok(e instanceof ExportError, String(e));
+          assert.match((e as Error).message, expected);
+          return true;
+        });
+      } finally {
+        delete g.__exportCase;
+      }
+      assert.deepEqual(readdirSync(out).sort(), before);
+      assert.deepEqual(readdirSync(join(out, '..')), ['out'], 'no temporary folder is left behind');
+    });
+  }
+
+  test('output folders that must be refused', async () => {
+    const refuse = async (out: string, expected: RegExp) =>
+      assert.rejects(exportSite({ root, out, logger: silentLogger }), (e: unknown) => e instanceof ExportError && expected.test((e as Error).message));
+    await refuse(root, /it is the site folder or holds it/);
+    await refuse(join(root, '..'), /it is the site folder or holds it/);
+    await refuse(join(root, 'public', 'x'), /inside the site's public\/ folder/);
+    await refuse(join(root, 'elements'), /inside the site's elements\/ folder/);
+    await refuse(join(root, '.atoll', 'client'), /overlaps the client build folder/);
+    await refuse('/', /file system root|holds it/);
+    const full = newOut();
+    mkdirSync(full, { recursive: true });
+    writeFileSync(join(full, 'precious.txt'), 'mine');
+    await refuse(full, /not empty and holds no \.atoll-export marker/);
+    assert.equal(read(full, 'precious.txt'), 'mine');
+    // An earlier export is replaced, stale pages and all.
+    const again = newOut();
+    await exportSite({ root, out: again, logger: silentLogger });
+    writeFileSync(join(again, 'stale.html'), 'old');
+    await exportSite({ root, out: again, logger: silentLogger });
+    assert.ok(!existsSync(join(again, 'stale.html')));
+  });
+
+  test('a meta-refresh page escapes its target', () => {
+    const page = refreshPage('/a"><script>alert(1)</script>');
+    assert.ok(!page.includes('<script>'));
+    assert.match(page, /content="0; url=\/a&quot;&gt;&lt;script&gt;/);
+  });
+
+  test('the CLI: atoll export --help, a refusal exits 1 with the message', async () => {
+    const help = await runCli(['export', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--out DIR/);
+    assert.match(help.stdout, /--origin URL/);
+    const refused = await runCli(['export', '--root', root, '--out', root, '--quiet']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^atoll export: refusing to export into .*: it is the site folder/m);
+  });
+});
+
+describe('atoll export of the demo', () => {
+  test('every product and category page with its own content; the sitemap lists exactly them', async () => {
+    const out = newOut();
+    const r = await runCli(['export', '--root', repoRoot, '--out', out, '--origin', 'https://shop.example', '--quiet'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exported \d+ pages, 1 redirect/);
+    for (const p of products) {
+      const html = read(out, 'products', p.id, 'index.html');
+      assert.ok(html.includes(p.name.replace(/&/g, '&amp;')) || html.includes(p.name), `/products/${p.id} shows ${p.name}`);
+    }
+    for (const c of categories) assert.ok(existsSync(join(out, 'category', c.slug, 'index.html')), `/category/${c.slug}`);
+    const expected = ['/home', ...categories.map((c) => `/category/${c.slug}`), ...products.map((p) => `/products/${p.id}`)].map((p) => `https://shop.example${p}`).sort();
+    const locs = [...read(out, 'sitemap.xml').matchAll(/<loc>([^<]*)<\/loc>/g)].map((m) => m[1]).sort();
+    assert.deepEqual(locs, expected);
+    assert.equal(read(out, '_redirects'), '/ /home 302\n');
+    assert.match(read(out, 'index.html'), /url=\/home/);
+    assert.ok(existsSync(join(out, '404.html')));
+    assert.ok(existsSync(join(out, 'favicon.svg')));
+  });
+});
