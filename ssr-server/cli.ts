@@ -1,6 +1,6 @@
 /**
  * The `atoll` command line: `serve`, `dev`, `build`, `check`, `render`,
- * `init`, `help`. Each command has its own options (`atoll help <command>`,
+ * `export`, `init`, `help`. Each command has its own options (`atoll help <command>`,
  * `atoll <command> --help`); an option a command does not take is an error
  * naming it. Paths given on the command line (`--root`, `--config`, `--out`)
  * are relative to the working directory.
