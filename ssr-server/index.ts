@@ -25,7 +25,7 @@ import { checkRenderOptions, renderMarkup, requestOf, type MarkupInput, type Mar
 export { SiteError, formatProblem, type SiteProblem } from './errors.ts';
 export type { AtollConfig, ElementEntryConfig } from './site/config.ts';
 export { defineConfig } from './site/config.ts';
-export type { ElementContext, ServerHooks } from './hooks.ts';
+export type { ElementContext, HeadContribution, ServerHooks } from './hooks.ts';
 export { filterLogger, jsonLogger, memoryLogger, silentLogger, type JsonLogger, type Logger, type LogLevel } from './log.ts';
 export { HEALTH_PATH, type CloseResult, type Readiness } from './server.ts';
 export type { NodeHandler, TransportLimits, TransportStats } from './adapters/node.ts';

@@ -7,6 +7,7 @@ import { Parser } from 'parse5';
 import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
 import { ProblemList, type SourceLocation } from '../errors.ts';
 import { encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
+import { extractLayoutTitle } from '../render/document-head.ts';
 import { escapeAttr, escapeText, trusted } from '../html.ts';
 import { DEFAULT_STRATEGY, HYDRATE } from '../../islands/protocol.ts';
 import {
@@ -506,7 +507,9 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
     problems.error({ file, ...position(m.index!) }, `</${clip(tag)}> closes nothing: there is no open <${clip(tag)}> here`);
   }
   problems.done();
-  return { file, ops: out.done(), routeCount, hasRoutes };
+  const ops = out.done();
+  extractLayoutTitle(ops);
+  return { file, ops, routeCount, hasRoutes };
 }
 
 /** A value from the layout, shortened for a message. */

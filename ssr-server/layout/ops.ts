@@ -10,6 +10,7 @@
  * per-request expansion, csp.ts) may rely on that bound.
  */
 import type { SourceLocation } from '../errors.ts';
+import type { LayoutTitle } from '../render/document-head.ts';
 import type { Html } from '../html.ts';
 import type { RoutePattern } from './route-pattern.ts';
 
@@ -39,6 +40,8 @@ export interface TextOp {
 export interface HeadOp {
   kind: 'head';
   loc: SourceLocation;
+  /** The layout's `<title>` (taken out of the static markup; the head merge writes the one title). */
+  title?: LayoutTitle | undefined;
 }
 
 /** A microfrontend: an element known to the registry. */

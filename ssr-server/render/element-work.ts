@@ -126,7 +126,8 @@ export class ElementWork {
     return this.outcome?.kind === 'failed' || (this.outcome?.kind === 'status' && !this.op.primary);
   }
 
-  private context(): ElementContext {
+  /** The hooks' context for this instance (also given to `head()`, see document-head.ts). */
+  context(): ElementContext {
     if (this.ctx !== undefined) return this.ctx;
     const controller = new AbortController();
     this.controller = controller;

@@ -4,9 +4,10 @@
  * in a matched route into an {@link ElementWork} whose output is a thunk in
  * the page body. Nothing here waits.
  */
-import { escapeAttr } from '../html.ts';
+import { escapeAttr, escapeText } from '../html.ts';
 import { fillInterpolation } from '../layout/attributes.ts';
-import type { CompiledLayout, ElementOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
+import type { CompiledLayout, ElementOp, HeadOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
+import { headSources, mergeHead, NO_ORIGIN } from './document-head.ts';
 import type { Output } from './chunks.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
@@ -65,7 +66,7 @@ export class PageRun implements PageScope {
           out.push(op.bytes ?? op.html);
           break;
         case 'head':
-          out.push(() => this.head());
+          out.push(() => this.documentHead(op) + this.head());
           break;
         case 'element':
           this.expandElement(op, params, out, nesting);
@@ -96,6 +97,35 @@ export class PageRun implements PageScope {
           throw new Error(`internal error: unknown layout operation ${JSON.stringify(impossible)}`);
         }
       }
+    }
+  }
+
+  /**
+   * The merged `head()` contributions and the layout's title (document-head.ts,
+   * docs/seo.md). Runs when the head is written: the primaries have settled.
+   */
+  private documentHead(op: HeadOp): string {
+    try {
+      const base = new URL(this.request.url.pathname + this.request.url.search, this.env.site.config.publicOrigin ?? NO_ORIGIN).href;
+      const sources = headSources(
+        this.elements.map((e) => ({
+          tag: e.op.tag,
+          primary: e.op.primary,
+          line: e.op.loc.line ?? 0,
+          col: e.op.loc.col ?? 0,
+          hook: e.def.hooks.head,
+          data: e.outcome === undefined ? 'pending' : e.outcome.kind === 'ok' ? e.outcome.props : 'failed',
+          context: () => e.context(),
+        })),
+      );
+      return mergeHead(sources, op.title, base, (fields, message) => this.env.logger.error({ requestId: this.request.requestId, ...fields }, message));
+    } catch (err) {
+      try {
+        this.env.logger.error({ requestId: this.request.requestId, message: String((err as Error)?.message ?? err).slice(0, 200) }, 'the document head merge failed; the page has only the layout\'s head');
+      } catch {
+        // nothing more to do
+      }
+      return op.title === undefined ? '' : `<title>${escapeText(op.title.text)}</title>`;
     }
   }
 
