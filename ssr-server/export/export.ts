@@ -13,8 +13,8 @@
  * renamed into place, so a failed export leaves the previous one as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, parse, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, parse, relative, resolve } from 'node:path';
 import { createAtoll, type Atoll } from '../index.ts';
 import { escapeAttr, escapeText } from '../html.ts';
 import type { Logger } from '../log.ts';
@@ -49,6 +49,8 @@ export interface ExportOptions {
   origin?: string;
   /** Pages rendered at a time: 1 to 4 (default 3). */
   concurrency?: number;
+  /** How long one `paths()` hook may take, in ms (default {@link PATHS_TIMEOUT_MS}). */
+  pathsTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -157,7 +159,7 @@ const show = (v: unknown): string => {
 };
 
 /** Calls a `paths()` hook with a time limit and checks its shape. */
-async function callPaths(atoll: Atoll, tag: string): Promise<Array<Record<string, string>>> {
+async function callPaths(atoll: Atoll, tag: string, timeoutMs: number): Promise<Array<Record<string, string>>> {
   const def = atoll.site.registry.get(tag);
   const hook = def?.kind === 'module' ? def.hooks?.paths : undefined;
   if (hook === undefined) return [];
@@ -168,7 +170,7 @@ async function callPaths(atoll: Atoll, tag: string): Promise<Array<Record<string
     result = await Promise.race([
       Promise.resolve().then(() => hook()),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new ExportError(`${where} did not answer within ${PATHS_TIMEOUT_MS / 1000} s`)), PATHS_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new ExportError(`${where} did not answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
   } catch (e) {
@@ -231,8 +233,28 @@ const within = (outer: string, inner: string): boolean => {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 };
 
+/** `path` with symbolic links resolved as far as it exists (the rest appended). */
+function realish(path: string): string {
+  let rest = '';
+  let dir = path;
+  for (;;) {
+    try {
+      return join(realpathSync(dir), rest);
+    } catch {
+      const up = dirname(dir);
+      if (up === dir) return path;
+      rest = join(basename(dir), rest);
+      dir = up;
+    }
+  }
+}
+
 /** Checks the output folder: never the site, a folder holding it, its build or public/; a non-empty one only when it is an earlier export. */
-export function checkOutDir(out: string, root: string, buildDir: string): void {
+export function checkOutDir(given: string, siteRoot: string, build: string): void {
+  // Through symbolic links too: an --out that is a link to the site is the site.
+  const out = realish(given);
+  const root = realish(siteRoot);
+  const buildDir = realish(build);
   if (out === parse(out).root) throw new ExportError(`refusing to export into ${out}: it is a file system root`);
   if (within(out, root)) throw new ExportError(`refusing to export into ${out}: it is the site folder or holds it (${root}); give --out a folder of its own`);
   if (within(out, buildDir) || within(buildDir, out)) throw new ExportError(`refusing to export into ${out}: it overlaps the client build folder ${buildDir}`);
@@ -298,12 +320,21 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
   const hookCache = new Map<string, Promise<Array<Record<string, string>>>>();
   const recordsOf = (tag: string): Promise<Array<Record<string, string>>> => {
     let p = hookCache.get(tag);
-    if (p === undefined) hookCache.set(tag, (p = callPaths(atoll, tag)));
+    if (p === undefined) hookCache.set(tag, (p = callPaths(atoll, tag, options.pathsTimeoutMs ?? PATHS_TIMEOUT_MS)));
     return p;
   };
+  /** Paths of routes that contain routes: a 404 there is no failure (an inner default route may answer it). */
+  const containers = new Set<string>();
   for (const { route, tags } of routes) {
     const pattern = route.pattern!;
-    const segments = simpleSegments(pattern.source);
+    // A route holding routes matches its own path and deeper ones (`/a{/*}?`, `/*` for `/`); its own path is the page.
+    const container = pattern.source === '/*' ? '/' : pattern.source.endsWith('{/*}?') ? pattern.source.slice(0, -5) : undefined;
+    if (container !== undefined && simpleSegments(container) !== undefined && !container.includes(':')) {
+      paths.add(container);
+      containers.add(container);
+      continue;
+    }
+    const segments = simpleSegments(container ?? pattern.source);
     if (segments === undefined) {
       notes.push(`route ${pattern.source} (${route.loc.file}:${route.loc.line}:${route.loc.col}) is not exported: only literal and :name segments can be listed`);
       continue;
@@ -370,6 +401,10 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
         return;
       }
       const html = await response.text();
+      if (status === 404 && containers.has(path)) {
+        notes.push(`${path} (a route holding routes) answered 404: no page`);
+        return;
+      }
       if (status !== 200) throw new ExportError(`the page ${path} answered ${status}${status >= 500 ? ' (a server error)' : ''}; every exported page must answer 200`);
       const failed = new RegExp(`<([a-z][\\w.-]*-[\\w.-]*)[^>]*\\s${FALLBACK}="([^"]*)"`).exec(html);
       if (failed !== null) throw new ExportError(`the page ${path}: <${failed[1]}> failed (${failed[2]}) and shows its fallback; the export does not write broken pages (see the log line for why)`);

@@ -7,7 +7,7 @@
  * every case.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +26,7 @@ const LAYOUT = `<!doctype html>
 <atoll-redirect from="/old" to="/about" status="301"></atoll-redirect>
 <atoll-route path="/about"><x-page label="about page"></x-page></atoll-route>
 <atoll-route path="/items/:id"><x-item item="{params.id}" primary></x-item></atoll-route>
+<atoll-route path="/docs"><atoll-route path="/intro"><x-page label="intro"></x-page></atoll-route><atoll-route default status="404"><p>no doc</p></atoll-route></atoll-route>
 <atoll-route path="/files/*"><x-page label="files"></x-page></atoll-route>
 <atoll-route default status="404"><p>nothing here</p></atoll-route>
 </body>
@@ -56,6 +57,7 @@ export function paths() {
   if (c === 'null-record') return [null];
   if (c === 'huge') return Array.from({ length: ${MAX_PATHS_PER_HOOK + 1} }, (_, i) => ({ id: 'i' + i }));
   if (c === 'throws') throw new Error('no catalogue');
+  if (c === 'hangs') return new Promise(() => {});
   return [{ id: 'alpha' }, { id: 'beta' }, { id: 'café au lait' }, { other: 'ignored' }];
 }
 `;
@@ -101,9 +103,13 @@ describe('atoll export of a small site', () => {
     delete g.__exportCase;
     const out = newOut();
     const result = await exportSite({ root, out, logger: silentLogger });
-    assert.deepEqual(result.pages, ['/about', '/items/alpha', '/items/beta', '/items/caf%C3%A9%20au%20lait']);
+    assert.deepEqual(result.pages, ['/about', '/docs/intro', '/items/alpha', '/items/beta', '/items/caf%C3%A9%20au%20lait']);
     assert.match(page(out, 'about', 'index.html'), /x-page: about page/);
     assert.match(page(out, 'items', 'alpha', 'index.html'), /x-item: alpha/);
+    assert.match(page(out, 'docs', 'intro', 'index.html'), /x-page: intro/);
+    // A route holding routes whose own path is a 404 (its inner default route) is no page and no failure.
+    assert.ok(!existsSync(join(out, 'docs', 'index.html')));
+    assert.ok(result.notes.some((n) => n.startsWith('/docs (a route holding routes) answered 404')), result.notes.join('\n'));
     assert.match(page(out, 'items', 'beta', 'index.html'), /x-item: beta/);
     // The file has the decoded name: what a static server looks up for /items/caf%C3%A9%20au%20lait.
     assert.match(page(out, 'items', 'café au lait', 'index.html'), /x-item: café au lait/);
@@ -149,6 +155,7 @@ describe('atoll export of a small site', () => {
     }
   });
 
+  let hostileOut: string | undefined;
   for (const [name, expected] of [
     ['not-array', /<x-item>'s paths\(\).* must return an array of parameter records.*\{"id":"a"\}/],
     ['slash', /record 0, parameter "id" contains "\/"/],
@@ -158,18 +165,22 @@ describe('atoll export of a small site', () => {
     ['null-record', /record 0 must be an object/],
     ['huge', new RegExp(`returned ${MAX_PATHS_PER_HOOK + 1} records; at most ${MAX_PATHS_PER_HOOK}`)],
     ['throws', /<x-item>'s paths\(\).* threw: no catalogue/],
+    ['hangs', /<x-item>'s paths\(\).* did not answer within 300 ms/],
     ['fail-element', /the page \/about: <x-page> failed/],
     ['fail-primary', /the page \/items\/\w+ answered 5\d\d \(a server error\)/],
   ] as const) {
     test(`a hostile or failing case fails the export with a clear message: ${name}`, async () => {
-      const out = newOut();
-      // An earlier export stays as it was when this one fails.
+      // An earlier export (one for all these cases) stays as it was when this one fails.
       delete g.__exportCase;
-      await exportSite({ root, out, logger: silentLogger });
+      if (hostileOut === undefined) {
+        hostileOut = newOut();
+        await exportSite({ root, out: hostileOut, logger: silentLogger });
+      }
+      const out = hostileOut;
       const before = readdirSync(out).sort();
       g.__exportCase = name;
       try {
-        await assert.rejects(exportSite({ root, out, logger: silentLogger }), (e: unknown) => {
+        await assert.rejects(exportSite({ root, out, logger: silentLogger, pathsTimeoutMs: 300 }), (e: unknown) => {
           assert.ok(e instanceof ExportError, String(e));
           assert.match((e as Error).message, expected);
           return true;
@@ -191,6 +202,12 @@ describe('atoll export of a small site', () => {
     await refuse(join(root, 'elements'), /inside the site's elements\/ folder/);
     await refuse(join(root, '.atoll', 'client'), /overlaps the client build folder/);
     await refuse('/', /file system root|holds it/);
+    // Through a symbolic link: a link to the site is the site.
+    const links = mkdtempSync(join(tmpdir(), 'atoll-export-link-'));
+    outs.push(links);
+    symlinkSync(root, join(links, 'site-link'));
+    await refuse(join(links, 'site-link'), /it is the site folder or holds it/);
+    await refuse(join(links, 'site-link', 'public', 'deeper', 'new'), /inside the site's public\/ folder/);
     const full = newOut();
     mkdirSync(full, { recursive: true });
     writeFileSync(join(full, 'precious.txt'), 'mine');
