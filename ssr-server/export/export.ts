@@ -297,9 +297,12 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
   const started = performance.now();
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 4) throw new ExportError(`concurrency must be 1 to 4, got ${show(concurrency)}`);
+  const given = options.origin === undefined ? undefined : checkOrigin(options.origin);
   const atoll = await createAtoll({
     root: options.root,
     configPath: options.configPath,
+    // --origin is the site's public origin for this export: canonical and Open Graph URLs agree with the sitemap.
+    ...(given === undefined ? {} : { config: { publicOrigin: given } }),
     logger: options.logger,
     cache: false,
     compress: false,
@@ -311,7 +314,7 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
   const buildDir = buildFolder(site);
   checkOutDir(out, root, buildDir);
   const configured = (site.config as { publicOrigin?: unknown }).publicOrigin;
-  const origin = options.origin !== undefined ? checkOrigin(options.origin) : typeof configured === 'string' ? checkOrigin(configured) : undefined;
+  const origin = given !== undefined ? given : typeof configured === 'string' ? checkOrigin(configured) : undefined;
   const notes: string[] = [];
 
   // 1. The list of paths.

@@ -244,9 +244,15 @@ describe('atoll export of the demo', () => {
     const r = await runCli(['export', '--root', repoRoot, '--out', out, '--origin', 'https://shop.example', '--quiet'], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /exported \d+ pages, 1 redirect/);
+    const decode = (s: string) => s.replace(/&#39;|&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     for (const p of products) {
       const html = read(out, 'products', p.id, 'index.html');
-      assert.ok(html.includes(p.name.replace(/&/g, '&amp;')) || html.includes(p.name), `/products/${p.id} shows ${p.name}`);
+      // Its own head: title, canonical URL on the export's origin, Product JSON-LD.
+      assert.equal(decode(/<title>([^<]*)<\/title>/.exec(html)?.[1] ?? ''), `${p.name} — Atoll Shop`, `/products/${p.id}`);
+      assert.equal(/<link rel="canonical" href="([^"]*)">/.exec(html)?.[1], `https://shop.example/products/${p.id}`);
+      const ld = JSON.parse(/<script type="application\/ld\+json">([^]*?)<\/script>/.exec(html)?.[1] ?? 'null') as { '@type'?: string; name?: string } | null;
+      assert.equal(ld?.['@type'], 'Product');
+      assert.equal(ld?.name, p.name);
     }
     for (const c of categories) assert.ok(existsSync(join(out, 'category', c.slug, 'index.html')), `/category/${c.slug}`);
     const expected = ['/home', ...categories.map((c) => `/category/${c.slug}`), ...products.map((p) => `/products/${p.id}`)].map((p) => `https://shop.example${p}`).sort();
