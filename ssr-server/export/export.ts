@@ -187,7 +187,9 @@ async function callPaths(atoll: Atoll, tag: string, timeoutMs: number): Promise<
       throw new ExportError(`${where}: record ${i} must be an object of parameter values, got ${show(record)}`);
     }
     const checked: Record<string, string> = {};
-    for (const [name, value] of Object.entries(record as Record<string, unknown>)) {
+    const entries = Object.entries(record as Record<string, unknown>);
+    if (entries.length > 32) throw new ExportError(`${where}: record ${i} has ${entries.length} keys; a record gives at most 32 parameter values`);
+    for (const [name, value] of entries) {
       const bad = badParamValue(value);
       if (bad !== undefined) throw new ExportError(`${where}: record ${i}, parameter "${name.slice(0, 50)}" ${bad} (${show(value)})`);
       checked[name] = value as string;
@@ -396,7 +398,7 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
       if (status >= 300 && status < 400) {
         const location = response.headers.get('location') ?? '';
         await response.body?.cancel();
-        if (location === '' || !(location.startsWith('/') || /^https?:\/\//i.test(location)) || location.startsWith('//')) {
+        if (location === '' || !(location.startsWith('/') || /^https?:\/\//i.test(location)) || location.startsWith('//') || /\s/.test(location)) {
           throw new ExportError(`the page ${path} redirects (${status}) to ${show(location)}, which the export cannot write`);
         }
         redirects.push({ from: path, to: location, status });

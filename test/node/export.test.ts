@@ -58,6 +58,7 @@ export function paths() {
   if (c === 'huge') return Array.from({ length: ${MAX_PATHS_PER_HOOK + 1} }, (_, i) => ({ id: 'i' + i }));
   if (c === 'throws') throw new Error('no catalogue');
   if (c === 'hangs') return new Promise(() => {});
+  if (c === 'wide') return [Object.fromEntries(Array.from({ length: 1000 }, (_, i) => ['k' + i, 'v']))];
   return [{ id: 'alpha' }, { id: 'beta' }, { id: 'café au lait' }, { other: 'ignored' }];
 }
 `;
@@ -165,6 +166,7 @@ describe('atoll export of a small site', () => {
     ['null-record', /record 0 must be an object/],
     ['huge', new RegExp(`returned ${MAX_PATHS_PER_HOOK + 1} records; at most ${MAX_PATHS_PER_HOOK}`)],
     ['throws', /<x-item>'s paths\(\).* threw: no catalogue/],
+    ['wide', /record 0 has 1000 keys; a record gives at most 32/],
     ['hangs', /<x-item>'s paths\(\).* did not answer within 300 ms/],
     ['fail-element', /the page \/about: <x-page> failed/],
     ['fail-primary', /the page \/items\/\w+ answered 5\d\d \(a server error\)/],
