@@ -181,7 +181,8 @@ function plain(v: unknown, depth: number, seen: Set<object>): unknown {
   } else {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) throw new Error('not a plain object');
-    const o: Record<string, unknown> = {};
+    // No prototype: a `__proto__` key (from JSON.parse) stays a key, not a prototype.
+    const o: Record<string, unknown> = Object.create(null);
     let n = 0;
     for (const key of Object.keys(v)) {
       if (++n > 1000) break;

@@ -149,6 +149,12 @@ describe('failing head() hooks fail softly', () => {
     const scripts = [...doc(html).querySelectorAll('script')].map((s) => JSON.parse(s.textContent!));
     assert.deepEqual(scripts, [{ '@type': 'Kept', inf: null }]);
   });
+
+  test('a __proto__ key in JSON-LD stays a key', () => {
+    const { html } = merge([src('x', { jsonLd: JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') })]);
+    assert.equal(html, '<script type="application/ld+json">{"__proto__":{"polluted":true},"a":1}</script>');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
 });
 
 describe('the layout title and metas', () => {
