@@ -387,6 +387,16 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, text);
     };
+    /** A file of the export's own at the root; a page folder of the same name (a route `/sitemap.xml`) is an error. */
+    const fromPublic = new Set<string>();
+    const writeOwn = (name: string, text: string): void => {
+      if (fromPublic.has(`/${name}`)) {
+        notes.push(`public/${name} is kept; the export does not write its own`);
+        return;
+      }
+      if (existsSync(join(tmp, name))) throw new ExportError(`the page /${name} collides with the ${name} the export writes; rename the route`);
+      write(join(tmp, name), text);
+    };
     const render = async (path: string): Promise<void> => {
       let response: Response;
       try {
@@ -423,7 +433,7 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
     const missing = `/__atoll-export-not-found-${randomBytes(6).toString('hex')}`;
     const notFound = await atoll.request(missing);
     const notFoundHtml = await notFound.text();
-    if (notFound.status === 404) write(join(tmp, '404.html'), notFoundHtml);
+    if (notFound.status === 404) writeOwn('404.html', notFoundHtml);
     else notes.push(`no 404.html: a path no route matches answered ${notFound.status} (a layout without a default route)`);
 
     // The client build and public/.
@@ -442,7 +452,6 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
     const publicDir = join(root, 'public');
     const publicList = new PublicFiles(publicDir);
     let publicFiles = 0;
-    const fromPublic = new Set<string>();
     for (const urlPath of publicList.paths()) {
       const rel = urlPath.replace(/^\/+/, '');
       const target = join(tmp, ...rel.split('/'));
@@ -465,14 +474,14 @@ export async function exportSite(options: ExportOptions = {}): Promise<ExportRes
       notes.push('sitemap.xml comes from public/, not generated');
     } else {
       const urls = pages.filter((p) => !p.noindex).map((p) => `  <url><loc>${xml(origin + p.path)}</loc></url>\n`).join('');
-      write(join(tmp, 'sitemap.xml'), `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls}</urlset>\n`);
+      writeOwn('sitemap.xml', `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls}</urlset>\n`);
     }
     if (fromPublic.has('/robots.txt')) notes.push('robots.txt comes from public/, not generated');
-    else write(join(tmp, 'robots.txt'), `User-agent: *\nAllow: /\n${origin === undefined || fromPublic.has('/sitemap.xml') ? '' : `\nSitemap: ${origin}/sitemap.xml\n`}`);
+    else writeOwn('robots.txt', `User-agent: *\nAllow: /\n${origin === undefined || fromPublic.has('/sitemap.xml') ? '' : `\nSitemap: ${origin}/sitemap.xml\n`}`);
     redirects.sort((a, b) => (a.from < b.from ? -1 : 1));
-    write(join(tmp, '_redirects'), redirects.map((r) => `${r.from} ${r.to} ${r.status}\n`).join(''));
-    write(join(tmp, 'redirects.json'), `${JSON.stringify(redirects, null, 2)}\n`);
-    write(join(tmp, EXPORT_MARKER), `${JSON.stringify({ exportedBy: 'atoll export', pages: pages.length, at: new Date().toISOString() })}\n`);
+    writeOwn('_redirects', redirects.map((r) => `${r.from} ${r.to} ${r.status}\n`).join(''));
+    writeOwn('redirects.json', `${JSON.stringify(redirects, null, 2)}\n`);
+    writeOwn(EXPORT_MARKER, `${JSON.stringify({ exportedBy: 'atoll export', pages: pages.length, at: new Date().toISOString() })}\n`);
 
     // Into place: the earlier export (checked above to carry the marker) goes only now.
     if (existsSync(out)) rmSync(out, { recursive: true, force: true });

@@ -223,6 +223,22 @@ describe('atoll export of a small site', () => {
     assert.ok(!existsSync(join(again, 'stale.html')));
   });
 
+  test('a route that would overwrite a file of the export is an error; public/ files of those names are kept', async () => {
+    const clash = makeSite({
+      'layouts/index.html': '<!doctype html><html lang="en"><head><title>c</title></head><body><atoll-route path="/sitemap.xml"><p>a page</p></atoll-route><atoll-route path="/a"><p>a</p></atoll-route></body></html>\n',
+      'public/_redirects': '/x /a 301\n',
+    });
+    try {
+      await assert.rejects(exportSite({ root: clash, out: newOut(), origin: 'https://c.example', logger: silentLogger }), /the page \/sitemap\.xml collides with the sitemap\.xml the export writes/);
+      const out = newOut();
+      const r = await exportSite({ root: clash, out, logger: silentLogger });
+      assert.equal(read(out, '_redirects'), '/x /a 301\n');
+      assert.ok(r.notes.includes('public/_redirects is kept; the export does not write its own'), r.notes.join('\n'));
+    } finally {
+      rmSync(clash, { recursive: true, force: true });
+    }
+  });
+
   test('a meta-refresh page escapes its target', () => {
     const page = refreshPage('/a"><script>alert(1)</script>');
     assert.ok(!page.includes('<script>'));
