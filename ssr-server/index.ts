@@ -55,6 +55,16 @@ export async function buildClient(
   return build(...args);
 }
 
+export type { ExportOptions, ExportResult, ExportedRedirect } from './export/export.ts';
+
+/** Exports the whole site as static files (what `atoll export` runs; loaded only when called — see docs/export.md). */
+export async function exportSite(
+  ...args: Parameters<typeof import('./export/export.ts').exportSite>
+): Promise<import('./export/export.ts').ExportResult> {
+  const { exportSite: run } = await import('./export/export.ts');
+  return run(...args);
+}
+
 /** Options for {@link createAtoll}. */
 export interface AtollOptions extends LoadSiteOptions {
   /** Where log lines go (default: JSON lines on stderr). */

@@ -282,3 +282,11 @@ describe('atoll export of the demo', () => {
     assert.ok(existsSync(join(out, 'favicon.svg')));
   });
 });
+
+test('exportSite is on the package entry and loads the export only when called', async () => {
+  const entry = await import('../../ssr-server/index.ts');
+  assert.equal(typeof entry.exportSite, 'function');
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-export-entry-'));
+  // The site folder itself as the output: refused by the same checks as the CLI's.
+  await assert.rejects(entry.exportSite({ root: dir, out: dir }), (e: unknown) => e instanceof ExportError || (e as Error).name === 'SiteError');
+});
