@@ -14,7 +14,7 @@
  * Temporary folders are removed when the process exits
  * (ATOLL_KEEP_TEMP=1 keeps them, to look at after a failure).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -107,4 +107,96 @@ export async function freshProject(options: FreshProjectOptions = {}): Promise<s
   if (options.omitDev) args.push('--omit=dev');
   await run('npm', args, { cwd: dir, maxBuffer: 64 << 20 });
   return dir;
+}
+
+/** The environment of a user's shell: none of this checkout's loader flags, npm script settings or test-runner state. */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_OPTIONS' || k === 'NODE_TEST_CONTEXT' || /^npm_/i.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, NO_COLOR: '1' };
+}
+
+/** A command's result: its exit code (-1 when it did not exit by itself) and output. */
+export interface ShResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a command as a user would (never rejects on a non-zero exit). */
+export async function sh(cwd: string, command: string, args: string[], timeoutMs = 90_000): Promise<ShResult> {
+  const started = performance.now();
+  try {
+    const { stdout, stderr } = await run(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 << 20, env: userEnv() });
+    return { code: 0, stdout, stderr, ms: performance.now() - started };
+  } catch (e) {
+    const err = e as { code?: number | string; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e), ms: performance.now() - started };
+  }
+}
+
+/** A server started by {@link startServer}. */
+export interface StartedServer {
+  /** `http://127.0.0.1:<port>`, as the command printed it. */
+  base: string;
+  /** Everything it wrote so far. */
+  output(): { stdout: string; stderr: string };
+  /** SIGTERM (to its whole process group when started through npm), then its exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `atoll serve`/`atoll dev` (directly or through `npm run`, with
+ * `--port 0`) and resolves once it printed its URL and `readyPath` answers
+ * 200 (`atoll serve` listens before its site is loaded and says when it is
+ * ready at `/_atoll/health`; `atoll dev` answers pages 503 until then).
+ * Through npm the server is a grandchild: it runs in its own process group
+ * so that `stop` reaches it.
+ */
+export async function startServer(cwd: string, command: string, args: string[], readyPath = '/_atoll/health', startMs = 60_000): Promise<StartedServer> {
+  const group = command === 'npm';
+  const child = spawn(command, args, { cwd, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const stop = async (): Promise<{ code: number | null; signal: NodeJS.Signals | null }> => {
+    try {
+      if (group) process.kill(-child.pid!, 'SIGTERM');
+      else child.kill('SIGTERM');
+    } catch {}
+    return exited;
+  };
+  try {
+    const base = await new Promise<string>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`${args.join(' ')} did not print its URL in ${startMs} ms:\n${stdout}\n${stderr}`)), startMs);
+      const look = (): void => {
+        const m = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout + stderr);
+        if (m) {
+          clearTimeout(timer);
+          res(m[0]);
+        }
+      };
+      child.stdout.on('data', look);
+      child.stderr.on('data', look);
+      void exited.then(() => rej(new Error(`${args.join(' ')} exited:\n${stdout}\n${stderr}`)));
+    });
+    // It listens before the site is loaded: wait until it is ready.
+    for (let waited = 0; ; waited += 200) {
+      const ready = await fetch(`${base}${readyPath}`).catch(() => undefined);
+      await ready?.text();
+      if (ready?.status === 200) break;
+      if (waited > startMs) throw new Error(`${args.join(' ')} never became ready:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { base, output: () => ({ stdout, stderr }), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

@@ -9,15 +9,11 @@
  * of a file using the public types passes. Nothing else is installed.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { bundleScript } from '../../ssr-server/build/script.ts';
-import { freshProject, packAtollInfo, REPO, type PackedAtoll } from './pack.ts';
-
-const run = promisify(execFile);
+import { freshProject, packAtollInfo, REPO, sh, startServer, type PackedAtoll } from './pack.ts';
 
 /** The site: one Lit element (standard decorators, `accessor`) with server hooks, one layout. */
 const SITE: Record<string, string> = {
@@ -116,24 +112,6 @@ function walk(dir: string, base = dir): string[] {
   });
 }
 
-/** Runs `command` in the project; resolves with its exit code and output (never rejects on a non-zero exit). */
-async function sh(cwd: string, command: string, args: string[], timeoutMs = 90_000): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  try {
-    const { stdout, stderr } = await run(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 << 20, env: cleanEnv() });
-    return { code: 0, stdout, stderr, ms: performance.now() - started };
-  } catch (e) {
-    const err = e as { code?: number | string; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e), ms: performance.now() - started };
-  }
-}
-
-/** The environment of a user's shell: none of the checkout's loader flags or conditions. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _o, NODE_TEST_CONTEXT: _t, ...env } = process.env;
-  return { ...env, NO_COLOR: '1' };
-}
-
 describe('the packed package, installed with --omit=dev into an `npm init -y` project', () => {
   let pack: PackedAtoll;
   let project: string;
@@ -229,31 +207,10 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
   });
 
   test('atoll serve: a real HTTP request gets the server-rendered element and its module; SIGTERM ends it cleanly', async () => {
-    const child = spawn(atollBin, ['serve', '--port', '0', '--host', '127.0.0.1'], { cwd: project, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    const server = await startServer(project, atollBin, ['serve', '--port', '0', '--host', '127.0.0.1']);
+    const { base } = server;
+    let stopped: ReturnType<typeof server.stop>;
     try {
-      const base = await new Promise<string>((res, rej) => {
-        const timer = setTimeout(() => rej(new Error(`serve did not start in 30 s:\n${stdout}\n${stderr}`)), 30_000);
-        const look = (): void => {
-          const m = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout);
-          if (m) {
-            clearTimeout(timer);
-            res(m[0]);
-          }
-        };
-        child.stdout.on('data', look);
-        void exited.then(() => rej(new Error(`serve exited:\n${stdout}\n${stderr}`)));
-      });
-      // Listening comes before the site is loaded: wait for ready.
-      for (let i = 0; i < 150; i++) {
-        const health = await fetch(`${base}/_atoll/health`).catch(() => undefined);
-        if (health?.status === 200) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
       const page = await fetch(`${base}/`);
       const html = await page.text();
       assert.equal(page.status, 200, html);
@@ -273,9 +230,10 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
       await missing.text();
       assert.equal(missing.status, 404);
     } finally {
-      child.kill('SIGTERM');
+      stopped = server.stop();
     }
-    const { code, signal } = await exited;
+    const { code, signal } = await stopped;
+    const { stderr } = server.output();
     assert.equal(signal, null, `serve ended by ${signal}:\n${stderr}`);
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stderr, /"level":"(error|fatal)"/, stderr);
