@@ -17,6 +17,12 @@ export interface ElementContext {
   attributes: Readonly<Record<string, string>>;
   /** Fires when the client goes away or the element's timeout passes. */
   signal: AbortSignal;
+  /**
+   * The site's public origin (the config's `publicOrigin`), for absolute URLs
+   * a hook writes itself, such as those inside JSON-LD; undefined when it is
+   * not configured (the request's `Host` is never trusted for this).
+   */
+  publicOrigin: string | undefined;
 }
 
 /** The optional exports of `elements/<tag>/server.ts`. */

@@ -27,13 +27,17 @@ export function paths(): Array<{ id: string }> {
  * canonical URL, Open Graph with the price, and schema.org Product JSON-LD.
  * Relative URLs in head fields become absolute against the config's
  * `publicOrigin` (without one they stay paths); JSON-LD is written as given,
- * so its URLs are root-relative (JSON-LD resolves them against the page).
+ * so this hook makes its URLs absolute with `ctx.publicOrigin` when the site
+ * has one (root-relative otherwise).
  */
 export function head(ctx: ElementContext): HeadContribution | undefined {
   const product = getProduct(ctx.attributes['product-id'] ?? '');
   if (product === undefined) return undefined;
   const path = `/products/${encodeURIComponent(product.id)}`;
   const image = '/favicon.svg';
+  // Atoll resolves the head's own URLs (canonical, og:*) against publicOrigin;
+  // JSON-LD is opaque data, so its URLs are made absolute here when it is known.
+  const absolute = (url: string): string => (ctx.publicOrigin === undefined ? url : new URL(url, ctx.publicOrigin).href);
   const price = (product.price / 100).toFixed(2);
   const category = getCategory(product.category);
   return {
@@ -55,15 +59,15 @@ export function head(ctx: ElementContext): HeadContribution | undefined {
       '@type': 'Product',
       name: product.name,
       description: product.description,
-      image,
+      image: absolute(image),
       sku: product.id,
-      url: path,
+      url: absolute(path),
       ...(category === undefined ? {} : { category: category.name }),
       brand: { '@type': 'Brand', name: 'Atoll Shop' },
       ...(product.reviewCount > 0 ? { aggregateRating: { '@type': 'AggregateRating', ratingValue: product.rating, reviewCount: product.reviewCount } } : {}),
       offers: {
         '@type': 'Offer',
-        url: path,
+        url: absolute(path),
         price,
         priceCurrency: 'USD',
         availability: 'https://schema.org/InStock',

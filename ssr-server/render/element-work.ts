@@ -139,6 +139,7 @@ export class ElementWork {
       headers: this.page.allowedHeaders(),
       attributes: Object.fromEntries(this.attributes),
       signal: controller.signal,
+      publicOrigin: this.page.env.site.config.publicOrigin,
     });
   }
 
