@@ -104,9 +104,21 @@ export async function prepareClient(site: Site, options: ClientOptions, logger: 
   const base = (options.base ?? '/').replace(/\/*$/, '/');
   const assetUrl = base + ASSET_PATH.slice(1);
   const loader = new TextDecoder().decode(assets.bytes(manifest.loader));
+  return { assets, publicFiles, ...pageClient(manifest, loader, assetUrl, options) };
+}
+
+/**
+ * What pages take from a build's manifest: the `<atoll-head>` renderer, the
+ * Early Hints, and each element's module URL. Shared by `prepareClient` and
+ * `atoll dev` (which holds its build in memory).
+ */
+export function pageClient(
+  manifest: ClientManifest,
+  loader: string,
+  assetUrl: string,
+  options: Pick<ClientOptions, 'nonce' | 'firstScreen'> = {},
+): { [K in 'head' | 'preloads' | 'moduleUrl']: NonNullable<ClientSide[K]> } {
   return {
-    assets,
-    publicFiles,
     head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce, firstScreen: options.firstScreen }),
     preloads: earlyHints(manifest, assetUrl),
     moduleUrl: (tag) => {

@@ -27,8 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { Worker } from 'node:worker_threads';
-import { listPublicFiles } from '../build/client.ts';
-import { earlyHints, headRenderer } from '../build/head.ts';
+import { listPublicFiles, pageClient } from '../build/client.ts';
 import { ASSET_PATH, type ClientManifest } from '../build/manifest.ts';
 import type { Engine } from '../engine.ts';
 import { escapeAttr, escapeText } from '../html.ts';
@@ -389,8 +388,8 @@ export class DevServer {
 
   private engine(site: Site, client: ClientState, version: number, logger: Logger): Engine {
     const { manifest, files } = client;
-    const loader = files.get(manifest.loader) ?? '';
-    const head = headRenderer({ manifest, loader, assetUrl: ASSET_PATH });
+    const page = pageClient(manifest, files.get(manifest.loader) ?? '', ASSET_PATH);
+    const head = page.head;
     return {
       site,
       logger,
@@ -401,11 +400,8 @@ export class DevServer {
       // Listed again per generation: a file added to public/ makes a generation.
       publicFiles: listPublicFiles(site.root, logger),
       head: (elements, request) => head(elements, request) + devScriptTag(version, request),
-      preloads: earlyHints(manifest, ASSET_PATH),
-      moduleUrl: (tag) => {
-        const entry = manifest.elements[tag];
-        return entry === undefined ? undefined : 'url' in entry ? entry.url : ASSET_PATH + entry.file;
-      },
+      preloads: page.preloads,
+      moduleUrl: page.moduleUrl,
     };
   }
 
