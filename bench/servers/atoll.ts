@@ -24,10 +24,11 @@ const CACHED: AtollConfig = {
 function checkHooks(site: Site, scenario: Scenario): void {
   for (const tag of PAGE_ELEMENTS) {
     const ms = scenario.delays[tag];
-    const file = site.registry.get(tag)?.hooksFile;
+    const def = site.registry.get(tag);
+    const file = def?.hooks.data === undefined ? undefined : def.hooksFile;
     const expected = ms === undefined ? undefined : `sleep-${ms}.ts`;
     if ((file && basename(file)) !== expected) {
-      throw new Error(`<${tag}> on the ${scenario.name} site has hooks ${file ?? 'none'}, expected ${expected ?? 'none'}`);
+      throw new Error(`<${tag}> on the ${scenario.name} site has data() from ${file ?? 'none'}, expected ${expected ?? 'none'}`);
     }
   }
 }
