@@ -25,8 +25,12 @@ export interface Sink {
   write(chunk: Piece): boolean;
   /** Resolves when the consumer can take more, or has gone away. */
   drain(): Promise<void>;
-  /** Pushes out anything the sink holds back (a compressor's buffer): called before every wait. */
-  flush?(): void;
+  /**
+   * Pushes out anything the sink holds back (corked writes, a compressor's
+   * buffer): called before every wait. A Promise when that takes time (a
+   * compressor), settling once the bytes are handed to the transport.
+   */
+  flush?(): void | Promise<void>;
   /** True once the consumer has gone away; the walk then stops. */
   readonly closed: boolean;
 }
@@ -93,27 +97,132 @@ export function collect(result: Output): string | Promise<string> {
 }
 
 /**
- * Writes a render result to `sink` in document order. Strings are coalesced
- * into writes of about `chunkSize` characters; before waiting on any Promise
- * the pending bytes are flushed, and after a write that the sink refused the
- * walk waits for `drain()`. Stops early when the sink closes.
+ * Pre-joined runs: a page made of pre-encoded pieces (static layout bytes,
+ * render-cache hits) and the same small strings on every request is written
+ * as one buffer that was joined once, not re-joined or written piece by piece
+ * per request. A run is looked up by its first byte piece (identity) and
+ * reused when every piece is the same — bytes by identity (they are never
+ * mutated), strings by content. Bounded: runs larger than `maxRun` bytes are
+ * not kept, and the kept ones are dropped least recently used first past
+ * `maxBytes`.
  */
-export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE): Promise<void> {
+export class RunMemo {
+  private readonly runs = new Map<Uint8Array, { pieces: Piece[]; joined: Uint8Array }>();
+  private bytes = 0;
+  constructor(
+    readonly maxBytes = 8 * 1024 * 1024,
+    readonly maxRun = 1024 * 1024,
+  ) {}
+
+  /** Runs kept now (for tests). */
+  get size(): number {
+    return this.runs.size;
+  }
+
+  /** The pieces as one buffer, or undefined when they are better written one by one (too large to copy). */
+  join(pieces: readonly Piece[]): Uint8Array | undefined {
+    let key: Uint8Array | undefined;
+    let size = 0;
+    for (const p of pieces) {
+      if (typeof p === 'string') size += p.length;
+      else {
+        key ??= p;
+        size += p.byteLength;
+      }
+    }
+    if (size > this.maxRun) return undefined;
+    if (key === undefined) return Buffer.from(pieces.join(''), 'utf8');
+    const kept = this.runs.get(key);
+    if (kept !== undefined && samePieces(kept.pieces, pieces)) {
+      this.runs.delete(key);
+      this.runs.set(key, kept);
+      return kept.joined;
+    }
+    const joined = joinPieces(pieces);
+    if (kept !== undefined) {
+      this.runs.delete(key);
+      this.bytes -= kept.joined.byteLength;
+    }
+    if (joined.byteLength <= this.maxRun) {
+      this.runs.set(key, { pieces: pieces.slice(), joined });
+      this.bytes += joined.byteLength;
+      for (const [k, v] of this.runs) {
+        if (this.bytes <= this.maxBytes) break;
+        this.runs.delete(k);
+        this.bytes -= v.joined.byteLength;
+      }
+    }
+    return joined;
+  }
+}
+
+function samePieces(a: readonly Piece[], b: readonly Piece[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function joinPieces(pieces: readonly Piece[]): Uint8Array {
+  let total = 0;
+  for (const p of pieces) total += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.byteLength;
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const p of pieces) {
+    if (typeof p === 'string') at += out.write(p, at, 'utf8');
+    else {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+  }
+  return out;
+}
+
+/** The process's run memo (keys are pieces, so sites and engines never see each other's runs). */
+export const runMemo = new RunMemo();
+
+/**
+ * A thunk may carry `blocks`: true when calling it now would run a long
+ * synchronous stretch (an element render the engine measured as heavy, or
+ * has not measured yet). The drain sends everything it holds before such a
+ * call, so the head and the parts before a heavy element reach the client
+ * while it renders.
+ */
+export type BlockingHint = { blocks?: () => boolean };
+
+/**
+ * Writes a render result to `sink` in document order. Rendered strings are
+ * coalesced into writes of about `chunkSize` characters; pre-encoded pieces
+ * ride along without counting (they cost nothing to hold), and a run of
+ * pieces goes out as one write, joined once through `memo`. Before waiting on
+ * any Promise, and before a thunk that says it {@link BlockingHint blocks},
+ * everything pending is written and the sink flushed (before a blocking
+ * thunk the drain also waits for that flush: a compressor's output must be
+ * out before the render takes the thread). After a write that the sink
+ * refused the walk waits for `drain()`. Stops early when the sink closes.
+ */
+export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE, memo: RunMemo | null = runMemo): Promise<void> {
   const stack: Frame[] = [{ arr: result, i: 0 }];
+  /** Rendered text not yet written. */
   let buf = '';
-  /**
-   * Writes the pending text (and then `bytes`, if given). True: go on;
-   * false: the sink closed; a Promise only when the sink asked to wait.
-   */
-  const flush = (bytes?: Uint8Array): boolean | Promise<boolean> => {
-    if (sink.closed) return false;
-    let ok = true;
+  /** Pieces before `buf`, not yet written. */
+  const run: Piece[] = [];
+  /** True: go on; false: the sink closed; a Promise only when the sink asked to wait. */
+  const write = (): boolean => {
     if (buf !== '') {
-      ok = sink.write(buf);
+      run.push(buf);
       buf = '';
     }
-    if (bytes !== undefined) ok = sink.write(bytes) && ok;
-    return ok ? true : sink.drain().then(() => !sink.closed);
+    if (run.length === 0) return true;
+    let ok = true;
+    const joined = run.length === 1 ? run[0]! : memo === null ? undefined : memo.join(run);
+    if (joined !== undefined) ok = sink.write(joined);
+    else for (const p of run) ok = sink.write(p) && ok;
+    run.length = 0;
+    return ok;
+  };
+  const flush = (): boolean | Promise<boolean> => {
+    if (sink.closed) return false;
+    return write() ? true : sink.drain().then(() => !sink.closed);
   };
   const goOn = async (f: boolean | Promise<boolean>): Promise<boolean> => f === true || (f !== false && (await f));
   while (stack.length > 0) {
@@ -127,6 +236,15 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
     if (typeof v === 'string') r = v;
     else if (v instanceof Uint8Array) r = v;
     else {
+      const blocks = (v as BlockingHint).blocks;
+      if (blocks !== undefined && (buf !== '' || run.length > 0) && blocks()) {
+        // A heavy render comes: let the client have everything before it first.
+        const f = flush();
+        if (f !== true && !(await goOn(f))) return;
+        const flushed = sink.flush?.();
+        if (flushed !== undefined) await flushed;
+        if (sink.closed) return;
+      }
       r = v();
       if (r === undefined) continue;
     }
@@ -139,8 +257,11 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
       continue;
     }
     if (r instanceof Uint8Array) {
-      const f = flush(r);
-      if (f !== true && !(await goOn(f))) return;
+      if (buf !== '') {
+        run.push(buf);
+        buf = '';
+      }
+      run.push(r);
       continue;
     }
     if (Array.isArray(r)) {
@@ -148,18 +269,17 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
       continue;
     }
     // Real async work: let the client have everything before it first.
-    if (buf !== '') {
+    if (buf !== '' || run.length > 0) {
       const f = flush();
       if (f !== true && !(await goOn(f))) return;
     }
-    sink.flush?.();
+    void sink.flush?.();
     const x = await r;
     if (sink.closed) return;
     if (typeof x === 'string') buf += x;
-    else if (x instanceof Uint8Array) {
-      const f = flush(x);
-      if (f !== true && !(await goOn(f))) return;
-    } else stack.push({ arr: x, i: 0 });
+    else if (x instanceof Uint8Array) run.push(x);
+    else stack.push({ arr: x, i: 0 });
   }
-  if (buf !== '' && !sink.closed) sink.write(buf);
+  // The end: the caller ends the response, which waits for these bytes itself.
+  if (!sink.closed) write();
 }

@@ -8,7 +8,7 @@ import { escapeAttr, escapeText } from '../html.ts';
 import { fillInterpolation } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, HeadOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
 import { headSources, mergeHead, NO_ORIGIN } from './document-head.ts';
-import type { Output } from './chunks.ts';
+import type { BlockingHint, Output, OutputThunk } from './chunks.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
 
@@ -164,7 +164,7 @@ export class PageRun implements PageScope {
     this.expand(op.children, params, children, { parent: work, open: [] });
     // Nested elements come first in `elements` (as they always have); `depth`/`parent` give the nesting.
     this.elements.push(work);
-    out.push(() => work.render());
+    out.push(elementThunk(work));
   }
 
   /** Ends all pending work (client gone, or the page was answered otherwise). */
@@ -172,6 +172,37 @@ export class PageRun implements PageScope {
     this.closed = true;
     for (const el of this.elements) el.abort(reason);
   }
+}
+
+/**
+ * A synchronous host render at least this long (ms, as last measured for the
+ * same layout element) is heavy: the drain sends what it holds before it.
+ */
+export const HEAVY_RENDER_MS = 0.5;
+
+/** The last measured synchronous host render of each layout element (ms). */
+const renderCost = new WeakMap<ElementOp, number>();
+
+/** True when this element's host will be rendered (not taken from a render or cache, not waiting, not a fallback). */
+const rendersNow = (work: ElementWork): boolean =>
+  work.outcome?.kind === 'ok' && work.renderMs === undefined && work.cacheRemaining === undefined && work.op.ssr && work.def.kind === 'module';
+
+/**
+ * An element's place in the page body. It renders the host when the drain
+ * reaches it, measuring how long a synchronous render takes, and tells the
+ * drain ({@link BlockingHint}) when that render is heavy — or not measured
+ * yet — so the head and everything before it go out first.
+ */
+function elementThunk(work: ElementWork): OutputThunk & BlockingHint {
+  const thunk: OutputThunk & BlockingHint = () => {
+    if (!rendersNow(work)) return work.render();
+    const started = performance.now();
+    const out = work.render();
+    renderCost.set(work.op, performance.now() - started);
+    return out;
+  };
+  thunk.blocks = () => rendersNow(work) && (renderCost.get(work.op) ?? Infinity) >= HEAVY_RENDER_MS;
+  return thunk;
 }
 
 /**

@@ -4,15 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { collect, drainTo, type Sink, type Output } from '../../ssr-server/render/chunks.ts';
+import { collect, drainTo, RunMemo, type BlockingHint, type Output, type OutputThunk, type Piece, type Sink } from '../../ssr-server/render/chunks.ts';
 
 class RecordingSink implements Sink {
   writes: string[] = [];
+  raw: Piece[] = [];
+  events: string[] = [];
   closed = false;
   accept = true;
   drains = 0;
-  write(chunk: string): boolean {
-    this.writes.push(chunk);
+  write(chunk: Piece): boolean {
+    this.raw.push(chunk);
+    this.writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    this.events.push('write');
     return this.accept;
   }
   drain(): Promise<void> {
@@ -70,5 +74,76 @@ describe('drainTo', () => {
     sink.closed = true;
     await p;
     assert.equal(called, false, 'nothing after the close is rendered');
+  });
+
+  test('a run of pre-encoded pieces and short strings goes out as one write, joined once for every request', async () => {
+    const head = Buffer.from('<!doctype html><head>');
+    const hit = Buffer.from('<x-a><template shadowrootmode="open">cached</template>');
+    const tail = Buffer.from('</body></html>');
+    const page = (): Output => [head, () => '<title>t</title>', () => [hit, '</x-a>'], tail];
+    const memo = new RunMemo();
+    const first = new RecordingSink();
+    await drainTo(page(), first, 16 * 1024, memo);
+    const second = new RecordingSink();
+    await drainTo(page(), second, 16 * 1024, memo);
+    assert.equal(first.writes.length, 1, 'one write for the whole page');
+    assert.equal(first.writes[0], '<!doctype html><head><title>t</title><x-a><template shadowrootmode="open">cached</template></x-a></body></html>');
+    assert.equal(second.raw[0], first.raw[0], 'the second request writes the buffer joined for the first');
+    // A different piece (a new cache entry) is a different run: joined anew, never the stale one.
+    const third = new RecordingSink();
+    await drainTo([head, () => '<title>t</title>', () => [Buffer.from('<x-a>new</x-a>')], tail], third, 16 * 1024, memo);
+    assert.notEqual(third.raw[0], first.raw[0]);
+    assert.equal(third.writes[0], '<!doctype html><head><title>t</title><x-a>new</x-a></body></html>');
+    // So is a string with other content in the same place.
+    const fourth = new RecordingSink();
+    await drainTo([head, () => '<title>u</title>', () => [hit, '</x-a>'], tail], fourth, 16 * 1024, memo);
+    assert.equal(fourth.writes[0], '<!doctype html><head><title>u</title><x-a><template shadowrootmode="open">cached</template></x-a></body></html>');
+  });
+
+  test('the run memo is bounded: a run over maxRun is written piece by piece, old runs go past maxBytes', async () => {
+    const memo = new RunMemo(100, 60);
+    const big = new RecordingSink();
+    await drainTo([Buffer.alloc(50, 97), 'b'.repeat(20)], big, 16 * 1024, memo);
+    assert.equal(big.writes.length, 2, 'not copied into one buffer');
+    assert.equal(memo.size, 0);
+    for (let i = 0; i < 5; i++) await drainTo([Buffer.alloc(30, 97 + i), 'tail'], new RecordingSink(), 16 * 1024, memo);
+    assert.ok(memo.size <= 3, `${memo.size} runs of 34 bytes kept within 100 bytes`);
+  });
+
+  test('before a thunk that blocks, everything pending is written and the flush awaited; a cheap thunk waits for the rest', async () => {
+    const sink = new RecordingSink();
+    let flushDone!: () => void;
+    sink.flush = () => {
+      sink.events.push('flush');
+      return new Promise<void>((r) => (flushDone = r));
+    };
+    const heavy: OutputThunk & BlockingHint = () => {
+      sink.events.push('render heavy');
+      return '<heavy>';
+    };
+    heavy.blocks = () => true;
+    const cheap: OutputThunk & BlockingHint = () => {
+      sink.events.push('render cheap');
+      return '<cheap>';
+    };
+    cheap.blocks = () => false;
+    const done = drainTo([Buffer.from('<head>'), cheap, heavy, '<tail>'], sink);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sink.events, ['render cheap', 'write', 'flush'], 'the head and the cheap element are out, the heavy render waits for the flush');
+    flushDone();
+    await done;
+    assert.deepEqual(sink.events, ['render cheap', 'write', 'flush', 'render heavy', 'write']);
+    assert.equal(sink.writes.join(''), '<head><cheap><heavy><tail>');
+  });
+
+  test('a blocking thunk with nothing pending costs no write or flush', async () => {
+    const sink = new RecordingSink();
+    let flushes = 0;
+    sink.flush = () => void flushes++;
+    const heavy: OutputThunk & BlockingHint = () => '<heavy>';
+    heavy.blocks = () => true;
+    await drainTo([heavy, '<tail>'], sink);
+    assert.equal(flushes, 0);
+    assert.deepEqual(sink.writes, ['<heavy><tail>']);
   });
 });
