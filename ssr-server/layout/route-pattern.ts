@@ -111,25 +111,43 @@ export function compilePattern(source: string): RoutePattern {
   for (const m of source.matchAll(paramNameRe)) params.add(m[1]!);
   const degree = overlapDegree(source);
   const maxPathLength = degree <= 1 ? Infinity : Math.floor(MATCH_STEP_BUDGET ** (1 / degree));
+  const exec = (pathname: string): Readonly<Record<string, string>> | null => {
+    if (pathname.length > maxPathLength) return null;
+    // The URLPattern polyfill reads a leading `//` as an authority (`//evil.example/plain`
+    // would match `/plain`): such a path is not the route's path.
+    if (pathname.startsWith('//')) return null;
+    const r = pattern.exec({ pathname });
+    if (r === null) return null;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.pathname.groups)) {
+      if (v !== undefined) out[k] = decodeSegment(v);
+    }
+    return out;
+  };
+  // The polyfill's exec is most of routing's cost; a page's paths repeat, so recent answers are kept.
+  const recent = new Map<string, Readonly<Record<string, string>> | null>();
   return {
     source,
     params,
     maxPathLength,
     match(pathname) {
-      if (pathname.length > maxPathLength) return undefined;
-      // The URLPattern polyfill reads a leading `//` as an authority (`//evil.example/plain`
-      // would match `/plain`): such a path is not the route's path.
-      if (pathname.startsWith('//')) return undefined;
-      const r = pattern.exec({ pathname });
-      if (r === null) return undefined;
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.pathname.groups)) {
-        if (v !== undefined) out[k] = decodeSegment(v);
+      let r = recent.get(pathname);
+      if (r === undefined) {
+        r = exec(pathname);
+        if (pathname.length <= MEMO_MAX_PATH) {
+          if (recent.size >= MEMO_ENTRIES) recent.delete(recent.keys().next().value!);
+          recent.set(pathname, r);
+        }
       }
-      return out;
+      // A copy: callers hand parameters to hooks, which may change them.
+      return r === null ? undefined : { ...r };
     },
   };
 }
+
+/** Pathnames whose match each pattern remembers (oldest out first), and the longest one remembered. */
+const MEMO_ENTRIES = 256;
+const MEMO_MAX_PATH = 512;
 
 /**
  * Joins a nested route's path to its parent's: child paths are relative to the

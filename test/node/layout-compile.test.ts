@@ -170,6 +170,21 @@ describe('route patterns', () => {
     assert.deepEqual(p.match('/docs'), {});
     assert.deepEqual(p.match('/docs/intro'), { page: 'intro' });
   });
+
+  test('remembered matches are the same answers, and each caller gets its own parameters', () => {
+    const p = compilePattern('/products/:id');
+    const first = p.match('/products/a%20b')!;
+    assert.deepEqual(first, { id: 'a b' });
+    first.id = 'changed by a hook';
+    assert.deepEqual(p.match('/products/a%20b'), { id: 'a b' }, 'a hook changing its params changes no later request');
+    assert.equal(p.match('/other'), undefined);
+    assert.equal(p.match('/other'), undefined, 'a remembered miss is still a miss');
+    // Many distinct paths (a crawler, an attack) keep the memory bounded and the answers right.
+    for (let i = 0; i < 2000; i++) assert.deepEqual(p.match(`/products/${i}`), { id: String(i) });
+    assert.deepEqual(p.match('/products/a%20b'), { id: 'a b' });
+    const long = `/products/${'x'.repeat(4000)}`;
+    assert.deepEqual(p.match(long), { id: 'x'.repeat(4000) });
+  });
 });
 
 /** `<!doctype html>`, `<html>` on line 2, `<body>` on line 3, then one open tag per line. */
