@@ -8,6 +8,7 @@
  *
  * Nothing here throws: junk is dropped and described, and the caller logs it.
  */
+import type { HeaderFields } from './wire.ts';
 
 /** Longest header value accepted from an element or remote, in bytes. */
 export const MAX_HEADER_VALUE_BYTES = 8 * 1024;
@@ -24,13 +25,166 @@ export const MAX_HEADER_BYTES = 8 * 1024;
 export const MAX_PAGE_ELEMENT_HEADER_BYTES = 12 * 1024;
 
 /** Bytes of a header block (names and values). */
-export function headerBytes(headers: Headers): number {
+export function headerBytes(headers: HeaderFields): number {
+  if (headers instanceof HeaderList) return headers.bytes();
   let n = 0;
   headers.forEach((v, k) => {
     if (k !== 'set-cookie') n += k.length + v.length + 4;
   });
   for (const c of headers.getSetCookie()) n += 14 + c.length;
   return n;
+}
+
+export type { HeaderFields };
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Response headers as plain data: lower-case names, one entry per name
+ * (a second value is joined with `, `, as `Headers` does) except
+ * `set-cookie`, which keeps one entry per cookie. No validation here: values
+ * come from {@link checkHeaders} or from code that builds them from checked
+ * parts. It reads like `Headers` (`get` joins, iteration is sorted by name,
+ * every `Set-Cookie` apart), so turning it into the transport's form at the
+ * edge ({@link HeaderList.toNodeArray}, {@link HeaderList.toHeaders}) sends
+ * the same bytes a `Headers` would have.
+ */
+export class HeaderList implements HeaderFields {
+  /** Names (lower case) and values, index by index. */
+  private readonly names: string[];
+  private readonly values: string[];
+  constructor(names: string[] = [], values: string[] = []) {
+    this.names = names;
+    this.values = values;
+  }
+
+  /** Entries (every cookie counts). */
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** The name at `i` (lower case). */
+  nameAt(i: number): string {
+    return this.names[i]!;
+  }
+
+  /** The value at `i`. */
+  valueAt(i: number): string {
+    return this.values[i]!;
+  }
+
+  private find(name: string): number {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
+    return -1;
+  }
+
+  get(name: string): string | null {
+    const n = name.toLowerCase();
+    if (n === 'set-cookie') {
+      const all = this.getSetCookie();
+      return all.length === 0 ? null : all.join(', ');
+    }
+    const i = this.find(n);
+    return i < 0 ? null : this.values[i]!;
+  }
+
+  has(name: string): boolean {
+    return this.find(name.toLowerCase()) >= 0;
+  }
+
+  set(name: string, value: string): void {
+    const n = name.toLowerCase();
+    const i = this.find(n);
+    if (i < 0) {
+      this.names.push(n);
+      this.values.push(value);
+      return;
+    }
+    this.values[i] = value;
+    if (n === 'set-cookie') this.deleteFrom(n, i + 1);
+  }
+
+  append(name: string, value: string): void {
+    const n = name.toLowerCase();
+    const i = n === 'set-cookie' ? -1 : this.find(n);
+    if (i < 0) {
+      this.names.push(n);
+      this.values.push(value);
+    } else {
+      this.values[i] = `${this.values[i]!}, ${value}`;
+    }
+  }
+
+  delete(name: string): void {
+    this.deleteFrom(name.toLowerCase(), 0);
+  }
+
+  private deleteFrom(n: string, from: number): void {
+    for (let i = this.names.length - 1; i >= from; i--) {
+      if (this.names[i] === n) {
+        this.names.splice(i, 1);
+        this.values.splice(i, 1);
+      }
+    }
+  }
+
+  getSetCookie(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] === 'set-cookie') out.push(this.values[i]!);
+    return out;
+  }
+
+  /** Entry indexes in the order `Headers` iterates: by name (stable, so cookies keep their order). */
+  private sorted(): number[] {
+    const idx = this.names.map((_, i) => i);
+    return idx.sort((a, b) => byName(this.names[a]!, this.names[b]!) || a - b);
+  }
+
+  /** As `Headers.forEach`: by name, every cookie apart. */
+  forEach(callback: (value: string, name: string) => void): void {
+    for (const i of this.sorted()) callback(this.values[i]!, this.names[i]!);
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const i of this.sorted()) yield [this.names[i]!, this.values[i]!];
+  }
+
+  /** A copy that changes apart from this one. */
+  clone(): HeaderList {
+    return new HeaderList(this.names.slice(), this.values.slice());
+  }
+
+  /** Bytes as {@link headerBytes} counts them. */
+  bytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      n += name === 'set-cookie' ? 14 + this.values[i]!.length : name.length + this.values[i]!.length + 4;
+    }
+    return n;
+  }
+
+  /** Node's `writeHead` form: a flat `[name, value, …]` list, by name, every `Set-Cookie` last (as a `Headers` copied into a Node header object). */
+  toNodeArray(): string[] {
+    const out: string[] = [];
+    const order = this.sorted();
+    for (const i of order) if (this.names[i] !== 'set-cookie') out.push(this.names[i]!, this.values[i]!);
+    for (const i of order) if (this.names[i] === 'set-cookie') out.push('set-cookie', this.values[i]!);
+    return out;
+  }
+
+  /** A WHATWG `Headers` with the same entries (for the `fetch` transport and public APIs). */
+  toHeaders(): Headers {
+    const h = new Headers();
+    for (let i = 0; i < this.names.length; i++) h.append(this.names[i]!, this.values[i]!);
+    return h;
+  }
+}
+
+/** `Headers` for a transport or a public API, from either form. */
+export function toWebHeaders(headers: HeaderFields): Headers {
+  return headers instanceof HeaderList ? headers.toHeaders() : (headers as Headers);
 }
 /** Longest redirect location accepted. */
 export const MAX_LOCATION_LENGTH = 8 * 1024;
@@ -79,16 +233,17 @@ export function headerValueProblem(value: unknown): string | undefined {
 const byteLength = (s: string): number => s.length; // every accepted character is one byte (≤ U+00FF)
 
 /**
- * Reads a `HeadersInit`-like value from untrusted code into `Headers`,
- * dropping every entry that is not a valid name and value, and cutting at
- * the size and count limits. Never throws, whatever `init` is (a Proxy,
+ * Reads a `HeadersInit`-like value from untrusted code into a
+ * {@link HeaderList} (plain data; names in lower case), dropping every entry
+ * that is not a valid name and value, and cutting at the size and count
+ * limits. Never throws, whatever `init` is (a Proxy,
  * an object with throwing getters, a circular structure, …).
  */
-export function checkHeaders(init: unknown, limits: HeaderLimits = {}): { headers: Headers; issues: HeaderIssue[] } {
+export function checkHeaders(init: unknown, limits: HeaderLimits = {}): { headers: HeaderList; issues: HeaderIssue[] } {
   const maxValue = limits.maxValueBytes ?? MAX_HEADER_VALUE_BYTES;
   const maxCount = limits.maxCount ?? MAX_HEADER_COUNT;
   const maxBytes = limits.maxBytes ?? MAX_HEADER_BYTES;
-  const headers = new Headers();
+  const headers = new HeaderList();
   const issues: HeaderIssue[] = [];
   if (init === undefined || init === null) return { headers, issues };
   let entries: Array<[unknown, unknown]>;
@@ -127,17 +282,13 @@ export function checkHeaders(init: unknown, limits: HeaderLimits = {}): { header
     }
     count++;
     bytes += name.length + v.length;
-    try {
-      headers.append(name, v);
-    } catch (e) {
-      issues.push({ name, reason: safeMessage(e) });
-    }
+    headers.append(name, v);
   }
   return { headers, issues };
 }
 
 function toEntries(init: unknown): Array<[unknown, unknown]> {
-  if (init instanceof Headers) {
+  if (init instanceof Headers || init instanceof HeaderList) {
     const out: Array<[unknown, unknown]> = [];
     init.forEach((v, k) => {
       if (k !== 'set-cookie') out.push([k, v]);

@@ -10,6 +10,7 @@ import { cspHeader, makeNonce } from './csp.ts';
 import type { Engine } from './engine.ts';
 import { SiteError, ProblemList, type SiteProblem } from './errors.ts';
 import { requestIdFor } from './handle.ts';
+import { toWebHeaders } from './header-values.ts';
 import { escapeAttr, escapeText } from './html.ts';
 import { compileLayout } from './layout/compile.ts';
 import { collect } from './render/chunks.ts';
@@ -190,12 +191,12 @@ export async function renderMarkup(engine: Engine, input: MarkupInput, options: 
   if (result.type === 'redirect') {
     result.headers.set('location', result.location);
     result.headers.set('x-request-id', requestId);
-    return new Response(null, { status: result.status, headers: result.headers });
+    return new Response(null, { status: result.status, headers: toWebHeaders(result.headers) });
   }
   result.headers.set('x-request-id', requestId);
   if (csp !== undefined && nonce !== undefined) {
     const { name, value } = cspHeader(csp, nonce, site);
     result.headers.set(name, value);
   }
-  return new Response(await collect(result.body), { status: result.status, headers: result.headers });
+  return new Response(await collect(result.body), { status: result.status, headers: toWebHeaders(result.headers) });
 }

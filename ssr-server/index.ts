@@ -12,6 +12,7 @@ import { formatLocation } from './errors.ts';
 import { fetchHandler } from './adapters/fetch.ts';
 import { nodeHandler, type NodeHandler, type TransportStats } from './adapters/node.ts';
 import { handle, type Engine } from './handle.ts';
+import { toWebHeaders } from './header-values.ts';
 import { isLogLevel, jsonLogger, type JsonLogger, type Logger } from './log.ts';
 import { DEFAULT_DRAIN_TIMEOUT, startServer, type CloseResult, type Readiness, type ServerOptions } from './server.ts';
 import { collect } from './render/chunks.ts';
@@ -164,7 +165,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
       });
       const body = response.body;
       const html = body.kind === 'html' ? await collect(body.result) : body.kind === 'text' ? body.text : '';
-      return { status: response.status, headers: response.headers, html };
+      return { status: response.status, headers: toWebHeaders(response.headers), html };
     },
   };
 }

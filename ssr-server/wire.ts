@@ -27,10 +27,26 @@ export type CoreBody =
   | { kind: 'bytes'; data: Uint8Array }
   | { kind: 'none' };
 
+/**
+ * What the core reads and writes of a response's headers: the part of the
+ * WHATWG `Headers` interface it uses. A `Headers` is one; so is the
+ * plain-data `HeaderList` (header-values.ts) that pages carry until the
+ * adapter turns it into its transport's form.
+ */
+export interface HeaderFields {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  forEach(callback: (value: string, name: string) => void): void;
+  getSetCookie(): string[];
+}
+
 /** A response as the adapters write it. Its status and headers are already valid for the wire. */
 export interface CoreResponse {
   status: number;
-  headers: Headers;
+  headers: HeaderFields;
   body: CoreBody;
   requestId: string;
 }

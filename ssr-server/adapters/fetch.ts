@@ -5,6 +5,7 @@
  */
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreRequest, type Engine } from '../handle.ts';
+import { toWebHeaders } from '../header-values.ts';
 import { errorFields } from '../log.ts';
 
 /**
@@ -46,10 +47,10 @@ function respondTo(engine: Engine): (request: Request, page?: CoreRequest['page'
     const body = response.body;
     if (request.method === 'HEAD' || body.kind === 'none') {
       controller.abort(new Error('no body'));
-      return new Response(null, { status: response.status, headers: response.headers });
+      return new Response(null, { status: response.status, headers: toWebHeaders(response.headers) });
     }
-    if (body.kind === 'text') return new Response(body.text, { status: response.status, headers: response.headers });
-    if (body.kind === 'bytes') return new Response(body.data as Uint8Array<ArrayBuffer>, { status: response.status, headers: response.headers });
+    if (body.kind === 'text') return new Response(body.text, { status: response.status, headers: toWebHeaders(response.headers) });
+    if (body.kind === 'bytes') return new Response(body.data as Uint8Array<ArrayBuffer>, { status: response.status, headers: toWebHeaders(response.headers) });
     const encoder = new TextEncoder();
     let wake: (() => void) | undefined;
     let closed = false;
@@ -99,6 +100,6 @@ function respondTo(engine: Engine): (request: Request, page?: CoreRequest['page'
       },
       { highWaterMark: 4 },
     );
-    return new Response(stream, { status: response.status, headers: response.headers });
+    return new Response(stream, { status: response.status, headers: toWebHeaders(response.headers) });
   };
 }

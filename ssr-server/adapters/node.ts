@@ -20,7 +20,7 @@ import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompres
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
-import { isHeaderValue } from '../header-values.ts';
+import { HeaderList, isHeaderValue, type HeaderFields } from '../header-values.ts';
 import { errorFields, safeString, type Logger } from '../log.ts';
 
 /** Default `sendTimeout`: a client that takes nothing for this long is closed. */
@@ -131,8 +131,14 @@ export class CompressedResponseSink implements Sink {
   }
 }
 
-/** Copies `Headers` into a Node header object (keeping every Set-Cookie). */
-export function toNodeHeaders(headers: Headers): Record<string, string | string[]> {
+/**
+ * The response's headers in `writeHead`'s form: a page's plain-data
+ * `HeaderList` becomes a flat `[name, value, …]` list (made here, at the
+ * edge, and nowhere before); other `Headers` a Node header object (keeping
+ * every Set-Cookie). Both send the same header lines in the same order.
+ */
+export function toNodeHeaders(headers: HeaderFields): Record<string, string | string[]> | string[] {
+  if (headers instanceof HeaderList) return headers.toNodeArray();
   const out: Record<string, string | string[]> = {};
   headers.forEach((value, name) => {
     if (name !== 'set-cookie') out[name] = value;

@@ -4,6 +4,7 @@
  * a shared store (Redis, …) can replace the bounded in-process LRU; a store
  * may answer synchronously (the LRU does) or with a Promise.
  */
+import { createHash } from 'node:crypto';
 
 /** One cached rendering. */
 export interface CacheEntry {
@@ -79,8 +80,62 @@ export class LruStore implements RenderCacheStore {
   }
 }
 
-/** The cache key of one rendering. */
-export function cacheKey(tag: string, attributes: ReadonlyArray<readonly [string, string]>, dataJson: string | undefined): string {
+/**
+ * The cache key of one rendering: tag, attributes and data, and — for an
+ * element whose registry entry has `cacheVary` — the request values it
+ * varies on (see {@link cacheVariant}).
+ */
+export function cacheKey(
+  tag: string,
+  attributes: ReadonlyArray<readonly [string, string]>,
+  dataJson: string | undefined,
+  variant?: string,
+): string {
   const attrs = [...attributes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return `${tag}\u0000${JSON.stringify(attrs)}\u0000${dataJson ?? ''}`;
+  const key = `${tag}\u0000${JSON.stringify(attrs)}\u0000${dataJson ?? ''}`;
+  return variant === undefined ? key : `${key}\u0000${variant}`;
+}
+
+/** A variant longer than this many characters is keyed by its SHA-256 instead. */
+export const MAX_VARIANT_CHARS = 128;
+
+/**
+ * The variant of one request for a `cacheVary` list (`"accept-language"`,
+ * `"cookie:currency"`): the values in the list's order, an absent one told
+ * apart from an empty one. Bounded: a variant longer than
+ * {@link MAX_VARIANT_CHARS} is its SHA-256 (a huge or hostile header costs
+ * one hash, never a huge key). Cookies are read conservatively: every
+ * `;`-separated piece of `Cookie` whose name — or the name after a `,` in
+ * it (two `Cookie` lines joined, or a parser that splits on commas) — is the
+ * one asked for (in any case) counts, untrimmed, so two requests that get
+ * one variant give any reasonable cookie parser the same value.
+ */
+export function cacheVariant(vary: readonly string[], headers: Headers): string {
+  const values: Array<string | null | string[]> = [];
+  let cookie: string | null | undefined;
+  for (const entry of vary) {
+    if (entry.startsWith('cookie:')) {
+      cookie ??= headers.get('cookie');
+      values.push(cookie === null ? null : cookiePieces(cookie, entry.slice(7).toLowerCase()));
+    } else {
+      values.push(headers.get(entry));
+    }
+  }
+  const text = JSON.stringify(values);
+  return text.length <= MAX_VARIANT_CHARS ? `v${text}` : `h${createHash('sha256').update(text).digest('base64url')}`;
+}
+
+/** The raw pieces of a `Cookie` header that may carry cookie `name` (lower case). */
+function cookiePieces(header: string, name: string): string[] {
+  const out: string[] = [];
+  for (const piece of header.split(';')) {
+    for (const sub of piece.split(',')) {
+      const eq = sub.indexOf('=');
+      if ((eq < 0 ? sub : sub.slice(0, eq)).trim().toLowerCase() === name) {
+        out.push(piece);
+        break;
+      }
+    }
+  }
+  return out;
 }

@@ -10,7 +10,7 @@
  * exception elsewhere in the page.
  */
 import type { ElementContext } from '../hooks.ts';
-import { checkHeaders, type HeaderIssue } from '../header-values.ts';
+import { checkHeaders, type HeaderIssue, type HeaderList } from '../header-values.ts';
 import { escapeAttr, type Html } from '../html.ts';
 import { PROPS } from '../../islands/protocol.ts';
 import type { ElementOp } from '../layout/ops.ts';
@@ -20,7 +20,7 @@ import { checkFragment } from '../remote/validate.ts';
 import type { RemoteHead } from '../remote/fetcher.ts';
 import { HttpSignal, httpStatus } from '../signals.ts';
 import type { ElementDefinition } from '../site/registry.ts';
-import { cacheKey, type CacheEntry, type RenderCacheStore } from './cache.ts';
+import { cacheKey, cacheVariant, type CacheEntry, type RenderCacheStore } from './cache.ts';
 import type { Output, Piece } from './chunks.ts';
 import {
   DEFAULT_TIMEOUT_MS,
@@ -71,8 +71,8 @@ export class ElementWork {
   outcome: Outcome | undefined;
   /** Settles (never rejects) when the work is over; undefined when there was none to wait for. */
   settled: Promise<void> | undefined;
-  /** This instance's checked response headers (from `headers()`, or the remote's response). */
-  headers: Headers | undefined;
+  /** This instance's checked response headers (from `headers()`, or the remote's response), as plain data. */
+  headers: HeaderList | undefined;
   /** False only for a remote element whose response head has not arrived yet. */
   headersKnown = true;
   /** Settles when a remote element's headers are known or its fetch is over. */
@@ -86,7 +86,10 @@ export class ElementWork {
   /** Set when the host came from the render cache: ms it has left. */
   cacheRemaining: number | undefined;
   private prepared: Piece | (() => Promise<Piece>) | undefined;
+  /** Made when something needs `ctx.signal` (work that is tracked, or a hook that reads it). */
   private controller: AbortController | undefined;
+  /** Set once the request ended for this element: a controller made later starts aborted. */
+  private aborted: { reason: unknown } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ctx: ElementContext | undefined;
   private headersArrived: (() => void) | undefined;
@@ -126,21 +129,45 @@ export class ElementWork {
     return this.outcome?.kind === 'failed' || (this.outcome?.kind === 'status' && !this.op.primary);
   }
 
-  /** The hooks' context for this instance (also given to `head()`, see document-head.ts). */
+  /**
+   * The hooks' context for this instance (also given to `head()`, see
+   * document-head.ts). `signal`, `headers` and `attributes` are made when a
+   * hook first reads them: most elements only run a `headers()` hook that
+   * reads none of them, and an `AbortController` per element was measurable
+   * work per request. A signal made late still fires: when the request has
+   * already ended, it is made aborted.
+   */
   context(): ElementContext {
     if (this.ctx !== undefined) return this.ctx;
-    const controller = new AbortController();
-    this.controller = controller;
     const request = this.page.request;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const work = this;
+    let headers: Headers | undefined;
+    let attributes: Readonly<Record<string, string>> | undefined;
     return (this.ctx = {
       url: request.url,
       params: this.params,
       query: request.url.searchParams,
-      headers: this.page.allowedHeaders(),
-      attributes: Object.fromEntries(this.attributes),
-      signal: controller.signal,
+      get headers(): Headers {
+        return (headers ??= work.page.allowedHeaders());
+      },
+      get attributes(): Readonly<Record<string, string>> {
+        return (attributes ??= Object.fromEntries(work.attributes));
+      },
+      get signal(): AbortSignal {
+        return work.abortController().signal;
+      },
       publicOrigin: this.page.env.site.config.publicOrigin,
     });
+  }
+
+  /** This element's controller, made on first use (aborted at once when the request already ended). */
+  private abortController(): AbortController {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted !== undefined) this.controller.abort(this.aborted.reason);
+    }
+    return this.controller;
   }
 
   /** Starts the element's work: `data()` (or the fetch of a remote element), and `headers()` when it needs no data. Never throws. */
@@ -179,7 +206,7 @@ export class ElementWork {
    */
   private track(phase: 'data' | 'fetch', work: (ctx: ElementContext) => Promise<Outcome>): void {
     const ctx = this.context();
-    const controller = this.controller!;
+    const controller = this.abortController();
     const started = now();
     const timeoutError = new Error(`<${this.op.tag}> timed out after ${this.timeout} ms`);
     timeoutError.name = 'TimeoutError';
@@ -190,7 +217,8 @@ export class ElementWork {
       }, this.timeout);
     });
     const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      if (controller.signal.aborted) reject(controller.signal.reason);
+      else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     const running = Promise.resolve().then(() => work(ctx));
     // The losers of the race must not become unhandled rejections.
@@ -292,7 +320,7 @@ export class ElementWork {
     this.takeHeaders(checkHeaders(value), 'headers()');
   }
 
-  private takeHeaders({ headers, issues }: { headers: Headers; issues: HeaderIssue[] }, from: string): void {
+  private takeHeaders({ headers, issues }: { headers: HeaderList; issues: HeaderIssue[] }, from: string): void {
     if (issues.length > 0) {
       this.log(
         'warn',
@@ -307,6 +335,7 @@ export class ElementWork {
   /** Aborts pending work (client gone, or the page is answered otherwise). */
   abort(reason: unknown): void {
     clearTimeout(this.timer);
+    this.aborted ??= { reason };
     this.controller?.abort(reason);
     this.live = undefined;
   }
@@ -434,7 +463,8 @@ export class ElementWork {
     }
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
-      const key = cacheKey(this.op.tag, this.attributes, outcome.encoded);
+      const vary = this.def.cacheVary;
+      const key = cacheKey(this.op.tag, this.attributes, outcome.encoded, vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers));
       let hit: ReturnType<RenderCacheStore['get']>;
       try {
         hit = store.get(key);
@@ -505,10 +535,16 @@ export class ElementWork {
     return () => done;
   }
 
-  /** Per-user or uncacheable output never goes into the shared render cache. */
+  /**
+   * Uncacheable output (`no-store`, or a `Set-Cookie`) never goes into the
+   * shared render cache; nor does per-user (`private`) output, unless the
+   * registry entry names what it varies on (`cacheVary`): then its key holds
+   * those request values, and it is kept per variant (docs/caching.md).
+   */
   private cacheable(): boolean {
     const cc = this.headers?.get('cache-control')?.toLowerCase() ?? '';
-    return !/(^|,)\s*(no-store|private)\b/.test(cc) && !this.headers?.has('set-cookie');
+    if (/(^|,)\s*no-store\b/.test(cc) || this.headers?.has('set-cookie') === true) return false;
+    return this.def.cacheVary !== undefined || !/(^|,)\s*private\b/.test(cc);
   }
 
   private fallbackOpen(): string {

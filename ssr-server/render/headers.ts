@@ -13,7 +13,9 @@
  *   elements in document order.
  */
 
-/** One contributor to the page's headers. */
+import { HeaderList } from '../header-values.ts';
+
+/** One contributor to the page's headers (as an operator's `mergeHeaders` sees it). */
 export interface HeaderPart {
   /** `layout`, or the element's tag. */
   source: string;
@@ -23,6 +25,17 @@ export interface HeaderPart {
 
 /** An operator's replacement for the whole merge. */
 export type MergeHeaders = (parts: readonly HeaderPart[]) => Headers;
+
+/**
+ * One contributor as the engine keeps it: plain data, checked where it
+ * entered (`checkHeaders`). `Headers` are made from it only for an
+ * operator's merge.
+ */
+export interface ListPart {
+  source: string;
+  primary: boolean;
+  headers: HeaderList;
+}
 
 /** Headers an element may never set on the page. */
 export const DROPPED_FROM_ELEMENTS = new Set([
@@ -42,18 +55,19 @@ export const DROPPED_FROM_ELEMENTS = new Set([
 
 const SPECIAL = new Set(['cache-control', 'vary', 'link', 'set-cookie', 'server-timing']);
 
-/** Parsed `Cache-Control` directives (lower-case names). */
-type Directives = Map<string, string | true>;
-
-function parseCacheControl(value: string): Directives {
-  const d: Directives = new Map();
-  for (const part of value.split(',')) {
-    const [rawName, ...rest] = part.trim().split('=');
-    if (!rawName) continue;
-    const name = rawName.trim().toLowerCase();
-    d.set(name, rest.length > 0 ? rest.join('=').trim().replace(/^"|"$/g, '') : true);
-  }
-  return d;
+/** What the merge needs to know of one `Cache-Control` value. */
+interface CacheDirectives {
+  noStore: boolean;
+  private: boolean;
+  noCache: boolean;
+  public: boolean;
+  /** An `s-maxage` directive is present (whatever its value). */
+  hasSMaxAge: boolean;
+  maxAge: number | undefined;
+  sMaxAge: number | undefined;
+  mustRevalidate: boolean;
+  proxyRevalidate: boolean;
+  noTransform: boolean;
 }
 
 const seconds = (v: string | true | undefined): number | undefined => {
@@ -62,26 +76,75 @@ const seconds = (v: string | true | undefined): number | undefined => {
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
 };
 
+function parseCacheControl(value: string): CacheDirectives {
+  const d = new Map<string, string | true>();
+  for (const part of value.split(',')) {
+    const [rawName, ...rest] = part.trim().split('=');
+    if (!rawName) continue;
+    const name = rawName.trim().toLowerCase();
+    d.set(name, rest.length > 0 ? rest.join('=').trim().replace(/^"|"$/g, '') : true);
+  }
+  return {
+    noStore: d.has('no-store'),
+    private: d.has('private'),
+    noCache: d.has('no-cache'),
+    public: d.has('public'),
+    hasSMaxAge: d.has('s-maxage'),
+    maxAge: seconds(d.get('max-age')),
+    sMaxAge: seconds(d.get('s-maxage')),
+    mustRevalidate: d.has('must-revalidate'),
+    proxyRevalidate: d.has('proxy-revalidate'),
+    noTransform: d.has('no-transform'),
+  };
+}
+
 /**
- * Merges `Cache-Control` values into the most restrictive one. `capSeconds`
- * lowers any lifetime the merge claims (used by the render cache so the page
- * never outlives a part's remaining lifetime); it never adds a claim.
+ * Parsed `Cache-Control` values by their text. The values a site sends are
+ * few (the layout's, the registry's, the constants elements return), so each
+ * is parsed once, not per request; a value that is long or new when the
+ * table is full is parsed and not kept, so junk cannot grow it.
  */
-export function mergeCacheControl(values: readonly string[], capSeconds?: number): string | undefined {
-  if (values.length === 0) return undefined;
-  const all = values.map(parseCacheControl);
-  if (all.some((d) => d.has('no-store'))) return 'no-store';
-  const isPrivate = all.some((d) => d.has('private'));
-  const out: string[] = [isPrivate ? 'private' : '', all.some((d) => d.has('no-cache')) ? 'no-cache' : ''];
-  if (!isPrivate && all.every((d) => d.has('public'))) out[0] = 'public';
+const parsedCacheControl = new Map<string, CacheDirectives>();
+const MAX_PARSED = 512;
+const MAX_PARSED_LENGTH = 256;
+
+function cacheDirectives(value: string): CacheDirectives {
+  let d = parsedCacheControl.get(value);
+  if (d === undefined) {
+    d = parseCacheControl(value);
+    if (value.length <= MAX_PARSED_LENGTH && parsedCacheControl.size < MAX_PARSED) parsedCacheControl.set(value, d);
+  }
+  return d;
+}
+
+function mergeDirectives(all: readonly CacheDirectives[], capSeconds: number | undefined): string | undefined {
+  if (all.length === 0) return undefined;
+  let noStore = false;
+  let isPrivate = false;
+  let noCache = false;
+  let allPublic = true;
+  let anyShared = false;
+  let mustRevalidate = false;
+  let proxyRevalidate = false;
+  let noTransform = false;
+  for (const d of all) {
+    noStore ||= d.noStore;
+    isPrivate ||= d.private;
+    noCache ||= d.noCache;
+    allPublic &&= d.public;
+    anyShared ||= d.hasSMaxAge;
+    mustRevalidate ||= d.mustRevalidate;
+    proxyRevalidate ||= d.proxyRevalidate;
+    noTransform ||= d.noTransform;
+  }
+  if (noStore) return 'no-store';
   let maxAge: number | undefined;
   let sMaxAge: number | undefined;
-  const anyShared = all.some((d) => d.has('s-maxage'));
   for (const d of all) {
-    const m = seconds(d.get('max-age'));
+    const m = d.maxAge;
     if (m !== undefined) maxAge = maxAge === undefined ? m : Math.min(maxAge, m);
     if (anyShared && !isPrivate) {
-      const s = seconds(d.get('s-maxage')) ?? m;
+      const s = d.sMaxAge ?? m;
       if (s !== undefined) sMaxAge = sMaxAge === undefined ? s : Math.min(sMaxAge, s);
     }
   }
@@ -90,13 +153,25 @@ export function mergeCacheControl(values: readonly string[], capSeconds?: number
     if (maxAge !== undefined) maxAge = Math.min(maxAge, cap);
     if (sMaxAge !== undefined) sMaxAge = Math.min(sMaxAge, cap);
   }
+  const out: string[] = [];
+  if (isPrivate) out.push('private');
+  else if (allPublic) out.push('public');
+  if (noCache) out.push('no-cache');
   if (maxAge !== undefined) out.push(`max-age=${maxAge}`);
   if (sMaxAge !== undefined) out.push(`s-maxage=${sMaxAge}`);
-  for (const flag of ['must-revalidate', 'proxy-revalidate', 'no-transform']) {
-    if (all.some((d) => d.has(flag))) out.push(flag);
-  }
-  const s = out.filter(Boolean).join(', ');
-  return s === '' ? undefined : s;
+  if (mustRevalidate) out.push('must-revalidate');
+  if (proxyRevalidate) out.push('proxy-revalidate');
+  if (noTransform) out.push('no-transform');
+  return out.length === 0 ? undefined : out.join(', ');
+}
+
+/**
+ * Merges `Cache-Control` values into the most restrictive one. `capSeconds`
+ * lowers any lifetime the merge claims (used by the render cache so the page
+ * never outlives a part's remaining lifetime); it never adds a claim.
+ */
+export function mergeCacheControl(values: readonly string[], capSeconds?: number): string | undefined {
+  return mergeDirectives(values.map(cacheDirectives), capSeconds);
 }
 
 /** Splits a `Link` header value into its links (commas inside `<…>` are kept). */
@@ -106,61 +181,103 @@ export function splitLinks(value: string): string[] {
 
 const cookieName = (cookie: string): string => cookie.slice(0, Math.max(0, cookie.indexOf('='))).trim();
 
-/** The default header merge. `cacheCapSeconds`: see {@link mergeCacheControl}. */
-export function mergeHeaders(parts: readonly HeaderPart[], cacheCapSeconds?: number): Headers {
-  const out = new Headers();
+/**
+ * The default header merge on plain data (what the page uses).
+ * `cacheCapSeconds`: see {@link mergeCacheControl}.
+ */
+export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number): HeaderList {
+  const out = new HeaderList();
   const layout = parts.find((p) => p.source === 'layout');
-  const clean = (p: HeaderPart): Headers => {
-    if (p.source === 'layout') return p.headers;
-    const h = new Headers();
-    p.headers.forEach((v, k) => {
-      if (!DROPPED_FROM_ELEMENTS.has(k) && k !== 'set-cookie') h.set(k, v);
-    });
-    for (const c of p.headers.getSetCookie()) h.append('set-cookie', c);
-    return h;
+
+  // Other headers: primary first, then the layout, then document order; the first one wins.
+  const others = (p: ListPart): void => {
+    const h = p.headers;
+    const isLayout = p.source === 'layout';
+    for (let i = 0; i < h.size; i++) {
+      const name = h.nameAt(i);
+      if (SPECIAL.has(name) || (!isLayout && DROPPED_FROM_ELEMENTS.has(name)) || out.has(name)) continue;
+      out.set(name, h.valueAt(i));
+    }
   };
-  const cleaned = parts.map((p) => ({ part: p, headers: clean(p) }));
+  for (const p of parts) if (p.primary) others(p);
+  if (layout !== undefined) others(layout);
+  for (const p of parts) if (!p.primary && p !== layout) others(p);
 
-  // Other headers: primary first, then the layout, then document order.
-  const order = [
-    ...cleaned.filter((c) => c.part.primary),
-    ...cleaned.filter((c) => c.part === layout),
-    ...cleaned.filter((c) => !c.part.primary && c.part !== layout),
-  ];
-  for (const { headers } of order) {
-    headers.forEach((v, k) => {
-      if (!SPECIAL.has(k) && !out.has(k)) out.set(k, v);
-    });
-  }
-
-  const cc = cleaned.map((c) => c.headers.get('cache-control')).filter((v): v is string => v !== null);
-  const merged = mergeCacheControl(cc, cacheCapSeconds);
-  if (merged !== undefined) out.set('cache-control', merged);
-
+  // The special ones, in the parts' order.
+  const cc: CacheDirectives[] = [];
   const vary = new Map<string, string>();
-  for (const { headers } of cleaned) {
-    for (const v of (headers.get('vary') ?? '').split(',')) {
-      const t = v.trim();
-      if (t !== '' && !vary.has(t.toLowerCase())) vary.set(t.toLowerCase(), t);
+  const links: string[] = [];
+  const seenLinks = new Set<string>();
+  const cookies: string[] = [];
+  const timing: string[] = [];
+  for (const p of parts) {
+    const h = p.headers;
+    for (let i = 0; i < h.size; i++) {
+      const value = h.valueAt(i);
+      switch (h.nameAt(i)) {
+        case 'cache-control':
+          cc.push(cacheDirectives(value));
+          break;
+        case 'vary':
+          for (const v of value.split(',')) {
+            const t = v.trim();
+            if (t === '') continue;
+            const lower = t.toLowerCase();
+            if (!vary.has(lower)) vary.set(lower, t);
+          }
+          break;
+        case 'link':
+          for (const l of splitLinks(value)) {
+            if (!seenLinks.has(l)) {
+              seenLinks.add(l);
+              links.push(l);
+            }
+          }
+          break;
+        case 'set-cookie':
+          cookies.push(value);
+          break;
+        case 'server-timing':
+          if (value !== '') timing.push(value);
+          break;
+      }
     }
   }
+  const merged = mergeDirectives(cc, cacheCapSeconds);
+  if (merged !== undefined) out.set('cache-control', merged);
   if (vary.has('*')) out.set('vary', '*');
   else if (vary.size > 0) out.set('vary', [...vary.values()].join(', '));
-
-  const links: string[] = [];
-  for (const { headers } of cleaned) {
-    for (const l of splitLinks(headers.get('link') ?? '')) if (!links.includes(l)) links.push(l);
-  }
   if (links.length > 0) out.set('link', links.join(', '));
-
-  const cookies = cleaned.flatMap((c) => c.headers.getSetCookie());
-  cookies.forEach((c, i) => {
-    const name = cookieName(c);
-    if (!cookies.slice(i + 1).some((later) => cookieName(later) === name)) out.append('set-cookie', c);
-  });
-
-  const timing = cleaned.map((c) => c.headers.get('server-timing')).filter((v): v is string => v !== null && v !== '');
+  if (cookies.length > 0) {
+    const names = cookies.map(cookieName);
+    const last = new Map<string, number>();
+    names.forEach((n, i) => last.set(n, i));
+    cookies.forEach((c, i) => {
+      if (last.get(names[i]!) === i) out.append('set-cookie', c);
+    });
+  }
   if (timing.length > 0) out.set('server-timing', timing.join(', '));
-
   return out;
+}
+
+/** A `Headers` as plain data. */
+export function listOf(headers: Headers): HeaderList {
+  const list = new HeaderList();
+  headers.forEach((v, k) => {
+    if (k !== 'set-cookie') list.append(k, v);
+  });
+  for (const c of headers.getSetCookie()) list.append('set-cookie', c);
+  return list;
+}
+
+/**
+ * The default header merge, for operators (an operator's `mergeHeaders` may
+ * call it): the same merge as the engine's, from and to `Headers`.
+ * `cacheCapSeconds`: see {@link mergeCacheControl}.
+ */
+export function mergeHeaders(parts: readonly HeaderPart[], cacheCapSeconds?: number): Headers {
+  return mergeLists(
+    parts.map((p) => ({ source: p.source, primary: p.primary, headers: listOf(p.headers) })),
+    cacheCapSeconds,
+  ).toHeaders();
 }

@@ -6,18 +6,22 @@
  * element's headers (SPEC 4). Every value that reaches the wire is checked
  * here or where it entered; junk is dropped and logged.
  */
-import { checkHeaders, encodeLocation, headerBytes, isPageStatus, MAX_PAGE_ELEMENT_HEADER_BYTES, REDIRECT_STATUSES } from '../header-values.ts';
+import { checkHeaders, encodeLocation, HeaderList, isPageStatus, MAX_PAGE_ELEMENT_HEADER_BYTES, REDIRECT_STATUSES, type HeaderFields } from '../header-values.ts';
 import type { Site } from '../site/load.ts';
 import type { Output } from './chunks.ts';
 import type { PageEnvironment } from './context.ts';
 import type { ElementWork } from './element-work.ts';
-import { mergeHeaders, type HeaderPart } from './headers.ts';
+import { mergeLists, type HeaderPart, type ListPart } from './headers.ts';
 import type { PageRun } from './routing.ts';
 
-/** The outcome of a page request before its body. */
+/**
+ * The outcome of a page request before its body. `headers` is plain data
+ * (a `HeaderList`) from the engine: the transport turns it into its own
+ * form at the edge.
+ */
 export type PageResult =
-  | { type: 'redirect'; status: number; location: string; headers: Headers }
-  | { type: 'page'; status: number; headers: Headers; body: Output; elements: readonly ElementWork[] };
+  | { type: 'redirect'; status: number; location: string; headers: HeaderFields }
+  | { type: 'page'; status: number; headers: HeaderFields; body: Output; elements: readonly ElementWork[] };
 
 /** The `Cache-Control` a part gets when its headers are unknown and not declared. */
 export const UNKNOWN_HEADERS_CACHE_CONTROL = 'private, no-store';
@@ -27,9 +31,13 @@ const FRAMING = ['connection', 'content-length', 'content-encoding', 'keep-alive
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
-/** The layout's own headers (config `headers`), checked once per site. */
-const layoutHeadersBySite = new WeakMap<Site, Headers>();
-function layoutHeaders(env: PageEnvironment): Headers {
+/**
+ * The layout's own headers (config `headers`), checked once per site. The
+ * list is shared by every request: a part of the merge, never changed (the
+ * page gets a copy when it is all there is).
+ */
+const layoutHeadersBySite = new WeakMap<Site, HeaderList>();
+function layoutHeaders(env: PageEnvironment): HeaderList {
   let h = layoutHeadersBySite.get(env.site);
   if (h === undefined) {
     const checked = checkHeaders(env.site.config.headers ?? {});
@@ -38,7 +46,24 @@ function layoutHeaders(env: PageEnvironment): Headers {
     h.set('content-type', 'text/html; charset=utf-8');
     layoutHeadersBySite.set(env.site, h);
   }
-  return new Headers(h);
+  return h;
+}
+
+/** The part of an element whose headers are unknown: its declared `Cache-Control`, or {@link UNKNOWN_HEADERS_CACHE_CONTROL}; one shared list per value. */
+const unknownParts = new Map<string, HeaderList>();
+function unknownHeaders(cacheControl: string): HeaderList {
+  let h = unknownParts.get(cacheControl);
+  if (h === undefined) {
+    h = new HeaderList(['cache-control'], [cacheControl]);
+    // Declared values come from config (checked, few); the table cannot grow per request.
+    if (unknownParts.size < 1024) unknownParts.set(cacheControl, h);
+  }
+  return h;
+}
+
+/** The parts as an operator's `mergeHeaders` gets them: `Headers`, made only when there is such a merge. */
+function asHeaderParts(parts: readonly ListPart[]): HeaderPart[] {
+  return parts.map((p) => ({ source: p.source, primary: p.primary, headers: p.headers.toHeaders() }));
 }
 
 /**
@@ -87,7 +112,7 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
       redirectStatus = 302;
     }
     run.close(new Error('redirected'));
-    return { type: 'redirect', status: redirectStatus, location, headers: new Headers() };
+    return { type: 'redirect', status: redirectStatus, location, headers: new HeaderList() };
   }
 
   // 2. Primaries render now, so a render failure still decides the status; the
@@ -112,12 +137,12 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
   if (badSignal) status = 500;
 
   const layout = layoutHeaders(env);
-  const parts: HeaderPart[] = [{ source: 'layout', primary: false, headers: layout }];
+  const parts: ListPart[] = [{ source: 'layout', primary: false, headers: layout }];
   let cap: number | undefined;
   for (const el of run.elements) {
     if (!el.headersKnown) {
       const declared = env.site.config.elements?.[el.op.tag]?.cacheControl;
-      parts.push({ source: el.op.tag, primary: el.op.primary, headers: new Headers({ 'cache-control': declared ?? UNKNOWN_HEADERS_CACHE_CONTROL }) });
+      parts.push({ source: el.op.tag, primary: el.op.primary, headers: unknownHeaders(declared ?? UNKNOWN_HEADERS_CACHE_CONTROL) });
       if (declared === undefined) {
         log('warn', { element: el.op.tag }, `the remote's response headers were not known by the head deadline; the page is sent with Cache-Control: ${UNKNOWN_HEADERS_CACHE_CONTROL}`);
       }
@@ -130,14 +155,14 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
     }
   }
   withinBudget(parts, log);
-  let headers: Headers;
+  let headers: HeaderList;
   if (env.mergeHeaders !== undefined) {
     let merged: unknown;
     try {
-      merged = env.mergeHeaders(parts);
+      merged = env.mergeHeaders(asHeaderParts(parts));
     } catch (err) {
       log('error', { message: String((err as Error)?.message ?? err).slice(0, 200) }, 'the operator\'s mergeHeaders threw; the default merge was used');
-      merged = mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
+      merged = mergeLists(parts, cap === undefined ? undefined : cap / 1000);
     }
     const checked = checkHeaders(merged, { maxCount: 256, maxBytes: 128 * 1024 });
     if (checked.issues.length > 0) {
@@ -147,7 +172,7 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
     // The transport frames the body: framing headers from the operator's merge would cut or corrupt it.
     for (const name of FRAMING) headers.delete(name);
   } else {
-    headers = parts.length === 1 && cap === undefined ? layout : mergeHeaders(parts, cap === undefined ? undefined : cap / 1000);
+    headers = parts.length === 1 && cap === undefined ? layout.clone() : mergeLists(parts, cap === undefined ? undefined : cap / 1000);
   }
   if (!headers.has('content-type')) headers.set('content-type', 'text/html; charset=utf-8');
 
@@ -170,21 +195,21 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
  * not fit keeps only its `Cache-Control` and `Vary` (so the page's caching
  * stays as safe as it would have been), and the cut is logged.
  */
-function withinBudget(parts: HeaderPart[], log: (level: 'warn', fields: Record<string, unknown>, message: string) => void): void {
+function withinBudget(parts: ListPart[], log: (level: 'warn', fields: Record<string, unknown>, message: string) => void): void {
   const order = [...parts.filter((p) => p.primary), ...parts.filter((p) => !p.primary && p.source !== 'layout')];
   let left = MAX_PAGE_ELEMENT_HEADER_BYTES;
   for (const part of order) {
-    const size = headerBytes(part.headers);
+    const size = part.headers.bytes();
     if (size <= left) {
       left -= size;
       continue;
     }
-    const kept = new Headers();
+    const kept = new HeaderList();
     for (const name of ['cache-control', 'vary']) {
       const v = part.headers.get(name);
       if (v !== null && v.length <= 256) kept.set(name, v);
     }
-    left = Math.max(0, left - headerBytes(kept));
+    left = Math.max(0, left - kept.bytes());
     log('warn', { element: part.source, bytes: size }, `the page's element headers would pass ${MAX_PAGE_ELEMENT_HEADER_BYTES} bytes; this element's were dropped but for Cache-Control and Vary`);
     part.headers = kept;
   }

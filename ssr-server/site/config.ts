@@ -42,6 +42,16 @@ export interface ElementEntryConfig {
    */
   cacheControl?: string;
   /**
+   * What this element's markup varies on besides its tag, attributes and
+   * data: request header names (`"accept-language"`) and single cookies
+   * (`"cookie:currency"`), each among the `requestHeaders` elements may see.
+   * The render-cache key then holds those request values, and output that
+   * is `private` is cached too, once per variant (never `no-store` output or
+   * output that sets a cookie). `[]`: the markup varies on nothing of the
+   * request. See docs/caching.md.
+   */
+  cacheVary?: string[];
+  /**
    * Server-side shims this element needs (see `ssr.shims` and
    * docs/ssr-shims.md): installed, like the site's, before any element
    * module is imported. Globals are process-wide, so they are there for
@@ -543,6 +553,29 @@ const ssrEntries = strict(
   );
 const ssrSchema = v.pipe(jsonAs(v.custom<SsrConfig>(isRecord, mustBe('an object such as { "shims": true }')), (convert) => convert(ssrEntries)), ssrEntries);
 
+/** Most entries in one `cacheVary` list. */
+export const MAX_CACHE_VARY = 16;
+const COOKIE_PREFIX = 'cookie:';
+/** Why `s` is not a `cacheVary` entry, or undefined. */
+export function cacheVaryProblem(s: string): string | undefined {
+  if (s.toLowerCase().startsWith(COOKIE_PREFIX)) {
+    const name = s.slice(COOKIE_PREFIX.length);
+    return isHeaderName(name) ? undefined : `${quote(s)}: ${quote(name)} is not a cookie name (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  }
+  return isHeaderName(s) ? undefined : `${quote(s)} is neither a request header name nor "cookie:<name>"`;
+}
+const cacheVaryEntry = jsonAs(field(isString, 'a request header name or "cookie:<name>"', (s): Result<string> => {
+  const p = cacheVaryProblem(s);
+  if (p !== undefined) return { problem: p };
+  // Header names are matched in lower case; a cookie's name keeps its case (cookie names are case-sensitive, though Atoll matches any case).
+  return { ok: s.toLowerCase().startsWith(COOKIE_PREFIX) ? `${COOKIE_PREFIX}${s.slice(COOKIE_PREFIX.length)}` : s.toLowerCase() };
+}), { type: 'string', pattern: "^([Cc][Oo][Oo][Kk][Ii][Ee]:)?[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
+const cacheVarySchema = v.pipe(
+  v.array(cacheVaryEntry, mustBe('an array such as ["accept-language", "cookie:currency"]')),
+  v.maxLength(MAX_CACHE_VARY, `must have at most ${MAX_CACHE_VARY} entries`),
+  v.check((list) => new Set(list).size === list.length, 'names the same header or cookie twice: keep one'),
+);
+
 const elementEntrySchema = v.pipe(
   strict(
     {
@@ -553,11 +586,13 @@ const elementEntrySchema = v.pipe(
       cache: v.optional(duration(CACHE_BOUNDS, 's')),
       server: v.optional(nonEmptyString('a path')),
       cacheControl: v.optional(headerValue),
+      cacheVary: v.optional(cacheVarySchema),
       shims: v.optional(shimsSchema),
     },
     'an object such as { "module": "…" } or { "url": "…" }',
   ),
   v.check((e) => e.module === undefined || e.url === undefined, 'give "module" or "url", not both'),
+  v.check((e) => e.url === undefined || e.cacheVary === undefined, '"cacheVary" is for the render cache, which only module elements use: remove it from a remote ("url") element'),
 );
 
 const cspObject = strict(

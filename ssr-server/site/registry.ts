@@ -39,6 +39,13 @@ export interface ElementDefinition {
    * response headers are not known by the head deadline.
    */
   cacheControl?: string | undefined;
+  /**
+   * What the element's markup varies on besides tag, attributes and data
+   * (request header names, `cookie:<name>`): the render-cache key holds
+   * those request values, and `private` output is cached per variant
+   * (docs/caching.md). Undefined: `private` output is never cached.
+   */
+  cacheVary?: readonly string[] | undefined;
   /** Where the entry came from, for messages. */
   source: SourceLocation;
 }
@@ -144,10 +151,31 @@ export function buildRegistry(root: string, config: ResolvedConfig, locate: Conf
       timeout: entry.timeout ?? prev?.timeout,
       cache: entry.cache ?? prev?.cache,
       cacheControl: entry.cacheControl ?? prev?.cacheControl,
+      cacheVary: entry.cacheVary === undefined ? undefined : checkCacheVary(tag, entry.cacheVary, config, locate, problems),
       source: locate(['elements', tag], 'key'),
     });
   }
   return registry;
+}
+
+/**
+ * A `cacheVary` list (already checked for its form by the config schema) is
+ * only sound when the element can see what it names: each header, and the
+ * `Cookie` header for a `cookie:<name>`, must be among `requestHeaders`.
+ * Anything else is a start-up problem at the entry (file:line:col).
+ */
+function checkCacheVary(tag: string, vary: readonly string[], config: ResolvedConfig, locate: ConfigLocator, problems: ProblemList): readonly string[] {
+  const allowed = new Set(config.requestHeaders ?? []);
+  vary.forEach((entry, i) => {
+    const header = entry.startsWith('cookie:') ? 'cookie' : entry;
+    if (allowed.has(header)) return;
+    const what = header === entry ? `the request header "${entry}"` : `the cookie "${entry.slice(7)}" (of the "cookie" header)`;
+    problems.error(
+      locate(['elements', tag, 'cacheVary', i], 'value'),
+      `elements.${tag}.cacheVary[${i}]: elements do not see ${what}: add "${header}" to requestHeaders (now ${JSON.stringify([...allowed])}), or remove it here`,
+    );
+  });
+  return Object.freeze([...vary]);
 }
 
 /** Resolves a config `module` (path or package specifier) to a file URL. */
