@@ -151,7 +151,28 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
   if (typeof firstScreen !== 'number' || !(firstScreen >= 0)) {
     throw new TypeError(`client.firstScreen must be a number ≥ 0 (how many microfrontends the first screen holds), got ${String(firstScreen)}`);
   }
-  return (elements: readonly ElementWork[], request: PageRequest): string => {
+  // A route's pages have the same elements, so without a nonce or a first script their head is the same
+  // string: remembered per list of layout elements (the last 256 lists).
+  const opIds = new WeakMap<ElementOp, number>();
+  let nextId = 0;
+  const recent = new Map<string, string>();
+  const render = (elements: readonly ElementWork[], request: PageRequest): string => {
+    if (request.nonce || request.headScript !== undefined || typeof nonce === 'function' || nonce) return renderHead(elements, request);
+    let key = request.loader ?? 'inline';
+    for (const { op } of elements) {
+      let id = opIds.get(op);
+      if (id === undefined) opIds.set(op, (id = nextId++));
+      key += `,${id}`;
+    }
+    let html = recent.get(key);
+    if (html === undefined) {
+      html = renderHead(elements, request);
+      if (recent.size >= 256) recent.delete(recent.keys().next().value!);
+      recent.set(key, html);
+    }
+    return html;
+  };
+  const renderHead = (elements: readonly ElementWork[], request: PageRequest): string => {
     const tags = new Set<string>();
     let serverRendered = false;
     for (const { op } of elements) {
@@ -174,4 +195,5 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
     if (emit === 'none') return html;
     return `${html}<script${emit === 'inert' ? ` type="${INERT_LOADER_TYPE}"` : ''}${n}>${litNonce}${loader}</script>`;
   };
+  return render;
 }

@@ -135,6 +135,25 @@ describe('<atoll-head> preloads the first screen’s islands only', () => {
     }
   });
 
+  test('the head a route remembers is its own: pages asked for in turn keep their preloads and import maps', async () => {
+    const want: Record<string, string[]> = {
+      '/page': filesOf('pl-a', 'pl-b', 'pl-n', 'pl-load'),
+      '/idle-first': filesOf('pl-a'),
+      '/lazy': [],
+      '/groups': filesOf('pl-a', 'pl-idle', 'pl-load'),
+    };
+    for (let round = 0; round < 3; round++) {
+      for (const [path, preloads] of Object.entries(want)) {
+        const html = (await atoll.render(path)).html;
+        assert.deepEqual(preloadsOf(html), preloads, `${path}, round ${round}`);
+        const map = JSON.parse(parseDocument(html).querySelector('script[type=importmap]')!.textContent!) as { imports: Record<string, string> };
+        const mapped = Object.keys(map.imports).filter((k) => k.startsWith('@atoll/')).sort();
+        const onPage = [...new Set([...html.matchAll(/<(pl-[a-z]+)[\s>]/g)].map((m) => m[1]!))].filter((t) => t !== 'pl-static').map((t) => `@atoll/${t}`).sort();
+        assert.deepEqual(mapped, onPage, `${path}: the import map maps this page's islands`);
+      }
+    }
+  });
+
   test('the 103 Early Hints still carry only the load island’s files', async () => {
     const logger = memoryLogger();
     const client = await prepareClient(atoll.site, {}, logger);
