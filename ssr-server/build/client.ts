@@ -11,6 +11,7 @@ import type { Site } from '../site/load.ts';
 import { AssetStore } from '../assets/store.ts';
 import { PublicFiles } from '../assets/public.ts';
 import { earlyHints, headRenderer, type NonceOption } from './head.ts';
+import { buildInChild } from './child.ts';
 import { ASSET_PATH, defaultOutDir, readManifest, staleReason, type ClientManifest } from './manifest.ts';
 
 /** Client-side options of `createAtoll`. */
@@ -55,18 +56,19 @@ export interface ClientSide {
 
 /**
  * Runs the client build when `options.build` says so (always, or when the
- * build is missing or stale) and returns the manifest, or undefined when
- * there is no build. `atoll serve --workers` calls this once in the primary.
+ * build is missing or stale) in a child process (`child.ts`), and returns
+ * the manifest, or undefined when there is no build. `atoll serve --workers`
+ * calls this once in the primary.
  */
 export async function ensureBuild(site: Site, options: Pick<ClientOptions, 'build' | 'outDir'>, logger: Logger): Promise<ClientManifest | undefined> {
   const outDir = buildFolder(site, options.outDir);
   const manifest = readManifest(outDir);
   const stale = staleReason(manifest, site.registry, outDir, site.root);
   if (options.build === true || (options.build === 'if-stale' && stale !== undefined)) {
-    // Rollup and its plugins load only when a build really runs (~90 MB).
-    const { buildClient } = await import('./build.ts');
-    const built = await buildClient(site, { outDir });
-    logger.info({ outDir, ms: Math.round(built.ms), reason: options.build === true ? 'asked' : stale }, 'client build done');
+    // In a child process: rollup and its plugins (~110 MB that V8 keeps) never load into the serving process.
+    const reason = options.build === true ? 'asked' : stale;
+    const built = await buildInChild(site, outDir, logger, (pid) => logger.info({ outDir, reason, pid }, 'building the client in a child process'));
+    logger.info({ outDir, ms: Math.round(built.ms), reason, pid: built.pid }, 'client build done');
     return built.manifest;
   }
   if (manifest === undefined) {
