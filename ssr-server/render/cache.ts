@@ -107,8 +107,9 @@ export const MAX_VARIANT_CHARS = 128;
  * one hash, never a huge key). Cookies are read conservatively: every
  * `;`-separated piece of `Cookie` whose name — or the name after a `,` in
  * it (two `Cookie` lines joined, or a parser that splits on commas) — is the
- * one asked for (in any case) counts, untrimmed, so two requests that get
- * one variant give any reasonable cookie parser the same value.
+ * one asked for (in any case) counts, as written but for the white space
+ * before it, so two requests that get one variant give any reasonable
+ * cookie parser the same value.
  */
 export function cacheVariant(vary: readonly string[], headers: Headers): string {
   const values: Array<string | null | string[]> = [];
@@ -132,7 +133,7 @@ function cookiePieces(header: string, name: string): string[] {
     for (const sub of piece.split(',')) {
       const eq = sub.indexOf('=');
       if ((eq < 0 ? sub : sub.slice(0, eq)).trim().toLowerCase() === name) {
-        out.push(piece);
+        out.push(piece.trimStart());
         break;
       }
     }
