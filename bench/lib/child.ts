@@ -3,7 +3,7 @@
  * page, a local `node:http` server, and the one line that tells the driver
  * where to send requests. Each `bench/servers/*.ts` runs in its own process so
  * that its memory is its own; it can also be started by hand:
- * `BENCH_SCENARIO=slow-one node --import tsx bench/servers/atoll.ts`.
+ * `BENCH_PAGE=shop-50 BENCH_SCENARIO=slow-one node --import tsx bench/servers/atoll.ts`.
  */
 import { writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
@@ -11,7 +11,7 @@ import type { Profiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { loadReferencePage, PAGE_PATH, type ReferencePage } from './page.ts';
+import { isPageName, loadReferencePage, PAGES, type PageShape, type ReferencePage } from './page.ts';
 import { isScenarioName, SCENARIOS, type Scenario } from './scenarios.ts';
 
 /** What the driver reads from a server's first line of output. */
@@ -19,13 +19,20 @@ export type Announcement = { url: string } | { unsupported: string };
 
 export interface ServerContext {
   scenario: Scenario;
+  /** The page shape served (`BENCH_PAGE`, default `home`). */
+  shape: PageShape;
   page: ReferencePage;
 }
+
+let current: PageShape | undefined;
 
 export async function serverContext(): Promise<ServerContext> {
   const name = process.env.BENCH_SCENARIO ?? 'load';
   if (!isScenarioName(name)) throw new Error(`unknown BENCH_SCENARIO "${name}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
-  return { scenario: SCENARIOS[name], page: await loadReferencePage() };
+  const pageName = process.env.BENCH_PAGE || 'home';
+  if (!isPageName(pageName)) throw new Error(`unknown BENCH_PAGE "${pageName}" (known: ${Object.keys(PAGES).join(', ')})`);
+  current = PAGES[pageName];
+  return { scenario: SCENARIOS[name], shape: current, page: await loadReferencePage(current) };
 }
 
 /** Starts a `node:http` server on 127.0.0.1 with a free port. */
@@ -51,7 +58,7 @@ export async function announce(baseUrl: string, ...servers: Server[]): Promise<v
   onStop(servers, async () => {
     if (profiler !== undefined && profileFile) writeFileSync(profileFile, JSON.stringify(await profiler.stop()));
   });
-  print({ url: baseUrl + PAGE_PATH });
+  print({ url: baseUrl + (current ?? PAGES.home).path });
 }
 
 async function startProfiler(): Promise<{ stop(): Promise<unknown> }> {

@@ -12,34 +12,46 @@ import '../../elements/shop-navbar/index.ts';
 import '../../elements/shop-hero/index.ts';
 import '../../elements/shop-product-list/index.ts';
 import '../../elements/shop-footer/index.ts';
-import { PAGE_ELEMENTS, type PageTag, type ReferencePage } from './page.ts';
+import '../sites/pages/elements/bench-card-grid/index.ts';
+import '../sites/pages/elements/bench-newsletter/index.ts';
+import type { PageElement, ReferencePage } from './page.ts';
 
 const OPTIONS = { deferHydration: true };
 
-/** Each element as the layout writes it (same attributes). */
-const TEMPLATES: Readonly<Record<PageTag, () => unknown>> = {
+/**
+ * Each element as the layouts write it (same attributes), keyed by
+ * {@link elementKey}. Static templates: a binding would add Lit's markers.
+ */
+const TEMPLATES: Readonly<Record<string, () => unknown>> = {
   'shop-navbar': () => html`<shop-navbar></shop-navbar>`,
   'shop-hero': () => html`<shop-hero></shop-hero>`,
-  'shop-product-list': () => html`<shop-product-list query=""></shop-product-list>`,
-  'shop-footer': () => html`<shop-footer hydrate="none"></shop-footer>`,
+  'shop-product-list query=""': () => html`<shop-product-list query=""></shop-product-list>`,
+  'shop-footer hydrate="none"': () => html`<shop-footer hydrate="none"></shop-footer>`,
+  'bench-card-grid count="50"': () => html`<bench-card-grid count="50"></bench-card-grid>`,
+  'bench-card-grid count="1000"': () => html`<bench-card-grid count="1000"></bench-card-grid>`,
+  'bench-newsletter': () => html`<bench-newsletter></bench-newsletter>`,
 };
+
+export const elementKey = (e: PageElement): string => (e.attrs ? `${e.tag} ${e.attrs}` : e.tag);
 
 export type { ThunkedRenderResult };
 
 /** One element's host and declarative shadow root, as a thunked result. */
-export function renderElement(tag: PageTag): ThunkedRenderResult {
-  return renderThunked(TEMPLATES[tag](), OPTIONS);
+export function renderElement(e: PageElement): ThunkedRenderResult {
+  const template = TEMPLATES[elementKey(e)];
+  if (template === undefined) throw new Error(`bench/lib/lit.ts has no template for <${elementKey(e)}>`);
+  return renderThunked(template(), OPTIONS);
 }
 
 /** One element's HTML as a string. */
-export function renderElementToString(tag: PageTag): string {
-  return collectResultSync(renderElement(tag));
+export function renderElementToString(e: PageElement): string {
+  return collectResultSync(renderElement(e));
 }
 
-/** Waits `ms`, then renders `tag`: how a slow element looks to the peers. */
-export async function renderElementAfter(tag: PageTag, ms: number): Promise<string> {
+/** Waits `ms`, then renders the element: how a slow element looks to the peers. */
+export async function renderElementAfter(e: PageElement, ms: number): Promise<string> {
   await sleep(ms);
-  return renderElementToString(tag);
+  return renderElementToString(e);
 }
 
 /**
@@ -47,14 +59,14 @@ export async function renderElementAfter(tag: PageTag, ms: number): Promise<stri
  * the elements. A slow element is a thunk returning a Promise; every delay
  * starts now, so slow elements wait in parallel.
  */
-export function renderPage(page: ReferencePage, delays: Readonly<Record<string, number>>): ThunkedRenderResult {
+export function renderPage(elements: readonly PageElement[], page: ReferencePage, delays: Readonly<Record<string, number>>): ThunkedRenderResult {
   const out: ThunkedRenderResult = [page.segments[0]!];
-  PAGE_ELEMENTS.forEach((tag, i) => {
-    const ms = delays[tag];
-    if (ms === undefined) out.push(...renderElement(tag));
+  elements.forEach((e, i) => {
+    const ms = delays[e.tag];
+    if (ms === undefined) out.push(...renderElement(e));
     else {
       const ready = sleep(ms);
-      out.push(() => ready.then(() => renderElement(tag)));
+      out.push(() => ready.then(() => renderElement(e)));
     }
     out.push(page.segments[i + 1]!);
   });

@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
+import { summarize, type Summary } from './stats.ts';
 
 export interface LoadResult {
   reqPerSec: number;
@@ -83,6 +84,33 @@ export async function timeRequests(url: string, samples: number, warm = 2): Prom
   } finally {
     agent.destroy();
   }
+}
+
+/** Sequential single requests in rounds: each a fresh kept-alive connection with its own warm-up. */
+export interface RoundsResult {
+  headers: Summary;
+  firstByte: Summary;
+  lastByte: Summary;
+  /** Each round's medians, in round order. */
+  rounds: Array<{ headers: number; firstByte: number; lastByte: number }>;
+  samples: RequestTiming[];
+}
+
+export async function timeRounds(url: string, rounds: number, samples: number, warm = 3): Promise<RoundsResult> {
+  const all: RequestTiming[] = [];
+  const medians: RoundsResult['rounds'] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t = await timeRequests(url, samples, warm);
+    all.push(...t.samples);
+    medians.push({ headers: t.headers, firstByte: t.firstByte, lastByte: t.lastByte });
+  }
+  return {
+    headers: summarize(all.map((t) => t.headers)),
+    firstByte: summarize(all.map((t) => t.firstByte)),
+    lastByte: summarize(all.map((t) => t.lastByte)),
+    rounds: medians,
+    samples: all,
+  };
 }
 
 export function median(xs: number[]): number {

@@ -1,4 +1,5 @@
 /** The bench's settings, from the environment (see docs/benchmarks.md). */
+import { isPageName, PAGES, type PageName } from './page.ts';
 import { isScenarioName, SCENARIOS, type ScenarioName } from './scenarios.ts';
 import { SERVERS } from './servers.ts';
 
@@ -11,8 +12,12 @@ export interface BenchOptions {
   connections: number;
   /** autocannon worker threads; 0 runs it in the driver's thread (`BENCH_CLIENT_WORKERS`, default 0). Worth it with more than 2 cores. */
   clientWorkers: number;
-  /** Timed requests per slow scenario and server; the median is reported (`BENCH_SAMPLES`, default 10). */
+  /** Timed requests per slow scenario and server, and per round of single requests; the median is reported (`BENCH_SAMPLES`, default 10). */
   samples: number;
+  /** Rounds of sequential single requests (nothing slow) per page and server (`BENCH_ROUNDS`, default 3; 0: none). */
+  rounds: number;
+  /** Page shapes to serve (`BENCH_PAGES=home,shop-50`; default all). */
+  pages: PageName[];
   /** Servers to run (`BENCH_ONLY=atoll,lit-string`; default all). */
   only: ReadonlySet<string>;
   /** Scenarios to run (`BENCH_SCENARIOS=load,slow-one`; default all). */
@@ -33,6 +38,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     connections: number(env, 'BENCH_CONNECTIONS', 32),
     clientWorkers: number(env, 'BENCH_CLIENT_WORKERS', 0, true),
     samples: number(env, 'BENCH_SAMPLES', 10),
+    rounds: number(env, 'BENCH_ROUNDS', 3, true),
+    pages: list(env, 'BENCH_PAGES', Object.keys(PAGES), Object.keys(PAGES)).filter(isPageName),
     only: new Set(list(env, 'BENCH_ONLY', names, names)),
     scenarios: list(env, 'BENCH_SCENARIOS', Object.keys(SCENARIOS), Object.keys(SCENARIOS)).filter(isScenarioName),
     profile: new Set(list(env, 'BENCH_PROFILE', names, [])),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Announcement } from './child.ts';
 import { BENCH_DIR, REPO_ROOT } from './page.ts';
+import type { PageName } from './page.ts';
 import type { ScenarioName } from './scenarios.ts';
 import type { ServerSpec } from './servers.ts';
 
@@ -30,12 +31,13 @@ export interface StartOptions {
   profileFile?: string;
 }
 
-export async function startServer(spec: ServerSpec, scenario: ScenarioName, options: StartOptions): Promise<Started> {
+export async function startServer(spec: ServerSpec, page: PageName, scenario: ScenarioName, options: StartOptions): Promise<Started> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'servers', spec.file)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       ...spec.env,
+      BENCH_PAGE: page,
       BENCH_SCENARIO: scenario,
       BENCH_PAGE_FILE: options.pageFile,
       BENCH_CPU_PROFILE: options.profileFile ?? '',

@@ -1,28 +1,35 @@
 /**
- * Atoll: `createAtoll` + `listen` from the engine. Nothing slow: the
- * repository's own site. Slow scenarios: a bench-only site under
- * `bench/sites/<scenario>/` that serves the demo's layout and elements with
- * sleeping `data()` hooks. `BENCH_ATOLL_CACHE=1`: every page element gets a
+ * Atoll: `createAtoll` + `listen` from the engine. Nothing slow: the page's
+ * site (the repository's own for `/home`, `bench/sites/pages/` for the bench
+ * pages). Slow scenarios: a bench-only site under `bench/sites/<scenario>/`
+ * that serves the same layouts and elements with sleeping `data()` hooks. `BENCH_ATOLL_CACHE=1`: every page element gets a
  * render-cache lifetime (a registry default, `cache: "60s"`), if the engine
  * really caches — else the server reports itself unsupported. Islands: the
  * demo's client build (`.atoll/client`, from `atoll build`) when there is one.
  */
 // Atoll first: its Lit fast path must be installed before @lit-labs/ssr loads.
 import { createAtoll, listen, silentLogger, type AtollConfig, type Site } from '../../ssr-server/index.ts';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LitElementRenderer } from '@lit-labs/ssr';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
 import { announce, announceUnsupported, serverContext } from '../lib/child.ts';
-import { BENCH_DIR, PAGE_ELEMENTS, PAGE_PATH, REPO_ROOT } from '../lib/page.ts';
+import { BENCH_DIR, CLIENT_DIR, type PageShape } from '../lib/page.ts';
 import type { Scenario } from '../lib/scenarios.ts';
 
-const CACHED: AtollConfig = {
-  elements: Object.fromEntries(PAGE_ELEMENTS.map((tag) => [tag, { cache: '60s' }])),
-};
+/**
+ * A render-cache lifetime for every element of the page. Code config replaces
+ * a file's entry for the same tag, so the site's entry (its `module`) is kept.
+ */
+function cachedConfig(shape: PageShape): AtollConfig {
+  const file = join(shape.site, 'atoll.config.json');
+  const entries = (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as AtollConfig).elements : undefined) ?? {};
+  return { elements: Object.fromEntries(shape.elements.map(({ tag }) => [tag, { ...entries[tag], cache: '60s' }])) };
+}
 
 /** Checks that the bench site's hooks are the scenario's delays. */
-function checkHooks(site: Site, scenario: Scenario): void {
-  for (const tag of PAGE_ELEMENTS) {
+function checkHooks(site: Site, shape: PageShape, scenario: Scenario): void {
+  for (const { tag } of shape.elements) {
     const ms = scenario.delays[tag];
     const def = site.registry.get(tag);
     const file = def?.hooks.data === undefined ? undefined : def.hooksFile;
@@ -34,7 +41,7 @@ function checkHooks(site: Site, scenario: Scenario): void {
 }
 
 /** True when a second render of the page renders fewer element shadows than the first. */
-async function renderCacheWorks(): Promise<boolean> {
+async function renderCacheWorks(shape: PageShape): Promise<boolean> {
   let shadows = 0;
   class CountingRenderer extends LitElementRenderer {
     override renderShadow(renderInfo: RenderInfo) {
@@ -42,20 +49,21 @@ async function renderCacheWorks(): Promise<boolean> {
       return super.renderShadow(renderInfo);
     }
   }
-  const probe = await createAtoll({ root: REPO_ROOT, logger: silentLogger, config: { ...CACHED, renderers: [CountingRenderer] } });
-  await probe.render(PAGE_PATH);
+  const config = { ...cachedConfig(shape), renderers: [CountingRenderer] };
+  const probe = await createAtoll({ root: shape.site, logger: silentLogger, client: { outDir: CLIENT_DIR }, config });
+  await probe.render(shape.path);
   const first = shadows;
-  await probe.render(PAGE_PATH);
+  await probe.render(shape.path);
   return first > 0 && shadows - first < first;
 }
 
-const { scenario } = await serverContext();
+const { scenario, shape } = await serverContext();
 const cached = process.env.BENCH_ATOLL_CACHE === '1';
-if (cached && !(await renderCacheWorks())) announceUnsupported('render cache not implemented');
-const root = scenario.atollSite === undefined ? REPO_ROOT : join(BENCH_DIR, 'sites', scenario.atollSite);
+if (cached && !(await renderCacheWorks(shape))) announceUnsupported('render cache not implemented');
+const root = scenario.atollSite === undefined ? shape.site : join(BENCH_DIR, 'sites', scenario.atollSite);
 // The bench sites serve the demo's elements, so they share the demo's client build (island loader and import map).
-const client = { outDir: join(REPO_ROOT, '.atoll', 'client') };
-const atoll = await createAtoll({ root, logger: silentLogger, client, config: cached ? CACHED : undefined });
-checkHooks(atoll.site, scenario);
+const client = { outDir: CLIENT_DIR };
+const atoll = await createAtoll({ root, logger: silentLogger, client, config: cached ? cachedConfig(shape) : undefined });
+checkHooks(atoll.site, shape, scenario);
 const running = await listen(atoll, { port: 0 });
 await announce(running.url, running.server);

@@ -6,9 +6,9 @@ import { RenderResultReadable } from '@lit-labs/ssr/lib/render-result-readable.j
 import { announce, listenLocal, serverContext } from '../lib/child.ts';
 import { renderPage } from '../lib/lit.ts';
 
-const { scenario, page } = await serverContext();
+const { scenario, shape, page } = await serverContext();
 const { server, url } = await listenLocal((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  new RenderResultReadable(renderPage(page, scenario.delays)).pipe(res);
+  new RenderResultReadable(renderPage(shape.elements, page, scenario.delays)).pipe(res);
 });
 await announce(url, server);

@@ -6,9 +6,9 @@ import { collectResult } from '@lit-labs/ssr/lib/render-result.js';
 import { announce, listenLocal, serverContext } from '../lib/child.ts';
 import { renderPage } from '../lib/lit.ts';
 
-const { scenario, page } = await serverContext();
+const { scenario, shape, page } = await serverContext();
 const { server, url } = await listenLocal((_req, res) => {
-  collectResult(renderPage(page, scenario.delays)).then(
+  collectResult(renderPage(shape.elements, page, scenario.delays)).then(
     (html) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
       res.end(html);

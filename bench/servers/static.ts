@@ -1,5 +1,5 @@
 /**
- * The limit: Atoll's rendered `/home`, byte for byte, written by `node:http`.
+ * The limit: Atoll's rendered page, byte for byte, written by `node:http`.
  * With slow elements it is the ideal streaming server: the bytes before the
  * first slow element go out at once, each later part as soon as every slow
  * element before it would be ready.
@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { announce, listenLocal, serverContext } from '../lib/child.ts';
-import { PAGE_ELEMENTS, type ReferencePage } from '../lib/page.ts';
+import type { PageShape, ReferencePage } from '../lib/page.ts';
 
 interface Part {
   bytes: Buffer;
@@ -15,11 +15,11 @@ interface Part {
   at: number;
 }
 
-function partsOf(page: ReferencePage, delays: Readonly<Record<string, number>>): Part[] {
+function partsOf(shape: PageShape, page: ReferencePage, delays: Readonly<Record<string, number>>): Part[] {
   const parts: Part[] = [];
   let cursor = 0;
   let at = 0;
-  PAGE_ELEMENTS.forEach((tag, i) => {
+  shape.elements.forEach(({ tag }, i) => {
     const ms = delays[tag];
     if (ms === undefined) return;
     parts.push({ bytes: Buffer.from(page.html.slice(cursor, page.starts[i])), at });
@@ -41,8 +41,8 @@ async function stream(res: ServerResponse, parts: Part[], arrived: number): Prom
   }
 }
 
-const { scenario, page } = await serverContext();
-const parts = partsOf(page, scenario.delays);
+const { scenario, shape, page } = await serverContext();
+const parts = partsOf(shape, page, scenario.delays);
 const whole = parts.length === 1 ? parts[0]!.bytes : undefined;
 const { server, url } = await listenLocal((_req, res) => {
   if (whole !== undefined) {

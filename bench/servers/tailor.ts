@@ -8,14 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Tailor from 'node-tailor';
 import { announce, listenLocal, serverContext } from '../lib/child.ts';
 import { renderElementAfter, renderElementToString } from '../lib/lit.ts';
-import { PAGE_ELEMENTS, type PageTag } from '../lib/page.ts';
 
-const { scenario, page } = await serverContext();
+const { scenario, shape, page } = await serverContext();
 
-const isPageTag = (s: string): s is PageTag => (PAGE_ELEMENTS as readonly string[]).includes(s);
 const fragments = await listenLocal((req, res) => {
   const tag = (req.url ?? '').slice(1);
-  if (!isPageTag(tag)) {
+  const element = shape.elements.find((e) => e.tag === tag);
+  if (element === undefined) {
     res.writeHead(404).end();
     return;
   }
@@ -24,12 +23,12 @@ const fragments = await listenLocal((req, res) => {
     res.end(html);
   };
   const ms = scenario.delays[tag];
-  if (ms === undefined) send(renderElementToString(tag));
-  else void renderElementAfter(tag, ms).then(send);
+  if (ms === undefined) send(renderElementToString(element));
+  else void renderElementAfter(element, ms).then(send);
 });
 
 let template = page.segments[0]!;
-PAGE_ELEMENTS.forEach((tag, i) => {
+shape.elements.forEach(({ tag }, i) => {
   template += `<fragment src="${fragments.url}/${tag}"></fragment>${page.segments[i + 1]!}`;
 });
 
