@@ -143,7 +143,36 @@ export function preloadFiles(manifest: ClientManifest, elements: readonly Elemen
  * keeps its modulepreload links: they come after the import map.
  */
 export function earlyHints(manifest: ClientManifest, assetUrl: string): (elements: readonly ElementWork[]) => string[] {
-  return (elements) => preloadFiles(manifest, elements, 0).map((f) => `<${assetUrl}${f}>; rel=preload; as=script; crossorigin`);
+  const remember = byElements<string[]>();
+  // Frozen: one array answers every request of a route.
+  return (elements) => remember(elements, '', () => Object.freeze(preloadFiles(manifest, elements, 0).map((f) => `<${assetUrl}${f}>; rel=preload; as=script; crossorigin`)) as string[]);
+}
+
+/**
+ * A memo of what depends only on a page's list of layout elements (and a
+ * variant string): a route's pages have the same list, so the import map,
+ * preloads and hints are computed once per list, not per request. The last
+ * 256 lists are kept.
+ */
+function byElements<T>(): (elements: readonly ElementWork[], variant: string, compute: () => T) => T {
+  const opIds = new WeakMap<ElementOp, number>();
+  let nextId = 0;
+  const recent = new Map<string, T>();
+  return (elements, variant, compute) => {
+    let key = variant;
+    for (const { op } of elements) {
+      let id = opIds.get(op);
+      if (id === undefined) opIds.set(op, (id = nextId++));
+      key += `,${id}`;
+    }
+    let value = recent.get(key);
+    if (value === undefined) {
+      value = compute();
+      if (recent.size >= 256) recent.delete(recent.keys().next().value!);
+      recent.set(key, value);
+    }
+    return value;
+  };
 }
 
 /** Builds the `PageEnvironment.head` function for a built site. */
@@ -151,27 +180,12 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
   if (typeof firstScreen !== 'number' || !(firstScreen >= 0)) {
     throw new TypeError(`client.firstScreen must be a number ≥ 0 (how many microfrontends the first screen holds), got ${String(firstScreen)}`);
   }
-  // A route's pages have the same elements, so without a nonce or a first script their head is the same
-  // string: remembered per list of layout elements (the last 256 lists).
-  const opIds = new WeakMap<ElementOp, number>();
-  let nextId = 0;
-  const recent = new Map<string, string>();
-  const render = (elements: readonly ElementWork[], request: PageRequest): string => {
-    if (request.nonce || request.headScript !== undefined || typeof nonce === 'function' || nonce) return renderHead(elements, request);
-    let key = request.loader ?? 'inline';
-    for (const { op } of elements) {
-      let id = opIds.get(op);
-      if (id === undefined) opIds.set(op, (id = nextId++));
-      key += `,${id}`;
-    }
-    let html = recent.get(key);
-    if (html === undefined) {
-      html = renderHead(elements, request);
-      if (recent.size >= 256) recent.delete(recent.keys().next().value!);
-      recent.set(key, html);
-    }
-    return html;
-  };
+  // Without a nonce or a first script, a route's pages have the same head.
+  const remember = byElements<string>();
+  const render = (elements: readonly ElementWork[], request: PageRequest): string =>
+    request.nonce || request.headScript !== undefined || nonce
+      ? renderHead(elements, request)
+      : remember(elements, request.loader ?? 'inline', () => renderHead(elements, request));
   const renderHead = (elements: readonly ElementWork[], request: PageRequest): string => {
     const tags = new Set<string>();
     let serverRendered = false;
