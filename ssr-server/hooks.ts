@@ -15,8 +15,13 @@ export interface ElementContext {
   headers: Headers;
   /** This instance's attributes, after interpolation (reserved ones removed). */
   attributes: Readonly<Record<string, string>>;
-  /** Fires when the client goes away or the element's timeout passes. */
-  signal: AbortSignal;
+  /**
+   * Fires when the client goes away or the element's timeout passes. Made
+   * when a hook first reads it (a getter, so `{ ...ctx }` does not copy it:
+   * pass `ctx.signal` on explicitly); read after the request ended, it is
+   * already aborted.
+   */
+  readonly signal: AbortSignal;
   /**
    * The site's public origin (the config's `publicOrigin`), for absolute URLs
    * a hook writes itself, such as those inside JSON-LD; undefined when it is
