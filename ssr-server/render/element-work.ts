@@ -202,7 +202,11 @@ export class ElementWork {
       this.stop = reject;
     });
     if (this.aborted !== undefined) this.stop!(this.aborted.reason);
-    this.timer = setTimeout(() => this.abort(timeoutError), this.timeout);
+    this.timer = setTimeout(() => {
+      this.aborted ??= { reason: timeoutError };
+      this.controller?.abort(timeoutError);
+      this.stop?.(timeoutError);
+    }, this.timeout);
     const running = Promise.resolve().then(() => work(ctx));
     // The losers of the race must not become unhandled rejections.
     running.catch(() => {});
