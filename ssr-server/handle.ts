@@ -18,7 +18,7 @@ import { isHeaderValue } from './header-values.ts';
 import { errorFields } from './log.ts';
 import { pageEndpoint } from './page-endpoint.ts';
 import { textResponse } from './responses.ts';
-import type { CoreRequest, CoreResponse } from './wire.ts';
+import type { CoreRequest, CoreResponse, RequestHeaders } from './wire.ts';
 
 export type { CoreBody, CoreRequest, CoreResponse } from './wire.ts';
 export type { Engine } from './engine.ts';
@@ -50,7 +50,7 @@ const prefix = Math.random().toString(36).slice(2, 8);
 const requestIdRe = /^[\w.:-]{1,64}$/;
 
 /** A request id: the client's `x-request-id` when it is sane, else a new one. */
-export function requestIdFor(headers: Headers): string {
+export function requestIdFor(headers: RequestHeaders): string {
   const given = headers.get('x-request-id');
   return given !== null && requestIdRe.test(given) ? given : `${prefix}-${(++counter).toString(36)}`;
 }

@@ -7,12 +7,22 @@
  */
 import type { Output } from './render/chunks.ts';
 
+/**
+ * A request's headers as the core reads them: by name (case-insensitive),
+ * repeated fields joined with `, ` as WHATWG `Headers.get` does. A `Headers`
+ * is one; the Node adapter hands over a view of the raw header lines, so no
+ * `Headers` object is built per request.
+ */
+export interface RequestHeaders {
+  get(name: string): string | null;
+}
+
 /** A request as the adapters hand it over. */
 export interface CoreRequest {
   method: string;
   /** The request target: path and query, e.g. `/products/3?x=1`. */
   target: string;
-  headers: Headers;
+  headers: RequestHeaders;
   signal: AbortSignal;
   /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
   onEarlyHints?: (links: readonly string[]) => void;

@@ -20,6 +20,7 @@ import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompres
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
+import type { RequestHeaders } from '../wire.ts';
 import { HeaderList, isHeaderValue, type HeaderFields } from '../header-values.ts';
 import { errorFields, safeString, type Logger } from '../log.ts';
 
@@ -75,14 +76,17 @@ export class NodeResponseSink implements Sink {
     if (!this.corked) {
       this.corked = true;
       res.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        if (!res.destroyed) res.uncork();
-      });
+      process.nextTick(() => this.flush());
     }
     // Encoding once here spares Node a second pass over the string (it would
     // measure its byte length for the chunk header, then encode it).
     return res.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  }
+  /** Sends the corked writes now (before a heavy render takes the thread), not on the next tick. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    if (!this.res.destroyed) this.res.uncork();
   }
   drain(): Promise<void> {
     return this.closed ? Promise.resolve() : drainOrClose(this.res, this.res);
@@ -116,8 +120,10 @@ export class CompressedResponseSink implements Sink {
     if (this.closed) return false;
     return this.z.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
-  flush(): void {
-    if (!this.closed) this.z.flush();
+  /** Settles once the compressor has handed what it holds to the response. */
+  flush(): Promise<void> | void {
+    if (this.closed) return;
+    return new Promise((resolve) => this.z.flush(() => resolve()));
   }
   drain(): Promise<void> {
     return this.closed ? Promise.resolve() : drainOrClose(this.z, this.res);
@@ -147,6 +153,36 @@ export function toNodeHeaders(headers: HeaderFields): Record<string, string | st
   if (cookies.length > 0) out['set-cookie'] = cookies;
   return out;
 }
+
+/**
+ * A request's headers read straight from Node's raw header lines: a
+ * name's fields joined as `Headers.get` joins them (`, `; `; ` for
+ * `Cookie`), found by a
+ * case-insensitive scan (a request has a few dozen lines, and the core asks
+ * for a handful of names), so no `Headers` object is built per request.
+ * HTTP/2's pseudo-headers (`:path`, …, listed among the raw ones by
+ * node:http2's compatibility API) are not headers.
+ */
+export class RawRequestHeaders implements RequestHeaders {
+  constructor(private readonly raw: readonly string[]) {}
+  get(name: string): string | null {
+    const want = name.toLowerCase();
+    const raw = this.raw;
+    let out: string | null = null;
+    const separator = want === 'cookie' ? '; ' : ', ';
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const n = raw[i]!;
+      if (n.length !== want.length || n.charCodeAt(0) === 58 || n.toLowerCase() !== want) continue;
+      // Headers.get gives values without leading and trailing white space (Node's parser has trimmed them already).
+      let v = raw[i + 1]!;
+      if (v.length > 0 && (isOws(v.charCodeAt(0)) || isOws(v.charCodeAt(v.length - 1)))) v = v.replace(OWS, '');
+      out = out === null ? v : `${out}${separator}${v}`;
+    }
+    return out;
+  }
+}
+const OWS = /^[\t ]+|[\t ]+$/g;
+const isOws = (c: number): boolean => c === 32 || c === 9;
 
 /** Limits on what one client may hold (from `site.config`, or given to {@link nodeHandler}). */
 export interface TransportLimits {
@@ -442,14 +478,8 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         .catch((e: unknown) => fail(e, 'rendering failed mid-stream', 'bodyFailures'));
     };
 
-    const headers = new Headers();
+    const headers = new RawRequestHeaders(req.rawHeaders);
     try {
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        // HTTP/2 (node:http2's compatibility API) lists its pseudo-headers (`:path`, …) among the raw ones.
-        if (name.charCodeAt(0) === 58) continue;
-        headers.append(name, req.rawHeaders[i + 1]!);
-      }
       const early = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
       let hintsFailed = false;
       const response = handle(engine, {

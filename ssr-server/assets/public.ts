@@ -33,7 +33,7 @@ import { lstat, open } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Output } from '../render/chunks.ts';
 import { textResponse } from '../responses.ts';
-import type { CoreResponse } from '../wire.ts';
+import type { CoreResponse, RequestHeaders } from '../wire.ts';
 
 /** The URL prefix that stays Atoll's: never served from `public/`. */
 export const RESERVED_PREFIX = '/_atoll/';
@@ -226,7 +226,7 @@ export class PublicFiles {
    * Answers a GET or HEAD for `pathname`: 200, 206, 304 or 416 (404 when the
    * file went away since start-up). Never throws.
    */
-  async respond(method: string, pathname: string, headers: Headers, requestId: string): Promise<CoreResponse> {
+  async respond(method: string, pathname: string, headers: RequestHeaders, requestId: string): Promise<CoreResponse> {
     const file = this.lookup(pathname);
     const notFound = (): CoreResponse => textResponse(404, 'Not Found\n', requestId, { 'cache-control': 'no-store' });
     if (file === undefined) return notFound();
@@ -323,7 +323,7 @@ function streamRange(path: string, start: number, length: number): Output {
 }
 
 /** True when the request's validators match (If-None-Match wins over If-Modified-Since). */
-function notModified(headers: Headers, etag: string, mtime: number): boolean {
+function notModified(headers: RequestHeaders, etag: string, mtime: number): boolean {
   const inm = headers.get('if-none-match');
   if (inm !== null) {
     return inm.split(',').some((t) => {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import type { CoreResponse } from '../wire.ts';
+import type { CoreResponse, RequestHeaders } from '../wire.ts';
 import { textResponse } from '../responses.ts';
 import type { ClientManifest } from '../build/manifest.ts';
 
@@ -70,7 +70,7 @@ export class AssetStore {
    * Answers `GET /_atoll/assets/<name>`: 404 for anything not built, 304 when
    * `If-None-Match` matches, else the best encoding the client accepts.
    */
-  respond(name: string, headers: Headers, requestId: string): CoreResponse {
+  respond(name: string, headers: RequestHeaders, requestId: string): CoreResponse {
     const asset = this.assets.get(name);
     if (asset === undefined) {
       return textResponse(404, 'Not Found\n', requestId, { 'cache-control': 'no-store' });

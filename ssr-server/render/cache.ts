@@ -5,6 +5,7 @@
  * may answer synchronously (the LRU does) or with a Promise.
  */
 import { createHash } from 'node:crypto';
+import type { RequestHeaders } from '../wire.ts';
 
 /** One cached rendering. */
 export interface CacheEntry {
@@ -111,7 +112,7 @@ export const MAX_VARIANT_CHARS = 128;
  * before it, so two requests that get one variant give any reasonable
  * cookie parser the same value.
  */
-export function cacheVariant(vary: readonly string[], headers: Headers): string {
+export function cacheVariant(vary: readonly string[], headers: RequestHeaders): string {
   const values: Array<string | null | string[]> = [];
   let cookie: string | null | undefined;
   for (const entry of vary) {

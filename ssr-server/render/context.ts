@@ -10,6 +10,7 @@ import type { Site } from '../site/load.ts';
 import type { RenderCacheStore } from './cache.ts';
 import type { ElementWork } from './element-work.ts';
 import type { MergeHeaders } from './headers.ts';
+import type { RequestHeaders } from '../wire.ts';
 
 /** Default element timeout when neither the tag, the registry nor the config sets one. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -27,7 +28,7 @@ export type FailurePhase = 'data' | 'fetch' | 'render' | 'timeout' | 'status';
 export interface PageRequest {
   url: URL;
   /** The request's headers. */
-  headers: Headers;
+  headers: RequestHeaders;
   /** Fires when the client goes away. */
   signal: AbortSignal;
   /** Identifies the request in log lines. */

@@ -39,7 +39,11 @@ export class PageRun implements PageScope {
     const h = new Headers();
     for (const name of allowed) {
       const v = this.request.headers.get(name);
-      if (v !== null) h.set(name, v);
+      try {
+        if (v !== null) h.set(name, v);
+      } catch {
+        // A value Headers refuses (the adapter checked none of them) is one the element does not see.
+      }
     }
     return (this.headers = h);
   }

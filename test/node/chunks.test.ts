@@ -13,6 +13,7 @@ class RecordingSink implements Sink {
   closed = false;
   accept = true;
   drains = 0;
+  flush?: () => void | Promise<void>;
   write(chunk: Piece): boolean {
     this.raw.push(chunk);
     this.writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { createServer, request, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeHandler } from '../../ssr-server/adapters/node.ts';
+import { nodeHandler, RawRequestHeaders } from '../../ssr-server/adapters/node.ts';
 import { loadSite } from '../../ssr-server/site/load.ts';
 import { after, before, describe, test } from 'node:test';
 import { createAtoll, listen, memoryLogger, type RunningServer } from '../../ssr-server/index.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, seeded } from '../helpers.ts';
 
 const logger = memoryLogger();
 let running: RunningServer;
@@ -147,6 +147,37 @@ describe('nothing thrown while writing a response escapes', { timeout: 20_000 },
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('request headers read from the raw lines', () => {
+  test('answer as WHATWG Headers.get does: any case, repeated fields joined, pseudo-headers left out', () => {
+    const raw = ['Host', 'x', 'Accept-Language', 'de', ':path', '/p', 'accept-language', 'en;q=0.5', 'Cookie', 'a=1', 'COOKIE', 'b=2', 'X-Empty', ''];
+    const h = new RawRequestHeaders(raw);
+    assert.equal(h.get('accept-language'), 'de, en;q=0.5');
+    assert.equal(h.get('ACCEPT-LANGUAGE'), 'de, en;q=0.5');
+    assert.equal(h.get('cookie'), 'a=1; b=2', 'cookie lines joined as cookies');
+    assert.equal(h.get('x-empty'), '');
+    assert.equal(h.get(':path'), null, 'an HTTP/2 pseudo-header is no header');
+    assert.equal(h.get('missing'), null);
+  });
+
+  test('random header lines: the same answers as Headers', () => {
+    const rand = seeded(14);
+    const names = ['accept', 'Accept', 'x-a', 'X-A', 'cookie', 'user-agent', 'x-request-id'];
+    const values = ['', 'v', ' padded ', 'a, b', '\ttab', 'ü', 'x'.repeat(300)];
+    for (let round = 0; round < 200; round++) {
+      const raw: string[] = [];
+      const web = new Headers();
+      for (let i = Math.floor(rand() * 8); i > 0; i--) {
+        const name = names[Math.floor(rand() * names.length)]!;
+        const value = values[Math.floor(rand() * values.length)]!;
+        raw.push(name, value);
+        web.append(name, value);
+      }
+      const mine = new RawRequestHeaders(raw);
+      for (const name of names) assert.equal(mine.get(name), web.get(name), `${name} in ${JSON.stringify(raw)}`);
     }
   });
 });
