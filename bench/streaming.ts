@@ -16,7 +16,7 @@ import { readOptions } from './lib/options.ts';
 import { BENCH_DIR, checkPage, expectationsOf, PAGES, renderReferencePage, type PageExpectations, type PageName } from './lib/page.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import {
-  currentLoadAverage, loadAverageLine, machineLine, pageScenarioLabel, profileSection, readBaseline, resultsMarkdown, settingsLine, singleTable,
+  currentLoadAverage, loadAverageLine, machineLine, pageScenarioLabel, profileSection, readBaseline, resultsMarkdown, sameRunBefore, settingsLine, singleTable,
   sourceLine, targetNotes, targets14Notes, targets14Table, targetsTable, throughputTable, timingTable, writeDocs,
   type BenchResults, type PageResults, type ServerResult,
 } from './lib/report.ts';
@@ -26,7 +26,7 @@ import { startServer, type RunningChild } from './lib/spawn.ts';
 
 const options = readOptions();
 const log = (line = ''): void => void process.stdout.write(line + '\n');
-const baseline = readBaseline(process.env.BENCH_BASELINE || undefined);
+const baselineFile = readBaseline(process.env.BENCH_BASELINE || undefined);
 
 const results: BenchResults = {
   date: new Date().toISOString().slice(0, 16).replace('T', ' '),
@@ -42,6 +42,7 @@ log(`${settingsLine(options)}`);
 log(`pages: ${options.pages.join(', ')}; scenarios: ${options.scenarios.join(', ')}; servers: ${SERVERS.filter((s) => options.only.has(s.name)).map((s) => s.name).join(', ')}`);
 
 const workDir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
+let baseline: BenchResults | undefined;
 const profileDir = join(BENCH_DIR, '.profiles');
 
 /** Gets the page once and checks it; a broken page is not measured. */
@@ -104,7 +105,7 @@ async function run(spec: ServerSpec, page: PageName, pageFile: string, exp: Page
   }
   let started;
   try {
-    started = await startServer(spec, page, scenario, { pageFile, profileFile });
+    started = await startServer(spec, page, scenario, { pageFile, profileFile, engineDir: options.before });
   } catch (e) {
     log(`  start ${spec.name.padEnd(18)} FAILED: ${(e as Error).message}`);
     return { name: spec.name, outcome: 'failed', reason: (e as Error).message.split('\n')[0] };
@@ -160,6 +161,8 @@ try {
     }
   }
   results.loadAverage!.after = currentLoadAverage();
+  // The "before" column: the same run's -before servers when there are any, else the baseline file.
+  baseline = sameRunBefore(results) ?? baselineFile;
   if (results.pages.home) {
     log('\n' + targetsTable(results));
     for (const note of targetNotes(results)) log('\n' + note);

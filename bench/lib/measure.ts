@@ -66,12 +66,19 @@ export interface TimingResult {
   samples: RequestTiming[];
 }
 
-/** Sequential requests on one kept-alive connection, after `warm` unrecorded ones. */
-export async function timeRequests(url: string, samples: number, warm = 2): Promise<TimingResult> {
+/**
+ * Sequential requests on one kept-alive connection, after `warm` unrecorded
+ * ones. With `budgetMs`, recording stops once that much time has passed and
+ * at least {@link MIN_SAMPLES} were recorded (a slow server on a big page).
+ */
+export async function timeRequests(url: string, samples: number, warm = 2, budgetMs = Infinity): Promise<TimingResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const recorded: RequestTiming[] = [];
+    let started = 0;
     for (let i = 0; i < warm + samples; i++) {
+      if (i === warm) started = performance.now();
+      else if (i > warm && recorded.length >= MIN_SAMPLES && performance.now() - started > budgetMs) break;
       const t = await timeRequest(url, agent);
       if (i >= warm) recorded.push(t);
     }
@@ -96,11 +103,15 @@ export interface RoundsResult {
   samples: RequestTiming[];
 }
 
+const MIN_SAMPLES = 3;
+/** Time a round of single requests may take once it has {@link MIN_SAMPLES}. */
+export const ROUND_BUDGET_MS = 4000;
+
 export async function timeRounds(url: string, rounds: number, samples: number, warm = 3): Promise<RoundsResult> {
   const all: RequestTiming[] = [];
   const medians: RoundsResult['rounds'] = [];
   for (let r = 0; r < rounds; r++) {
-    const t = await timeRequests(url, samples, warm);
+    const t = await timeRequests(url, samples, warm, ROUND_BUDGET_MS);
     all.push(...t.samples);
     medians.push({ headers: t.headers, firstByte: t.firstByte, lastByte: t.lastByte });
   }

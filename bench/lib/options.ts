@@ -1,4 +1,6 @@
 /** The bench's settings, from the environment (see docs/benchmarks.md). */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isPageName, PAGES, type PageName } from './page.ts';
 import { isScenarioName, SCENARIOS, type ScenarioName } from './scenarios.ts';
 import { SERVERS } from './servers.ts';
@@ -22,6 +24,12 @@ export interface BenchOptions {
   only: ReadonlySet<string>;
   /** Scenarios to run (`BENCH_SCENARIOS=load,slow-one`; default all). */
   scenarios: ScenarioName[];
+  /**
+   * A checkout of the engine before a change (`BENCH_BEFORE=/tmp/wt`): adds
+   * `atoll-before` and `atoll-cached-before`, the same bench sites served by
+   * that checkout's `ssr-server`, in the same run.
+   */
+  before: string | undefined;
   /** Servers to CPU-profile during their load test (`BENCH_PROFILE=atoll`). */
   profile: ReadonlySet<string>;
   /** Rewrite the Streaming SSR results in docs/benchmarks.md (`BENCH_WRITE_DOCS=1`). */
@@ -31,8 +39,13 @@ export interface BenchOptions {
 }
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const names = SERVERS.map((s) => s.name);
+  const before = env.BENCH_BEFORE ? resolve(env.BENCH_BEFORE) : undefined;
+  if (before !== undefined && !existsSync(join(before, 'ssr-server', 'index.ts'))) {
+    throw new Error(`BENCH_BEFORE: ${before} has no ssr-server/index.ts (give a checkout of the repository, e.g. from \`git worktree add\`)`);
+  }
+  const names = SERVERS.filter((s) => before !== undefined || !s.before).map((s) => s.name);
   return {
+    before,
     duration: number(env, 'BENCH_DURATION', 10),
     warmup: number(env, 'BENCH_WARMUP', 2, true),
     connections: number(env, 'BENCH_CONNECTIONS', 32),

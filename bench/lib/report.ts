@@ -58,6 +58,43 @@ export interface BenchResults {
   loadAverage?: { before: number[]; after?: number[] };
   pages: Partial<Record<PageName, PageResults>>;
   profiles: Record<string, ProfileSummary>;
+  /** For a "before" view: where its numbers come from (shown under the issue-14 table). */
+  note?: string;
+}
+
+/**
+ * The run's `-before` servers (`BENCH_BEFORE`) as a results object of their
+ * own — `atoll-before` read as `atoll`, beside the same run's peers — or
+ * undefined when the run has none.
+ */
+export function sameRunBefore(r: BenchResults): BenchResults | undefined {
+  const pages: BenchResults['pages'] = {};
+  let any = false;
+  for (const [page, scenarios] of Object.entries(r.pages) as Array<[PageName, PageResults]>) {
+    const load = scenarios.load;
+    if (!load?.some((x) => x.name.endsWith('-before'))) continue;
+    any = true;
+    const befores = new Set(load.filter((x) => x.name.endsWith('-before')).map((x) => x.name.replace(/-before$/, '')));
+    pages[page] = {
+      load: load.filter((x) => !befores.has(x.name)).map((x) => (x.name.endsWith('-before') ? { ...x, name: x.name.replace(/-before$/, '') } : x)),
+    };
+  }
+  if (!any) return undefined;
+  const commit = r.options.before ? gitCommit(r.options.before) : undefined;
+  return {
+    ...r,
+    pages,
+    profiles: {},
+    note: `"before": the \`-before\` servers of this same run — the engine of \`BENCH_BEFORE\` (${commit ? `commit ${commit}` : r.options.before ?? '?'}) serving the same sites — against this run's static and lit-string.`,
+  };
+}
+
+function gitCommit(dir: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
 }
 
 export const DOCS_FILE = join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -397,7 +434,8 @@ export function targets14Notes(r: BenchResults, baseline?: BenchResults): string
     'TTFB and last byte: sequential requests with nothing slow on one kept-alive connection after the load test; ' +
       'the median of each round\'s median, the rounds\' medians beside it. CPU and req/s: the load test of the same run.',
   ];
-  if (baseline) {
+  if (baseline?.note) notes.push(baseline.note);
+  else if (baseline) {
     const load = baseline.loadAverage ? `, ${loadAverageLine(baseline.loadAverage)}` : '';
     notes.push(`"before": the same bench on ${baseline.source.replace(/^commit /, 'commit ')} (run ${baseline.date}${load}), from \`${relativeBaseline()}\`; compare with care — it was a different run on a shared machine.`);
   } else notes.push('No baseline run (`BENCH_BASELINE`): the "before" column is empty.');

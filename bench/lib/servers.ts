@@ -8,6 +8,8 @@ export interface ServerSpec {
   /** Extra environment for its process. */
   env?: Readonly<Record<string, string>>;
   scenarios: readonly ScenarioName[];
+  /** Runs Atoll's engine from the `BENCH_BEFORE` checkout (an A/B in one run); only when that is set. */
+  before?: true;
 }
 
 const ALL: readonly ScenarioName[] = ['load', 'slow-one', 'slow-three'];
@@ -20,4 +22,9 @@ export const SERVERS: readonly ServerSpec[] = [
   { name: 'tailor', file: 'tailor.ts', scenarios: ALL },
   { name: 'atoll', file: 'atoll.ts', scenarios: ALL },
   { name: 'atoll-cached', file: 'atoll.ts', env: { BENCH_ATOLL_CACHE: '1' }, scenarios: ['load'] },
+  { name: 'atoll-before', file: 'atoll.ts', scenarios: ['load'], before: true },
+  { name: 'atoll-cached-before', file: 'atoll.ts', env: { BENCH_ATOLL_CACHE: '1' }, scenarios: ['load'], before: true },
 ];
+
+/** The name of the server a `before` server is the earlier engine of. */
+export const afterName = (name: string): string => name.replace(/-before$/, '');

@@ -29,6 +29,8 @@ export interface StartOptions {
   pageFile: string;
   /** Where to write a CPU profile of the serving phase. */
   profileFile?: string;
+  /** For a `before` server: the checkout whose engine it runs. */
+  engineDir?: string;
 }
 
 export async function startServer(spec: ServerSpec, page: PageName, scenario: ScenarioName, options: StartOptions): Promise<Started> {
@@ -41,6 +43,7 @@ export async function startServer(spec: ServerSpec, page: PageName, scenario: Sc
       BENCH_SCENARIO: scenario,
       BENCH_PAGE_FILE: options.pageFile,
       BENCH_CPU_PROFILE: options.profileFile ?? '',
+      BENCH_ATOLL_ENGINE: (spec.before && options.engineDir) || '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,17 +2,19 @@
  * Atoll: `createAtoll` + `listen` from the engine. Nothing slow: the page's
  * site (the repository's own for `/home`, `bench/sites/pages/` for the bench
  * pages). Slow scenarios: a bench-only site under `bench/sites/<scenario>/`
- * that serves the same layouts and elements with sleeping `data()` hooks. `BENCH_ATOLL_CACHE=1`: every page element gets a
- * render-cache lifetime (a registry default, `cache: "60s"`), if the engine
- * really caches — else the server reports itself unsupported. Islands: the
- * demo's client build (`.atoll/client`, from `atoll build`) when there is one.
+ * that serves the same layouts and elements with sleeping `data()` hooks.
+ * `BENCH_ATOLL_CACHE=1`: every page element gets a render-cache lifetime
+ * (`cache: "60s"`), if the engine really caches — else the server reports
+ * itself unsupported. `BENCH_ATOLL_ENGINE=<checkout>`: the engine is that
+ * checkout's `ssr-server` (the bench's `atoll-before` servers), serving this
+ * repository's sites. Islands: the demo's client build (`.atoll/client`, from
+ * `atoll build`) when there is one.
  */
-// Atoll first: its Lit fast path must be installed before @lit-labs/ssr loads.
-import { createAtoll, listen, silentLogger, type AtollConfig, type Site } from '../../ssr-server/index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { LitElementRenderer } from '@lit-labs/ssr';
+import { pathToFileURL } from 'node:url';
 import type { RenderInfo } from '@lit-labs/ssr/lib/render-value.js';
+import type { AtollConfig, Site } from '../../ssr-server/index.ts';
 import { announce, announceUnsupported, serverContext } from '../lib/child.ts';
 import { BENCH_DIR, CLIENT_DIR, type PageShape } from '../lib/page.ts';
 import type { Scenario } from '../lib/scenarios.ts';
@@ -39,6 +41,14 @@ function checkHooks(site: Site, shape: PageShape, scenario: Scenario): void {
     }
   }
 }
+
+// Atoll first: its Lit fast path must be installed before @lit-labs/ssr loads.
+const engineDir = process.env.BENCH_ATOLL_ENGINE;
+const engine = (await import(
+  engineDir ? pathToFileURL(join(engineDir, 'ssr-server', 'index.ts')).href : '../../ssr-server/index.ts'
+)) as typeof import('../../ssr-server/index.ts');
+const { createAtoll, listen, silentLogger } = engine;
+const { LitElementRenderer } = await import('@lit-labs/ssr');
 
 /** True when a second render of the page renders fewer element shadows than the first. */
 async function renderCacheWorks(shape: PageShape): Promise<boolean> {
