@@ -37,12 +37,20 @@ export function headerBytes(headers: HeaderFields): number {
 
 export type { HeaderFields };
 
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const isHttpSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
+/** A value as `Headers` keeps it: without leading or trailing HTTP white space. */
+export function normalizeValue(value: string): string {
+  const n = value.length;
+  if (n === 0 || (!isHttpSpace(value.charCodeAt(0)) && !isHttpSpace(value.charCodeAt(n - 1)))) return value;
+  return value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+}
 
 /**
  * Response headers as plain data: lower-case names, one entry per name
  * (a second value is joined with `, `, as `Headers` does) except
- * `set-cookie`, which keeps one entry per cookie. No validation here: values
+ * `set-cookie`, which keeps one entry per cookie; values set or appended
+ * lose leading and trailing white space, as in `Headers`. No validation here: values
  * come from {@link checkHeaders} or from code that builds them from checked
  * parts. It reads like `Headers` (`get` joins, iteration is sorted by name,
  * every `Set-Cookie` apart), so turning it into the transport's form at the
@@ -93,8 +101,9 @@ export class HeaderList implements HeaderFields {
     return this.find(name.toLowerCase()) >= 0;
   }
 
-  set(name: string, value: string): void {
+  set(name: string, given: string): void {
     const n = name.toLowerCase();
+    const value = normalizeValue(given);
     const i = this.find(n);
     if (i < 0) {
       this.names.push(n);
@@ -105,8 +114,9 @@ export class HeaderList implements HeaderFields {
     if (n === 'set-cookie') this.deleteFrom(n, i + 1);
   }
 
-  append(name: string, value: string): void {
+  append(name: string, given: string): void {
     const n = name.toLowerCase();
+    const value = normalizeValue(given);
     const i = n === 'set-cookie' ? -1 : this.find(n);
     if (i < 0) {
       this.names.push(n);
@@ -135,15 +145,22 @@ export class HeaderList implements HeaderFields {
     return out;
   }
 
-  /** Entry indexes in the order `Headers` iterates: by name (stable, so cookies keep their order). */
+  /** Entry indexes in the order `Headers` iterates: by name (stable, so cookies keep their order). An insertion sort: lists are short. */
   private sorted(): number[] {
-    const idx = this.names.map((_, i) => i);
-    return idx.sort((a, b) => byName(this.names[a]!, this.names[b]!) || a - b);
+    const names = this.names;
+    const idx: number[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      let j = idx.length;
+      while (j > 0 && names[idx[j - 1]!]! > name) j--;
+      idx.splice(j, 0, i);
+    }
+    return idx;
   }
 
-  /** As `Headers.forEach`: by name, every cookie apart. */
+  /** Every entry, in the list's own order (every cookie apart); {@link HeaderList.toNodeArray} and iteration give `Headers`' order. */
   forEach(callback: (value: string, name: string) => void): void {
-    for (const i of this.sorted()) callback(this.values[i]!, this.names[i]!);
+    for (let i = 0; i < this.names.length; i++) callback(this.values[i]!, this.names[i]!);
   }
 
   *[Symbol.iterator](): IterableIterator<[string, string]> {
@@ -177,7 +194,19 @@ export class HeaderList implements HeaderFields {
   /** A WHATWG `Headers` with the same entries (for the `fetch` transport and public APIs). */
   toHeaders(): Headers {
     const h = new Headers();
-    for (let i = 0; i < this.names.length; i++) h.append(this.names[i]!, this.values[i]!);
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      let v = this.values[i]!;
+      // A joined value that ends in `, ` had empty values appended last: append them as such, so
+      // the Headers reads exactly as this list (Headers would trim a trailing space off one value).
+      let empties = 0;
+      while (v.endsWith(', ')) {
+        v = v.slice(0, -2);
+        empties++;
+      }
+      h.append(name, v);
+      for (let k = 0; k < empties; k++) h.append(name, '');
+    }
     return h;
   }
 }

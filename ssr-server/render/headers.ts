@@ -13,7 +13,7 @@
  *   elements in document order.
  */
 
-import { HeaderList } from '../header-values.ts';
+import { HeaderList, normalizeValue } from '../header-values.ts';
 
 /** One contributor to the page's headers (as an operator's `mergeHeaders` sees it). */
 export interface HeaderPart {
@@ -212,8 +212,10 @@ export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number)
   const timing: string[] = [];
   for (const p of parts) {
     const h = p.headers;
+    // An element's values were copied into the page's as `Headers` does (a joined value such as `a, ` loses its end); the layout's were used as they are.
+    const copied = p.source !== 'layout';
     for (let i = 0; i < h.size; i++) {
-      const value = h.valueAt(i);
+      const value = copied ? normalizeValue(h.valueAt(i)) : h.valueAt(i);
       switch (h.nameAt(i)) {
         case 'cache-control':
           cc.push(cacheDirectives(value));
@@ -260,14 +262,20 @@ export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number)
   return out;
 }
 
-/** A `Headers` as plain data. */
+/** A `Headers` as plain data: its entries as they read (a joined value as `get` gives it). */
 export function listOf(headers: Headers): HeaderList {
-  const list = new HeaderList();
+  const names: string[] = [];
+  const values: string[] = [];
   headers.forEach((v, k) => {
-    if (k !== 'set-cookie') list.append(k, v);
+    if (k === 'set-cookie') return;
+    names.push(k);
+    values.push(v);
   });
-  for (const c of headers.getSetCookie()) list.append('set-cookie', c);
-  return list;
+  for (const c of headers.getSetCookie()) {
+    names.push('set-cookie');
+    values.push(c);
+  }
+  return new HeaderList(names, values);
 }
 
 /**
