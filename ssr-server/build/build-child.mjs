@@ -10,10 +10,16 @@
  * that can cross — rollup's `loc`, `frame`, `id`, `plugin`, `code`, … — so
  * the parent rethrows the same error). Then it exits. When the parent goes
  * away (its IPC channel closes: a signal, a crash, SIGKILL), so does this
- * process, before it writes anything more.
+ * process, before it writes anything more; SIGINT (Ctrl-C, sent to the whole
+ * process group) is left to the parent.
  */
 process.setSourceMapsEnabled(true);
 process.on('disconnect', () => process.exit(1));
+// Ctrl-C reaches the whole process group: the server decides (it drains, exits and so ends this
+// process), instead of a build that fails with SIGINT while the server is stopping cleanly.
+process.on('SIGINT', () => {});
+// A parent that went away before the handler above was installed: no event comes any more.
+if (!process.connected) process.exit(1);
 
 const [buildModule, loader] = process.argv.slice(2);
 // From the repository checkout the build is TypeScript: tsx's loader, registered here only.
@@ -70,4 +76,7 @@ process.once('message', async ({ root, registry, outDir }) => {
   }
 });
 // Ready for the site (the parent sends it once this arrives, so no message is lost while tsx registers).
-process.send({ ready: true });
+if (!process.connected) process.exit(1);
+process.send({ ready: true }, (e) => {
+  if (e) process.exit(1);
+});

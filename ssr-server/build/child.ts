@@ -155,7 +155,10 @@ export function buildInChild(
     child.on('message', (m: { ready?: true; ok?: boolean; manifest?: ClientManifest; ms?: number; error?: Record<string, unknown> }) => {
       if (m.ready === true) {
         // Definitions without their hook functions (they cannot cross, and the build does not need them).
-        const registry = [...site.registry].map(([tag, def]) => [tag, { ...def, hooks: {} }]);
+        const registry = [...site.registry].map(([tag, def]) => [
+          tag,
+          { ...Object.fromEntries(Object.entries(def).filter(([, v]) => typeof v !== 'function')), hooks: {} },
+        ]);
         try {
           child.send({ root: site.root, registry, outDir });
         } catch (e) {

@@ -19,7 +19,9 @@ export interface ClientOptions {
   /**
    * When to run the client build at start-up: `'if-stale'` (when it is
    * missing or any input changed — what `atoll serve` does), `true` (always)
-   * or `false` (never; the default: use whatever `atoll build` left).
+   * or `false` (never; the default: use whatever `atoll build` left). The
+   * build runs in a child process, so rollup never loads into this one; a
+   * build error rejects `createAtoll` with rollup's error.
    */
   build?: boolean | 'if-stale';
   /** The build folder (default: the config's `outDir`, else `<root>/.atoll/client`). */

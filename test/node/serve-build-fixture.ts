@@ -82,10 +82,15 @@ export interface Served {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `atoll serve` in a child process, with the preload and `env`. */
-export function serve(args: string[], env: Record<string, string> = {}): Served {
+/**
+ * `atoll serve` in a child process, with the preload and `env`; `group`: in
+ * a process group of its own (`process.kill(-pid, …)` then signals it and
+ * its children, as a terminal's Ctrl-C does).
+ */
+export function serve(args: string[], env: Record<string, string> = {}, group = false): Served {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atoll.mjs'), 'serve', '--port', '0', ...args], {
     cwd: repoRoot,
+    detached: group,
     env: { ...process.env, NODE_OPTIONS: nodeOptions, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,7 +35,7 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
   }
 }
 
-describe('atoll serve builds in a child process', () => {
+describe('atoll serve builds in a child process', { concurrency: true }, () => {
   test('a missing build: built in a child and served; the serving process resolved no rollup module; the child gone', { timeout: 60_000 }, async () => {
     const root = makeSite(siteFiles('sb-card'));
     const records = mkdtempSync(join(tmpdir(), 'atoll-serve-build-rec-'));
@@ -87,7 +87,7 @@ describe('atoll serve builds in a child process', () => {
   });
 });
 
-describe('the build child failing', () => {
+describe('the build child failing', { concurrency: true }, () => {
   test('killed: serve exits 1 naming the signal, with the child\'s last output, and does not hang', { timeout: 30_000 }, async () => {
     const root = makeSite(siteFiles('sb-card'));
     const s = serve(['--root', root], { SB_CHILD: 'kill' });
@@ -106,17 +106,25 @@ describe('the build child failing', () => {
     assert.ok(logger.lines.some((l) => l.msg === 'client build process output' && l.line === 'child: exiting with 3' && l.stream === 'stderr'), JSON.stringify(logger.lines));
   });
 
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+  for (const signal of ['SIGTERM', 'SIGKILL', 'SIGINT to the process group (Ctrl-C)'] as const) {
     test(`the server gets ${signal} during the build: no build child left running, nothing written`, { timeout: 30_000 }, async () => {
       const root = makeSite(siteFiles('sb-card'));
-      const s = serve(['--root', root], { SB_CHILD: 'slow' });
-      const pid = Number((await s.waitFor(/"msg":"building the client in a child process".*"pid":(\d+)/))[1]);
-      assert.ok(alive(pid));
-      s.child.kill(signal);
-      const { code } = await s.exited;
-      if (signal === 'SIGTERM') assert.equal(code, 0, s.output()); // as before: a stop while starting is a clean stop
-      assert.ok(await gone(pid), `the build child ${pid} is still running after the server's ${signal}`);
-      assert.ok(!existsSync(join(root, '.atoll/client/manifest.json')), 'nothing was written');
+      const ctrlC = signal.startsWith('SIGINT');
+      const s = serve(['--root', root], { SB_CHILD: 'slow' }, ctrlC);
+      try {
+        const pid = Number((await s.waitFor(/"msg":"building the client in a child process".*"pid":(\d+)/))[1]);
+        assert.ok(alive(pid));
+        if (signal === 'SIGTERM' || signal === 'SIGKILL') s.child.kill(signal);
+        else process.kill(-s.child.pid!, 'SIGINT');
+        const { code } = await s.exited;
+        // As before: a stop while starting is a clean stop, not a failed build.
+        if (signal !== 'SIGKILL') assert.equal(code, 0, s.output());
+        assert.doesNotMatch(s.output(), /atoll serve: |client build process/);
+        assert.ok(await gone(pid, 10_000), `the build child ${pid} is still running after the server's ${signal}`);
+        assert.ok(!existsSync(join(root, '.atoll/client/manifest.json')), 'nothing was written');
+      } finally {
+        s.child.kill('SIGKILL');
+      }
     });
   }
 });
