@@ -53,8 +53,12 @@ const FATAL_PARSE_ERRORS = new Set([
   'missing-end-tag-name',
   'eof-before-tag-name',
 ]);
-/** Static parts at least this long are UTF-8-encoded once at start-up. */
-const PRE_ENCODE_MIN = 1024;
+/**
+ * Static parts at least this long are UTF-8-encoded once at start-up: all of
+ * them, so that a page of static parts and render-cache hits is made of
+ * pieces the drain can join once and reuse (chunks.ts, RunMemo).
+ */
+const PRE_ENCODE_MIN = 0;
 
 /**
  * How deeply a layout may nest elements, counting `<html>` and `<body>` (and

@@ -32,7 +32,7 @@ export type HydrateStrategy = string;
 export interface TextOp {
   kind: 'text';
   html: Html;
-  /** The markup encoded once at start-up (for large parts, which are then never re-encoded). */
+  /** The markup encoded once at start-up (never re-encoded per request). */
   bytes: Uint8Array | undefined;
 }
 

@@ -8,7 +8,7 @@ import { escapeAttr, escapeText } from '../html.ts';
 import { fillInterpolation } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, HeadOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
 import { headSources, mergeHead, NO_ORIGIN } from './document-head.ts';
-import type { BlockingHint, Output, OutputThunk } from './chunks.ts';
+import type { BlockingHint, Output, OutputThunk, Piece } from './chunks.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
 
@@ -70,7 +70,7 @@ export class PageRun implements PageScope {
           out.push(op.bytes ?? op.html);
           break;
         case 'head':
-          out.push(() => this.documentHead(op) + this.head());
+          out.push(() => [this.documentHead(op), this.headPiece()]);
           break;
         case 'element':
           this.expandElement(op, params, out, nesting);
@@ -133,6 +133,22 @@ export class PageRun implements PageScope {
     }
   }
 
+  /**
+   * `<atoll-head>`'s markup, as bytes encoded once when it is the same for
+   * every page of its kind (no nonce, no first script: the head renderer
+   * then answers with the same string, found here by identity and hash).
+   */
+  private headPiece(): Piece {
+    const html = this.head();
+    if (this.request.nonce || this.request.headScript !== undefined || html.length < 256) return html;
+    let bytes = encodedHeads.get(html);
+    if (bytes === undefined) {
+      if (encodedHeads.size >= 64) encodedHeads.delete(encodedHeads.keys().next().value!);
+      encodedHeads.set(html, (bytes = new TextEncoder().encode(html)));
+    }
+    return bytes;
+  }
+
   /** `<atoll-head>`'s markup; a failure there costs the head's extras, not the page. */
   private head(): string {
     try {
@@ -177,6 +193,9 @@ export class PageRun implements PageScope {
     for (const el of this.elements) el.abort(reason);
   }
 }
+
+/** Heads without a nonce, encoded (the last 64). */
+const encodedHeads = new Map<string, Uint8Array>();
 
 /**
  * A synchronous host render at least this long (ms, as last measured for the
