@@ -195,7 +195,7 @@ for (const [label, r] of results) {
   for (const kind of ['fresh', 'stale'] as const) {
     const s = r[kind];
     const child = s.map((x) => x.childHwm).filter((x): x is number => x !== undefined);
-    table += `| ${label} | ${kind === 'fresh' ? 'fresh build' : 'builds first'} | ${mb(s.map((x) => x.startMs))} | ${mb(s.map((x) => x.startRss))} | ${mb(s.map((x) => x.loadRss))} | ${mb(s.map((x) => x.loadHwm))} | ${child.length === 0 ? '— (in-process)' : mb(child)} | ${median(s.map((x) => x.requests)).toFixed(0)} | ${s.reduce((n, x) => n + x.errors, 0)} |\n`;
+    table += `| ${label} | ${kind === 'fresh' ? 'fresh build' : 'builds first'} | ${mb(s.map((x) => x.startMs))} | ${mb(s.map((x) => x.startRss))} | ${mb(s.map((x) => x.loadRss))} | ${mb(s.map((x) => x.loadHwm))} | ${child.length > 0 ? mb(child) : kind === 'fresh' ? '— (no build)' : '— (built in-process)'} | ${median(s.map((x) => x.requests)).toFixed(0)} | ${s.reduce((n, x) => n + x.errors, 0)} |\n`;
   }
   const ratio = median(r.stale.map((x) => x.loadRss)) / median(r.fresh.map((x) => x.loadRss));
   const hwmRatio = median(r.stale.map((x) => x.loadHwm)) / median(r.fresh.map((x) => x.loadHwm));
