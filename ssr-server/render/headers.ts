@@ -181,6 +181,17 @@ export function splitLinks(value: string): string[] {
 
 const cookieName = (cookie: string): string => cookie.slice(0, Math.max(0, cookie.indexOf('='))).trim();
 
+/** Copies a part's headers other than the special ones into `out`, where `out` has none of that name yet. */
+function takeOthers(out: HeaderList, p: ListPart): void {
+  const h = p.headers;
+  const isLayout = p.source === 'layout';
+  for (let i = 0; i < h.size; i++) {
+    const name = h.nameAt(i);
+    if (SPECIAL.has(name) || (!isLayout && DROPPED_FROM_ELEMENTS.has(name)) || out.has(name)) continue;
+    out.set(name, h.valueAt(i));
+  }
+}
+
 /**
  * The default header merge on plain data (what the page uses).
  * `cacheCapSeconds`: see {@link mergeCacheControl}.
@@ -190,18 +201,9 @@ export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number)
   const layout = parts.find((p) => p.source === 'layout');
 
   // Other headers: primary first, then the layout, then document order; the first one wins.
-  const others = (p: ListPart): void => {
-    const h = p.headers;
-    const isLayout = p.source === 'layout';
-    for (let i = 0; i < h.size; i++) {
-      const name = h.nameAt(i);
-      if (SPECIAL.has(name) || (!isLayout && DROPPED_FROM_ELEMENTS.has(name)) || out.has(name)) continue;
-      out.set(name, h.valueAt(i));
-    }
-  };
-  for (const p of parts) if (p.primary) others(p);
-  if (layout !== undefined) others(layout);
-  for (const p of parts) if (!p.primary && p !== layout) others(p);
+  for (const p of parts) if (p.primary) takeOthers(out, p);
+  if (layout !== undefined) takeOthers(out, layout);
+  for (const p of parts) if (!p.primary && p !== layout) takeOthers(out, p);
 
   // The special ones, in the parts' order.
   const cc: CacheDirectives[] = [];
@@ -251,12 +253,11 @@ export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number)
   else if (vary.size > 0) out.set('vary', [...vary.values()].join(', '));
   if (links.length > 0) out.set('link', links.join(', '));
   if (cookies.length > 0) {
+    // All kept in order, the last one per name wins.
     const names = cookies.map(cookieName);
     const last = new Map<string, number>();
-    names.forEach((n, i) => last.set(n, i));
-    cookies.forEach((c, i) => {
-      if (last.get(names[i]!) === i) out.append('set-cookie', c);
-    });
+    for (let i = 0; i < names.length; i++) last.set(names[i]!, i);
+    for (let i = 0; i < cookies.length; i++) if (last.get(names[i]!) === i) out.append('set-cookie', cookies[i]!);
   }
   if (timing.length > 0) out.set('server-timing', timing.join(', '));
   return out;
