@@ -101,8 +101,8 @@ function parseCacheControl(value: string): CacheDirectives {
 /**
  * Parsed `Cache-Control` values by their text. The values a site sends are
  * few (the layout's, the registry's, the constants elements return), so each
- * is parsed once, not per request; a value that is long or new when the
- * table is full is parsed and not kept, so junk cannot grow it.
+ * is parsed once, not per request. The table is bounded: a long value is
+ * not kept, and a full table starts again, so junk cannot grow it.
  */
 const parsedCacheControl = new Map<string, CacheDirectives>();
 const MAX_PARSED = 512;
@@ -112,7 +112,11 @@ function cacheDirectives(value: string): CacheDirectives {
   let d = parsedCacheControl.get(value);
   if (d === undefined) {
     d = parseCacheControl(value);
-    if (value.length <= MAX_PARSED_LENGTH && parsedCacheControl.size < MAX_PARSED) parsedCacheControl.set(value, d);
+    if (value.length <= MAX_PARSED_LENGTH) {
+      // Full (values that change per request, or junk): start again, so the site's constants come back.
+      if (parsedCacheControl.size >= MAX_PARSED) parsedCacheControl.clear();
+      parsedCacheControl.set(value, d);
+    }
   }
   return d;
 }
