@@ -16,7 +16,7 @@ import { readOptions } from '../../bench/lib/options.ts';
 import {
   BENCH_DIR, checkPage, CLIENT_DIR, expectationsOf, PAGES, renderReferencePage, splitPage, type PageName,
 } from '../../bench/lib/page.ts';
-import { targets14Table, type BenchResults, type ServerResult } from '../../bench/lib/report.ts';
+import { sameRunBefore, targets14Table, type BenchResults, type ServerResult } from '../../bench/lib/report.ts';
 import { SCENARIOS } from '../../bench/lib/scenarios.ts';
 
 const CARDS: Record<PageName, number> = { home: 66, 'shop-50': 50, 'cards-1000': 1000 };
@@ -84,6 +84,14 @@ describe('bench options and targets', () => {
     assert.throws(() => readOptions({ BENCH_ROUNDS: '-1' }), /BENCH_ROUNDS must be a positive number/);
   });
 
+  test('BENCH_BEFORE: the -before servers exist only with a checkout that has an engine', () => {
+    assert.ok(!readOptions({}).only.has('atoll-before'));
+    assert.throws(() => readOptions({ BENCH_ONLY: 'atoll,atoll-before' }), /BENCH_ONLY: unknown "atoll-before"/);
+    assert.throws(() => readOptions({ BENCH_BEFORE: BENCH_DIR }), /BENCH_BEFORE: .* has no ssr-server\/index\.ts/);
+    const o = readOptions({ BENCH_BEFORE: join(BENCH_DIR, '..') });
+    assert.ok(o.only.has('atoll-before') && o.only.has('atoll-cached-before'));
+  });
+
   const summary = (median: number) => ({ n: 30, median, min: median, max: median, q1: median, q3: median });
   const single = (firstByte: number[], lastByte: number[]): ServerResult['single'] => ({
     headers: summary(firstByte[1]!),
@@ -144,5 +152,19 @@ describe('bench options and targets', () => {
     assert.equal(row(worse, 'fully cached, shop-50: atoll-cached CPU/req')[4], '**not met**');
     // Without a baseline the last-byte target has nothing to compare with.
     assert.equal(row(targets14Table(now), 'last byte, cards-1000')[4], '–');
+  });
+
+  test('the same run\'s -before servers become the before column, beside the same static and lit-string', () => {
+    const r = results([1, 1, 1], [50, 50, 50], 0.15);
+    assert.equal(sameRunBefore(r), undefined);
+    r.pages['shop-50']!.load!.push(
+      { name: 'atoll-before', outcome: 'ok', load: load(150, 4) },
+      { name: 'atoll-cached-before', outcome: 'ok', load: load(300, 0.6) },
+    );
+    const before = sameRunBefore(r)!;
+    assert.deepEqual(before.pages['shop-50']!.load!.map((x) => x.name), ['static', 'lit-string', 'atoll', 'atoll-cached']);
+    const t = targets14Table(r, before);
+    assert.match(row(t, 'uncached, shop-50')[3]!, /^0\.80× \(4\.000 vs 5\.000 ms\)/);
+    assert.match(row(t, 'fully cached, shop-50: atoll-cached CPU/req')[3]!, /^6\.00×/);
   });
 });
