@@ -23,6 +23,8 @@ export class PageRun implements PageScope {
   status: number | undefined;
   matchedAnyRoute = false;
   closed = false;
+  /** True once the drain was told to send what it had before an element render (see {@link elementThunk}). */
+  sentBeforeRender = false;
   private headers: Headers | undefined;
 
   constructor(
@@ -184,7 +186,7 @@ export class PageRun implements PageScope {
     this.expand(op.children, params, children, { parent: work, open: [] });
     // Nested elements come first in `elements` (as they always have); `depth`/`parent` give the nesting.
     this.elements.push(work);
-    out.push(elementThunk(work));
+    out.push(elementThunk(work, this));
   }
 
   /** Ends all pending work (client gone, or the page was answered otherwise). */
@@ -202,6 +204,12 @@ const encodedHeads = new Map<string, Uint8Array>();
  * same layout element) is heavy: the drain sends what it holds before it.
  */
 export const HEAVY_RENDER_MS = 0.5;
+/**
+ * Before a page's first element render, the bar is lower: the head and
+ * everything before the first element go out before any real render (a
+ * render-cache hit, a few microseconds, is no reason for a write of its own).
+ */
+export const FIRST_RENDER_MS = 0.05;
 
 /** The last measured synchronous host render of each layout element (ms). */
 const renderCost = new WeakMap<ElementOp, number>();
@@ -216,15 +224,22 @@ const rendersNow = (work: ElementWork): boolean =>
  * drain ({@link BlockingHint}) when that render is heavy — or not measured
  * yet — so the head and everything before it go out first.
  */
-function elementThunk(work: ElementWork): OutputThunk & BlockingHint {
+function elementThunk(work: ElementWork, page: { sentBeforeRender: boolean }): OutputThunk & BlockingHint {
   const thunk: OutputThunk & BlockingHint = () => {
     if (!rendersNow(work)) return work.render();
     const started = performance.now();
     const out = work.render();
-    renderCost.set(work.op, performance.now() - started);
+    // A render-cache hit is no render: it counts as free, whatever the clock said on a busy machine.
+    renderCost.set(work.op, work.cacheRemaining !== undefined ? 0 : performance.now() - started);
     return out;
   };
-  thunk.blocks = () => rendersNow(work) && (renderCost.get(work.op) ?? Infinity) >= HEAVY_RENDER_MS;
+  thunk.blocks = () => {
+    if (!rendersNow(work)) return false;
+    const cost = renderCost.get(work.op) ?? Infinity;
+    if (cost < (page.sentBeforeRender ? HEAVY_RENDER_MS : FIRST_RENDER_MS)) return false;
+    page.sentBeforeRender = true;
+    return true;
+  };
   return thunk;
 }
 
