@@ -17,6 +17,7 @@
  * parent, even SIGKILL).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SiteError, type SiteProblem } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -65,6 +66,27 @@ export function childExecArgv(execArgv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * How many build children one process runs at once (default: one per core);
+ * more wait their turn. Several sites started together (a test runner's
+ * config, a program serving many sites) would otherwise start as many
+ * ~350 MB processes competing for the same cores. @internal (tests set it)
+ */
+export const childBuilds = { limit: Math.max(1, availableParallelism()) };
+let active = 0;
+const queue: Array<() => void> = [];
+async function slot(): Promise<() => void> {
+  if (active >= childBuilds.limit) await new Promise<void>((r) => queue.push(r));
+  active++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    active--;
+    queue.shift()?.();
+  };
+}
+
 /** Children still running, killed when this process exits (one `exit` listener for all). */
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -100,9 +122,25 @@ function rebuildError(fields: Record<string, unknown>): Error {
  * once the child has written the build (files and manifest); rejects with
  * the build's error, or with an error naming the child's exit code or signal
  * (and its last output) when it dies first. `onStart` gets the child's pid
- * once it is started.
+ * once it is started. At most {@link childBuilds}`.limit` children run at
+ * once; the slot is given back when the result arrives (the child exits by
+ * itself right after).
  */
-export function buildInChild(
+export async function buildInChild(
+  site: { root: string; registry: ElementRegistry },
+  outDir: string,
+  logger: Logger,
+  onStart?: (pid: number) => void,
+): Promise<ChildBuild> {
+  const release = await slot();
+  try {
+    return await runChild(site, outDir, logger, onStart);
+  } finally {
+    release();
+  }
+}
+
+function runChild(
   site: { root: string; registry: ElementRegistry },
   outDir: string,
   logger: Logger,

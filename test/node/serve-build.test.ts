@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { childExecArgv } from '../../ssr-server/build/child.ts';
+import { childBuilds, childExecArgv } from '../../ssr-server/build/child.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, memoryLogger } from '../../ssr-server/index.ts';
 import { makeSite } from '../helpers.ts';
@@ -97,12 +97,33 @@ describe('the build child failing', { concurrency: true }, () => {
     assert.doesNotMatch(s.output(), /Atoll is serving/);
   });
 
-  test('exits 3 (in code): createAtoll rejects naming the exit code; the child\'s output is logged line by line', { timeout: 30_000 }, async () => {
-    const root = makeSite(siteFiles('sb-exit'));
+  test('exits 3 (in code): createAtoll rejects naming the exit code; the child\'s output is logged line by line; one child at a time with a limit of 1', { timeout: 30_000 }, async () => {
     const logger = memoryLogger();
-    await withEnv({ NODE_OPTIONS: nodeOptions, SB_CHILD: 'exit' }, () =>
-      assert.rejects(createAtoll({ root, logger, client: { build: true } }), /^Error: the client build process \(pid \d+\) exited with code 3 before the build finished; its last output:\nchild: exiting with 3$/),
-    );
+    // When a child starts, which earlier children are still alive (with the limit at 1: none).
+    const pids: number[] = [];
+    const aliveAtStart: number[] = [];
+    const watching = {
+      ...logger,
+      info(fields: Record<string, unknown>, msg: string): void {
+        if (msg === 'building the client in a child process') {
+          aliveAtStart.push(...pids.filter(alive));
+          pids.push(Number(fields.pid));
+        }
+        logger.info(fields, msg);
+      },
+    };
+    const limit = childBuilds.limit;
+    childBuilds.limit = 1;
+    try {
+      const failed = /^Error: the client build process \(pid \d+\) exited with code 3 before the build finished; its last output:\nchild: exiting with 3$/;
+      await withEnv({ NODE_OPTIONS: nodeOptions, SB_CHILD: 'exit' }, () =>
+        Promise.all(['sb-exit', 'sb-exit-two'].map((tag) => assert.rejects(createAtoll({ root: makeSite(siteFiles(tag)), logger: watching, client: { build: true } }), failed))),
+      );
+    } finally {
+      childBuilds.limit = limit;
+    }
+    assert.equal(pids.length, 2);
+    assert.deepEqual(aliveAtStart, [], 'the second child started after the first had exited');
     assert.ok(logger.lines.some((l) => l.msg === 'client build process output' && l.line === 'child: exiting with 3' && l.stream === 'stderr'), JSON.stringify(logger.lines));
   });
 
