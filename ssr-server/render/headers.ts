@@ -197,10 +197,38 @@ function takeOthers(out: HeaderList, p: ListPart): void {
 }
 
 /**
+ * A page whose only part is the layout (every element cached, none with
+ * headers of its own) merges the same list every time: the merge is kept
+ * with the layout's list (shared and never changed), and only the lifetime
+ * cap is applied per request.
+ */
+const layoutOnly = new WeakMap<HeaderList, { merged: HeaderList; cacheControl: CacheDirectives[] }>();
+
+/**
  * The default header merge on plain data (what the page uses).
  * `cacheCapSeconds`: see {@link mergeCacheControl}.
  */
 export function mergeLists(parts: readonly ListPart[], cacheCapSeconds?: number): HeaderList {
+  if (parts.length === 1 && parts[0]!.source === 'layout') {
+    const only = parts[0]!.headers;
+    let memo = layoutOnly.get(only);
+    if (memo === undefined) {
+      const cc = only.get('cache-control');
+      memo = { merged: mergeParts(parts, undefined), cacheControl: cc === null ? [] : [cacheDirectives(cc)] };
+      layoutOnly.set(only, memo);
+    }
+    const out = memo.merged.clone();
+    if (cacheCapSeconds !== undefined && memo.cacheControl.length > 0) {
+      const capped = mergeDirectives(memo.cacheControl, cacheCapSeconds);
+      if (capped === undefined) out.delete('cache-control');
+      else out.set('cache-control', capped);
+    }
+    return out;
+  }
+  return mergeParts(parts, cacheCapSeconds);
+}
+
+function mergeParts(parts: readonly ListPart[], cacheCapSeconds: number | undefined): HeaderList {
   const out = new HeaderList();
   const layout = parts.find((p) => p.source === 'layout');
 

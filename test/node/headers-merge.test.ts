@@ -251,6 +251,24 @@ function referenceNodeLines(h: Headers): string[] {
   return out;
 }
 
+describe('a page whose only part is the layout', () => {
+  test('the kept merge gets each request\'s cap, and a page that changes its headers changes no later page', () => {
+    const layoutList = checkHeaders({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public,max-age=600,s-maxage=900', vary: 'Cookie, cookie' }).headers;
+    const parts = [{ source: 'layout', primary: false, headers: layoutList }];
+    const a = mergeLists(parts, 30);
+    assert.equal(a.get('cache-control'), 'public, max-age=30, s-maxage=30');
+    assert.equal(a.get('vary'), 'Cookie');
+    a.set('x-request-id', 'one');
+    a.set('cache-control', 'no-store');
+    const b = mergeLists(parts, 5.5);
+    assert.equal(b.get('cache-control'), 'public, max-age=5, s-maxage=5');
+    assert.equal(b.has('x-request-id'), false);
+    assert.equal(mergeLists(parts).get('cache-control'), 'public, max-age=600, s-maxage=900');
+    assert.equal(layoutList.get('cache-control'), 'public,max-age=600,s-maxage=900', 'the shared list is never changed');
+    for (const cap of [undefined, 0, 7, 10_000]) assert.deepEqual([...mergeLists(parts, cap)], [...referenceMerge([{ source: 'layout', primary: false, headers: layoutList.toHeaders() }], cap)]);
+  });
+});
+
 describe('the merge on plain data is the merge on Headers', () => {
   const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const VALUES: Record<string, string[]> = {
