@@ -177,7 +177,9 @@ try {
 
 if (options.writeDocs) {
   writeDocs(resultsMarkdown(results, baseline));
-  log('\nwrote the results to docs/benchmarks.md');
+  const partial = options.pages.length < Object.keys(PAGES).length || options.scenarios.length < 3 ||
+    SERVERS.some((s) => !s.before && !options.only.has(s.name));
+  log(`\nwrote the results to docs/benchmarks.md${partial ? ' — a PARTIAL run: the docs now hold only what ran' : ''}`);
 }
 if (options.json) writeFileSync(options.json, JSON.stringify(results, (_key, v: unknown) => (v instanceof Set ? [...v] : v), 2));
 const bad = Object.values(results.pages).flatMap((p) => Object.values(p).flat()).filter((r) => r.outcome === 'broken' || r.outcome === 'failed');
