@@ -16,7 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { constants as zlib, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
+import { brotliCompressSync, constants as zlib, createBrotliCompress, createGzip, gzipSync, type BrotliCompress, type Gzip } from 'node:zlib';
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
@@ -96,44 +96,87 @@ export class NodeResponseSink implements Sink {
   }
 }
 
+/** The compression settings (brotli at quality 4, or gzip at level 4: cheap settings that still shrink a page about tenfold). */
+const BROTLI_PARAMS = { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT };
+const GZIP_LEVEL = 4;
+
 /**
- * A sink that compresses (brotli at quality 4, or gzip at level 4: cheap
- * settings that still shrink a page about tenfold) into a Node response.
- * `flush()` pushes out what was compressed so far, so the early-flush
- * promise holds with compression too: Atoll flushes before every wait.
+ * Whole bodies compressed once: a body the drain hands over whole is a
+ * buffer the run memo keeps (chunks.ts), the same object for every request
+ * with that body — a fully cached page. Its second sighting compresses it
+ * (synchronously, once) and later requests write the compressed bytes; the
+ * first streams through a compressor as any page does, so a body seen once
+ * costs no blocking compression. Entries live as long as the run memo keeps
+ * the body.
+ */
+const wholeBodies = new WeakMap<Uint8Array, { br?: Buffer; gzip?: Buffer }>();
+
+function compressedWhole(body: Uint8Array, encoding: 'br' | 'gzip'): Buffer | undefined {
+  const known = wholeBodies.get(body);
+  if (known === undefined) {
+    wholeBodies.set(body, {});
+    return undefined;
+  }
+  return (known[encoding] ??= encoding === 'br' ? brotliCompressSync(body, { params: BROTLI_PARAMS }) : gzipSync(body, { level: GZIP_LEVEL }));
+}
+
+/**
+ * A sink that compresses into a Node response. `flush()` pushes out what
+ * was compressed so far, so the early-flush promise holds with compression
+ * too: Atoll flushes before every wait. The compressor is made on the first
+ * write: a whole body compressed before ({@link compressedWhole}) needs none.
  */
 export class CompressedResponseSink implements Sink {
-  readonly z: BrotliCompress | Gzip;
+  private zs: BrotliCompress | Gzip | undefined;
+  private wroteWhole = false;
   constructor(
     private readonly res: ServerResponse,
-    encoding: 'br' | 'gzip',
-  ) {
-    this.z =
-      encoding === 'br'
-        ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } })
-        : createGzip({ level: 4 });
-    this.z.on('error', () => res.destroy());
-    res.on('close', () => this.z.destroy());
-    this.z.pipe(res);
+    private readonly encoding: 'br' | 'gzip',
+  ) {}
+  /** The compressor, once there is one. */
+  get z(): BrotliCompress | Gzip | undefined {
+    return this.zs;
+  }
+  private compressor(): BrotliCompress | Gzip {
+    if (this.zs !== undefined) return this.zs;
+    const res = this.res;
+    const z = this.encoding === 'br' ? createBrotliCompress({ params: BROTLI_PARAMS }) : createGzip({ level: GZIP_LEVEL });
+    z.on('error', () => res.destroy());
+    res.on('close', () => z.destroy());
+    z.pipe(res);
+    return (this.zs = z);
   }
   write(chunk: string | Uint8Array): boolean {
     if (this.closed) return false;
-    return this.z.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    return this.compressor().write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  }
+  writeWhole(body: Uint8Array): void {
+    if (this.closed) return;
+    const done = this.zs === undefined ? compressedWhole(body, this.encoding) : undefined;
+    if (done === undefined) this.compressor().write(body);
+    else {
+      this.wroteWhole = true;
+      this.res.write(done);
+    }
   }
   /** Settles once the compressor has handed what it holds to the response. */
   flush(): Promise<void> | void {
-    if (this.closed) return;
-    return new Promise((resolve) => this.z.flush(() => resolve()));
+    const z = this.zs;
+    if (this.closed || z === undefined) return;
+    return new Promise((resolve) => z.flush(() => resolve()));
   }
   drain(): Promise<void> {
-    return this.closed ? Promise.resolve() : drainOrClose(this.z, this.res);
+    if (this.closed) return Promise.resolve();
+    return this.zs === undefined ? drainOrClose(this.res, this.res) : drainOrClose(this.zs, this.res);
   }
   /** Ends the compressed stream (and so the response). */
   end(): void {
-    if (!this.closed) this.z.end();
+    if (this.closed) return;
+    if (this.wroteWhole) this.res.end();
+    else this.compressor().end();
   }
   get closed(): boolean {
-    return this.res.destroyed || this.res.writableEnded || this.z.destroyed;
+    return this.res.destroyed || this.res.writableEnded || (this.zs?.destroyed ?? false);
   }
 }
 
@@ -229,7 +272,8 @@ export function limitsFromConfig(config: unknown): TransportLimits {
 /** One response being watched for a stalled client. */
 interface Watched {
   res: ServerResponse;
-  compressor: BrotliCompress | Gzip | undefined;
+  /** The compressing sink, if any (its compressor is made on its first write). */
+  compressed: CompressedResponseSink | undefined;
   requestId: string;
   /** Bytes the socket had handed to the kernel at the last look. */
   sent: number;
@@ -264,7 +308,7 @@ function sentBytes(socket: Socket | null): number {
 
 /** Bytes waiting for one client: the response's and socket's buffers, plus the compressor's. */
 function bufferedBytes(w: Watched): number {
-  const z = w.compressor;
+  const z = w.compressed?.z;
   return w.res.writableLength + (z === undefined ? 0 : z.writableLength + z.readableLength);
 }
 
@@ -462,7 +506,7 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         compressors[encoding]++;
         res.once('close', () => compressors[encoding]--);
       }
-      watched = { res, compressor: compressed?.z, requestId, sent: sentBytes(res.socket), since: performance.now() };
+      watched = { res, compressed, requestId, sent: sentBytes(res.socket), since: performance.now() };
       watch.add(watched);
       if (body.kind === 'text' || body.kind === 'bytes') {
         res.end(body.kind === 'text' ? body.text : body.data);

@@ -31,6 +31,13 @@ export interface Sink {
    * compressor), settling once the bytes are handed to the transport.
    */
   flush?(): void | Promise<void>;
+  /**
+   * Takes the whole body at once, instead of `write`: called when the body
+   * is one run joined by the run memo — the same buffer for every request
+   * with this body, so a sink may keep work done on it (a compressor keeps
+   * the compressed bytes). Nothing else is written before or after.
+   */
+  writeWhole?(body: Uint8Array): void;
   /** True once the consumer has gone away; the walk then stops. */
   readonly closed: boolean;
 }
@@ -119,7 +126,11 @@ export class RunMemo {
     return this.runs.size;
   }
 
-  /** The pieces as one buffer, or undefined when they are better written one by one (too large to copy). */
+  /**
+   * The pieces as one buffer, or undefined when they are better written one
+   * by one (too large to copy). The buffer is kept (and answered again for
+   * the same pieces) unless it is larger than `maxRun`.
+   */
   join(pieces: readonly Piece[]): Uint8Array | undefined {
     let key: Uint8Array | undefined;
     let size = 0;
@@ -207,7 +218,9 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
   /** Pieces before `buf`, not yet written. */
   const run: Piece[] = [];
   /** True: go on; false: the sink closed; a Promise only when the sink asked to wait. */
-  const write = (): boolean => {
+  /** True once anything was written. */
+  let wrote = false;
+  const write = (last = false): boolean => {
     if (buf !== '') {
       run.push(buf);
       buf = '';
@@ -215,8 +228,10 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
     if (run.length === 0) return true;
     let ok = true;
     const joined = run.length === 1 ? run[0]! : memo === null ? undefined : memo.join(run);
-    if (joined !== undefined) ok = sink.write(joined);
+    if (last && !wrote && run.length > 1 && joined instanceof Uint8Array && sink.writeWhole !== undefined) sink.writeWhole(joined);
+    else if (joined !== undefined) ok = sink.write(joined);
     else for (const p of run) ok = sink.write(p) && ok;
+    wrote = true;
     run.length = 0;
     return ok;
   };
@@ -281,5 +296,5 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
     else stack.push({ arr: x, i: 0 });
   }
   // The end: the caller ends the response, which waits for these bytes itself.
-  if (!sink.closed) write();
+  if (!sink.closed) write(true);
 }

@@ -6,6 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { brotliDecompressSync } from 'node:zlib';
+import type { ServerResponse } from 'node:http';
+import { CompressedResponseSink } from '../../ssr-server/adapters/node.ts';
 import { after, before, describe, test } from 'node:test';
 import { litElement, makeSite, serveSite, type TestServer } from '../helpers.ts';
 
@@ -83,5 +87,43 @@ describe('a fully cached page', () => {
     assert.equal(twoAgain.chunks.length, 1);
     assert.equal(twoAgain.chunks.join(''), two.chunks.join(''));
     assert.equal((await rawGet('/?n=1')).chunks.join(''), one, 'the first variant is still its own');
+  });
+});
+
+describe('a fully cached page, compressed', () => {
+  for (const encoding of ['br', 'gzip'] as const) {
+    test(`${encoding}: every answer decodes to the page, the first ones streamed and the later ones compressed once`, async () => {
+      const plain = (await rawGet('/?n=3')).chunks.join('');
+      for (let i = 0; i < 6; i++) {
+        const res = await server.get('/?n=3', { headers: { 'accept-encoding': encoding } });
+        assert.equal(res.headers.get('content-encoding'), encoding, 'compressed (fetch decodes it)');
+        assert.equal(await res.text(), plain, `answer ${i + 1}`);
+      }
+    });
+  }
+
+  test('the sink: a whole body seen before is written compressed, without a compressor', () => {
+    const body = new Uint8Array(Buffer.from('<p>'.repeat(5000)));
+    const sinkFor = (): { sink: CompressedResponseSink; written: Buffer[] } => {
+      const written: Buffer[] = [];
+      const res = new PassThrough() as unknown as ServerResponse;
+      const write = res.write.bind(res);
+      (res as unknown as { write: (c: Buffer) => boolean }).write = (c: Buffer) => {
+        written.push(Buffer.from(c));
+        return write(c);
+      };
+      return { sink: new CompressedResponseSink(res, 'br'), written };
+    };
+    const first = sinkFor();
+    first.sink.writeWhole(body);
+    assert.ok(first.sink.z !== undefined, 'the first sighting streams through a compressor');
+    const second = sinkFor();
+    second.sink.writeWhole(body);
+    assert.equal(second.sink.z, undefined, 'no compressor for a body compressed before');
+    assert.equal(second.written.length, 1);
+    assert.equal(brotliDecompressSync(second.written[0]!).toString(), Buffer.from(body).toString());
+    const gz = new CompressedResponseSink(new PassThrough() as unknown as ServerResponse, 'gzip');
+    gz.writeWhole(body);
+    assert.equal(gz.z, undefined, 'gzip has its own copy, made from the same sighting count');
   });
 });
