@@ -109,9 +109,10 @@ export function collect(result: Output): string | Promise<string> {
  * as one buffer that was joined once, not re-joined or written piece by piece
  * per request. A run is looked up by its first byte piece (identity) and
  * reused when every piece is the same — bytes by identity (they are never
- * mutated), strings by content. Bounded: runs larger than `maxRun` bytes are
- * not kept, and the kept ones are dropped least recently used first past
- * `maxBytes`.
+ * mutated), strings by content. Bounded: runs larger than `maxRun` bytes, or
+ * with more than `maxText` characters of strings (freshly rendered markup,
+ * which changes between requests), are not kept, and the kept ones are
+ * dropped least recently used first past `maxBytes`.
  */
 export class RunMemo {
   private readonly runs = new Map<Uint8Array, { pieces: Piece[]; joined: Uint8Array }>();
@@ -119,6 +120,8 @@ export class RunMemo {
   constructor(
     readonly maxBytes = 8 * 1024 * 1024,
     readonly maxRun = 1024 * 1024,
+    /** Runs with more text than this (rendered markup, not a head or a close tag) are not kept. */
+    readonly maxText = 8 * 1024,
   ) {}
 
   /** Runs kept now (for tests). */
@@ -134,15 +137,18 @@ export class RunMemo {
   join(pieces: readonly Piece[]): Uint8Array | undefined {
     let key: Uint8Array | undefined;
     let size = 0;
+    let text = 0;
     for (const p of pieces) {
-      if (typeof p === 'string') size += p.length;
+      if (typeof p === 'string') text += p.length;
       else {
         key ??= p;
         size += p.byteLength;
       }
     }
+    size += text;
     if (size > this.maxRun) return undefined;
-    if (key === undefined) return Buffer.from(pieces.join(''), 'utf8');
+    // Rendered text (an uncached element) differs from request to request: joined, never kept.
+    if (key === undefined || text > this.maxText) return joinPieces(pieces);
     const kept = this.runs.get(key);
     if (kept !== undefined && samePieces(kept.pieces, pieces)) {
       this.runs.delete(key);

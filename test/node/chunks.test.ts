@@ -109,6 +109,12 @@ describe('drainTo', () => {
     assert.equal(memo.size, 0);
     for (let i = 0; i < 5; i++) await drainTo([Buffer.alloc(30, 97 + i), 'tail'], new RecordingSink(), 16 * 1024, memo);
     assert.ok(memo.size <= 3, `${memo.size} runs of 34 bytes kept within 100 bytes`);
+    // A run of mostly rendered text is joined into one write but not kept.
+    const rendered = new RunMemo(1024 * 1024, 1024 * 1024, 100);
+    const sink = new RecordingSink();
+    await drainTo([Buffer.from('<b>'), 'r'.repeat(101), Buffer.from('</b>')], sink, 16 * 1024, rendered);
+    assert.deepEqual(sink.writes, [`<b>${'r'.repeat(101)}</b>`]);
+    assert.equal(rendered.size, 0);
   });
 
   test('before a thunk that blocks, everything pending is written and the flush awaited; a cheap thunk waits for the rest', async () => {
