@@ -82,6 +82,10 @@ export class NodeResponseSink implements Sink {
     // measure its byte length for the chunk header, then encode it).
     return res.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
+  /** Ends the response: with the corked writes, in one system call. */
+  end(): void {
+    if (!this.closed) this.res.end();
+  }
   /** Sends the corked writes now (before a heavy render takes the thread), not on the next tick. */
   flush(): void {
     if (!this.corked) return;
@@ -129,6 +133,7 @@ function compressedWhole(body: Uint8Array, encoding: 'br' | 'gzip'): Buffer | un
 export class CompressedResponseSink implements Sink {
   private zs: BrotliCompress | Gzip | undefined;
   private wroteWhole = false;
+  private ended = false;
   constructor(
     private readonly res: ServerResponse,
     private readonly encoding: 'br' | 'gzip',
@@ -169,9 +174,10 @@ export class CompressedResponseSink implements Sink {
     if (this.closed) return Promise.resolve();
     return this.zs === undefined ? drainOrClose(this.res, this.res) : drainOrClose(this.zs, this.res);
   }
-  /** Ends the compressed stream (and so the response). */
+  /** Ends the compressed stream (and so the response); once. */
   end(): void {
-    if (this.closed) return;
+    if (this.closed || this.ended) return;
+    this.ended = true;
     if (this.wroteWhole) this.res.end();
     else this.compressor().end();
   }
@@ -513,10 +519,10 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
         log();
         return;
       }
-      drainTo(body.result, compressed ?? new NodeResponseSink(res))
+      const sink = compressed ?? new NodeResponseSink(res);
+      drainTo(body.result, sink)
         .then(() => {
-          if (compressed !== undefined) compressed.end();
-          else if (!res.destroyed) res.end();
+          sink.end(); // drainTo has ended it (this is a no-op then) unless the client went away
           log();
         })
         .catch((e: unknown) => fail(e, 'rendering failed mid-stream', 'bodyFailures'));

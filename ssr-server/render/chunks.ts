@@ -38,6 +38,12 @@ export interface Sink {
    * the compressed bytes). Nothing else is written before or after.
    */
   writeWhole?(body: Uint8Array): void;
+  /**
+   * Ends the body: called once everything is written, in the same tick as
+   * the last write (a corked Node response then sends its last bytes and its
+   * end in one system call). Not called when the walk stopped early.
+   */
+  end?(): void;
   /** True once the consumer has gone away; the walk then stops. */
   readonly closed: boolean;
 }
@@ -301,6 +307,8 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
     else if (x instanceof Uint8Array) run.push(x);
     else stack.push({ arr: x, i: 0 });
   }
-  // The end: the caller ends the response, which waits for these bytes itself.
-  if (!sink.closed) write(true);
+  if (!sink.closed) {
+    write(true);
+    sink.end?.();
+  }
 }
