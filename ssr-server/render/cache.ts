@@ -91,11 +91,21 @@ export function cacheKey(
   attributes: ReadonlyArray<readonly [string, string]>,
   dataJson: string | undefined,
   variant?: string,
+  /** The layout element, when its attributes are all literal: the tag-and-attributes part is then made once. */
+  literalOp?: object,
 ): string {
-  const attrs = [...attributes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const key = `${tag}\u0000${JSON.stringify(attrs)}\u0000${dataJson ?? ''}`;
+  let head = literalOp === undefined ? undefined : literalHeads.get(literalOp);
+  if (head === undefined) {
+    const attrs = [...attributes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    head = `${tag}\u0000${JSON.stringify(attrs)}\u0000`;
+    if (literalOp !== undefined) literalHeads.set(literalOp, head);
+  }
+  const key = head + (dataJson ?? '');
   return variant === undefined ? key : `${key}\u0000${variant}`;
 }
+
+/** The tag-and-attributes part of the key of layout elements whose attributes are all literal. */
+const literalHeads = new WeakMap<object, string>();
 
 /** A variant longer than this many characters is keyed by its SHA-256 instead. */
 export const MAX_VARIANT_CHARS = 128;

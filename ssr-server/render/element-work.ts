@@ -451,7 +451,13 @@ export class ElementWork {
     const store = this.page.env.cache;
     if (this.cacheLifetime > 0 && store !== undefined) {
       const vary = this.def.cacheVary;
-      const key = cacheKey(this.op.tag, this.attributes, outcome.encoded, vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers));
+      const key = cacheKey(
+        this.op.tag,
+        this.attributes,
+        outcome.encoded,
+        vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers),
+        literalAttributes(this.op) ? this.op : undefined,
+      );
       let hit: ReturnType<RenderCacheStore['get']>;
       try {
         hit = store.get(key);
@@ -558,6 +564,14 @@ export class ElementWork {
     }
   }
 }
+
+/** True when every attribute of the layout element is literal (no `{params.x}`/`{query.x}`): the same on every request. */
+function literalAttributes(op: ElementOp): boolean {
+  let known = literalOps.get(op);
+  if (known === undefined) literalOps.set(op, (known = op.attrs.every((a) => a.literal !== undefined)));
+  return known;
+}
+const literalOps = new WeakMap<ElementOp, boolean>();
 
 /** `instanceof HttpSignal`, safe for hostile values (a Proxy can throw from `getPrototypeOf`). */
 function isSignal(value: unknown): value is HttpSignal {

@@ -111,6 +111,12 @@ export class PageRun implements PageScope {
    * docs/seo.md). Runs when the head is written: the primaries have settled.
    */
   private documentHead(op: HeadOp): string {
+    // No element on the page contributes: the layout's own title and metas, made once.
+    if (this.elements.every((e) => e.def.hooks.head === undefined)) {
+      let html = layoutHeads.get(op);
+      if (html === undefined) layoutHeads.set(op, (html = mergeHead([], op.title, NO_ORIGIN, () => {})));
+      return html;
+    }
     try {
       const base = new URL(this.request.url.pathname + this.request.url.search, this.env.site.config.publicOrigin ?? NO_ORIGIN).href;
       const sources = headSources(
@@ -195,6 +201,9 @@ export class PageRun implements PageScope {
     for (const el of this.elements) el.abort(reason);
   }
 }
+
+/** The document head of a layout's pages where no element has a `head()` hook. */
+const layoutHeads = new WeakMap<HeadOp, string>();
 
 /** Heads without a nonce, encoded (the last 64). */
 const encodedHeads = new Map<string, Uint8Array>();

@@ -22,11 +22,12 @@ before(async () => {
 <body>
 <header><x-top cache="60s"></x-top></header>
 <main><x-list cache="60s" n="{query.n}"><p>fallback</p></x-list></main>
+<aside><x-top cache="60s" title="a"></x-top><x-top cache="60s" title="b"></x-top></aside>
 <footer>the end</footer>
 </body>
 </html>
 `,
-    'elements/x-top/index.ts': litElement('x-top', 'return html`<nav>top</nav>`;'),
+    'elements/x-top/index.ts': litElement('x-top', 'return html`<nav>top ${this.getAttribute("title") ?? ""}</nav>`;'),
     'elements/x-list/index.ts': litElement('x-list', 'return html`<ul>${Array.from({ length: 200 }, (_, i) => html`<li>item ${i}</li>`)}</ul>`;'),
   });
   server = await serveSite({ root });
@@ -74,6 +75,14 @@ describe('a fully cached page', () => {
       const again = await rawGet('/?n=1');
       assert.equal(again.chunks.join(''), page, 'the same bytes');
       assert.equal(again.chunks.length, 1, `one write for the page, got ${again.chunks.length} chunks: ${again.chunks.map((c) => JSON.stringify(c.slice(0, 60)) + "…" + c.length).join(" | ")}`);
+    }
+  });
+
+  test('elements of one tag with other literal attributes have their own entries', async () => {
+    for (let i = 0; i < 3; i++) {
+      const page = (await rawGet('/?n=1')).chunks.join('');
+      assert.match(page, /<x-top title="a"[^>]*><template shadowrootmode="open"><!--lit-part [^>]*><nav>top <!--lit-part-->a<!--\/lit-part--><\/nav>/);
+      assert.match(page, /<x-top title="b"[^>]*><template shadowrootmode="open"><!--lit-part [^>]*><nav>top <!--lit-part-->b<!--\/lit-part--><\/nav>/);
     }
   });
 
