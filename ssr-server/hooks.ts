@@ -11,8 +11,12 @@ export interface ElementContext {
   params: Readonly<Record<string, string>>;
   /** The query string. */
   query: URLSearchParams;
-  /** The request headers the operator allows (`requestHeaders` in the config). */
-  headers: Headers;
+  /**
+   * The request headers the operator allows (`requestHeaders` in the
+   * config). Made when a hook first reads them (a getter, like `signal`:
+   * `{ ...ctx }` does not copy it).
+   */
+  readonly headers: Headers;
   /** This instance's attributes, after interpolation (reserved ones removed). */
   attributes: Readonly<Record<string, string>>;
   /**

@@ -133,6 +133,20 @@ function str(v: unknown): string | undefined {
 function url(v: unknown, base: string): string | undefined {
   const s = str(v);
   if (s === undefined || s === '') return undefined;
+  // A page's canonical and image URLs are the same on every request: parsed once (the last 256).
+  const key = `${base}\u0000${s}`;
+  const known = resolvedUrls.get(key);
+  if (known !== undefined) return known === null ? undefined : known;
+  const resolved = resolveUrl(s, base);
+  if (key.length <= 4096) {
+    if (resolvedUrls.size >= 256) resolvedUrls.delete(resolvedUrls.keys().next().value!);
+    resolvedUrls.set(key, resolved ?? null);
+  }
+  return resolved;
+}
+const resolvedUrls = new Map<string, string | null>();
+
+function resolveUrl(s: string, base: string): string | undefined {
   try {
     const u = new URL(s, base);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;

@@ -609,7 +609,8 @@ function safeErrorFields(err: unknown): Record<string, unknown> {
 
 /**
  * The context hooks get (`ElementContext`): plain own fields, and `signal`
- * as a getter that makes the element's `AbortController` on first read. A
+ * and `headers` as getters that make the element's `AbortController` and
+ * the page's allowed-headers object on first read. A
  * class rather than an object literal with a getter: V8 makes an instance
  * in tens of nanoseconds, a literal with accessors in microseconds.
  */
@@ -617,19 +618,24 @@ class HookContext implements ElementContext {
   readonly url: URL;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  readonly headers: Headers;
   readonly attributes: Readonly<Record<string, string>>;
   readonly publicOrigin: string | undefined;
   readonly #work: ElementWork;
+  readonly #page: PageScope;
 
   constructor(work: ElementWork, page: PageScope, params: Readonly<Record<string, string>>, attributes: ReadonlyArray<readonly [string, string]>) {
     this.#work = work;
     this.url = page.request.url;
     this.params = params;
     this.query = page.request.url.searchParams;
-    this.headers = page.allowedHeaders();
+    this.#page = page;
     this.attributes = Object.fromEntries(attributes);
     this.publicOrigin = page.env.site.config.publicOrigin;
+  }
+
+  /** The request headers the operator allows elements to see: made when a hook first reads them (one per page). */
+  get headers(): Headers {
+    return this.#page.allowedHeaders();
   }
 
   /** Fires when the client goes away or the element's timeout passes. */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { before, beforeEach, describe, test } from 'node:test';
 import { createAtoll, silentLogger, type Atoll } from '../../ssr-server/index.ts';
 import { layout, litElement, makeSite } from '../helpers.ts';
+import { PageRun } from '../../ssr-server/render/routing.ts';
 
 /** The helpers' layout with an `<atoll-head>` (where head() hooks are merged). */
 const withHead = (body: string): string => layout(body).replace('</head>', '<atoll-head></atoll-head></head>');
@@ -31,7 +32,8 @@ const SITE: Record<string, string> = {
 <atoll-route path="/head-reads"><s-head-signal></s-head-signal><s-slow></s-slow></atoll-route>
 <atoll-route path="/late"><s-hdr-keep></s-hdr-keep><s-slow></s-slow></atoll-route>
 <atoll-route path="/data-timeout"><s-data-signal timeout="60ms"></s-data-signal></atoll-route>
-<atoll-route path="/data-gone"><s-data-signal timeout="5s"></s-data-signal></atoll-route>`),
+<atoll-route path="/data-gone"><s-data-signal timeout="5s"></s-data-signal></atoll-route>
+<atoll-route path="/reads-headers"><s-hdr-a></s-hdr-a><s-reads-headers></s-reads-headers></atoll-route>`),
   ...Object.fromEntries(
     ['s-hdr-a', 's-hdr-b', 's-hdr-c', 's-hdr-d', 's-hdr-e'].flatMap((tag) => [
       [`elements/${tag}/index.ts`, litElement(tag)],
@@ -53,6 +55,8 @@ export function data(ctx) {
   seen.push({ tag: 's-data-signal', signal });
   return new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
 }`),
+  'elements/s-reads-headers/index.ts': litElement('s-reads-headers', 'return html`<p>${this.lang}</p>`;').replace('render()', 'static properties = { lang: {} }; render()'),
+  'elements/s-reads-headers/server.ts': `export function data(ctx) { return { lang: ctx.headers.get('accept-language') ?? 'none' }; }\n`,
   'elements/s-slow/index.ts': litElement('s-slow'),
   'elements/s-slow/server.ts': `export async function data() { await new Promise((r) => setTimeout(r, 3000)); return {}; }\n`,
 };
@@ -153,5 +157,23 @@ describe('lazy abort signals', () => {
     await pending;
     assert.equal(s?.aborted, true);
     assert.match(String((s?.reason as Error).message), /went away/);
+  });
+
+  test('ctx.headers is made only when a hook reads it, once per page, with the allowed headers', async () => {
+    const original = PageRun.prototype.allowedHeaders;
+    let made = 0;
+    PageRun.prototype.allowedHeaders = function (this: PageRun) {
+      made++;
+      return original.call(this);
+    };
+    try {
+      await (await atoll.request('/plain')).text();
+      assert.equal(made, 0, 'five headers() hooks that never read ctx.headers');
+      const html = await (await atoll.request('/reads-headers', { headers: { 'accept-language': 'de-CH', cookie: 'secret=1' } })).text();
+      assert.match(html, /<p><!--lit-part-->de-CH<!--\/lit-part--><\/p>/);
+      assert.ok(made >= 1);
+    } finally {
+      PageRun.prototype.allowedHeaders = original;
+    }
   });
 });
