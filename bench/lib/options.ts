@@ -6,8 +6,10 @@ import { isScenarioName, SCENARIOS, type ScenarioName } from './scenarios.ts';
 import { SERVERS } from './servers.ts';
 
 export interface BenchOptions {
-  /** Seconds of measured load per server (`BENCH_DURATION`, default 10). */
+  /** Seconds of measured load per server and repetition (`BENCH_DURATION`, default 5). */
   duration: number;
+  /** Measured load tests per server and page, one after the other; medians are reported with their spread (`BENCH_REPEAT`, default 3). */
+  repeat: number;
   /** Seconds of unmeasured load first (`BENCH_WARMUP`, default 2). */
   warmup: number;
   /** Concurrent connections (`BENCH_CONNECTIONS`, default 32). */
@@ -36,6 +38,15 @@ export interface BenchOptions {
   writeDocs: boolean;
   /** Also write the raw results as JSON to this file (`BENCH_JSON`). */
   json: string | undefined;
+  /**
+   * How Atoll's engine runs (`BENCH_ENGINE`): `compiled` (default) — as the
+   * published package runs it, `dist/` from `npm run build:package`, which
+   * the driver runs first (also in the `BENCH_BEFORE` checkout); `source` —
+   * the checkout's `.ts` through tsx, whose esbuild transform wraps every
+   * function it creates in a `__name` helper (about 7 % of a cached page's
+   * CPU in profiles).
+   */
+  engine: 'compiled' | 'source';
 }
 
 export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
@@ -46,7 +57,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   const names = SERVERS.filter((s) => before !== undefined || !s.before).map((s) => s.name);
   return {
     before,
-    duration: number(env, 'BENCH_DURATION', 10),
+    duration: number(env, 'BENCH_DURATION', 5),
+    repeat: number(env, 'BENCH_REPEAT', 3),
     warmup: number(env, 'BENCH_WARMUP', 2, true),
     connections: number(env, 'BENCH_CONNECTIONS', 32),
     clientWorkers: number(env, 'BENCH_CLIENT_WORKERS', 0, true),
@@ -58,6 +70,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     profile: new Set(list(env, 'BENCH_PROFILE', names, [])),
     writeDocs: env.BENCH_WRITE_DOCS === '1',
     json: env.BENCH_JSON || undefined,
+    engine: engineOf(env.BENCH_ENGINE),
   };
 }
 
@@ -77,4 +90,10 @@ function list(env: NodeJS.ProcessEnv, name: string, known: string[], fallback: s
     if (!known.includes(item)) throw new Error(`${name}: unknown "${item}" (known: ${known.join(', ')})`);
   }
   return items;
+}
+
+function engineOf(value: string | undefined): 'compiled' | 'source' {
+  if (value === undefined || value === '' || value === 'compiled') return 'compiled';
+  if (value === 'source') return 'source';
+  throw new Error(`BENCH_ENGINE must be compiled or source, got ${JSON.stringify(value)}`);
 }

@@ -33,6 +33,8 @@ export interface ServerResult {
     cpuShare?: number;
     /** Server CPU ms per answered request. */
     cpuPerRequest?: number;
+    /** Each repetition's req/s and CPU ms per request (the fields above are their medians). */
+    reps?: Array<{ reqPerSec: number; cpuPerRequest?: number }>;
   };
   timing?: Timing;
   /** Sequential single requests with nothing slow (load scenario), in ms. */
@@ -138,7 +140,9 @@ export function sourceLine(): string {
 export function settingsLine(o: BenchOptions): string {
   const client = o.clientWorkers > 0 ? ` (autocannon in ${o.clientWorkers} worker threads)` : '';
   const rounds = o.rounds > 0 ? `; single requests: ${o.rounds} rounds × ${o.samples} sequential requests on a kept-alive connection after the load` : '';
-  return `${o.connections} connections${client}, ${o.duration} s measured after ${o.warmup} s warm-up per server${rounds}; ` +
+  const engine = o.engine === 'compiled' ? "Atoll's engine compiled as published (dist/)" : "Atoll's engine from its .ts sources through tsx";
+  const reps = (o.repeat ?? 1) > 1 ? `${o.repeat} × ${o.duration} s measured (medians, min–max)` : `${o.duration} s measured`;
+  return `${engine}; ${o.connections} connections${client}, ${reps} after ${o.warmup} s warm-up per server${rounds}; ` +
     `slow scenarios: median of ${o.samples} sequential requests on a kept-alive connection`;
 }
 
@@ -364,7 +368,9 @@ function targets14(): Target14[] {
       detail: (r) => {
         const c = loadOf(r, page, 'atoll-cached')?.cpuPerRequest;
         const s = loadOf(r, page, 'static')?.cpuPerRequest;
-        return c !== undefined && s !== undefined ? `${f3(c)} vs ${f3(s)} ms` : '';
+        const cs = spreadOf(loadOf(r, page, 'atoll-cached'), 'cpuPerRequest', f3);
+        const ss = spreadOf(loadOf(r, page, 'static'), 'cpuPerRequest', f3);
+        return c !== undefined && s !== undefined ? `${f3(c)}${cs} vs ${f3(s)}${ss} ms` : '';
       },
       met: (v) => v <= 2,
       format: (v) => `${f2(v)}×`,
@@ -380,7 +386,10 @@ function targets14(): Target14[] {
       detail: (r) => {
         const c = loadOf(r, page, 'atoll-cached')?.reqPerSec;
         const s = loadOf(r, page, 'static')?.reqPerSec;
-        return c !== undefined && s !== undefined ? `${Math.round(c)} vs ${Math.round(s)} req/s` : '';
+        const r0 = (n: number): string => String(Math.round(n));
+        const cs = spreadOf(loadOf(r, page, 'atoll-cached'), 'reqPerSec', r0);
+        const ss = spreadOf(loadOf(r, page, 'static'), 'reqPerSec', r0);
+        return c !== undefined && s !== undefined ? `${Math.round(c)}${cs} vs ${Math.round(s)}${ss} req/s` : '';
       },
       met: (v) => v >= 0.7,
       format: (v) => `${f2(v)}×`,
@@ -397,7 +406,9 @@ function targets14(): Target14[] {
     detail: (r) => {
       const a = loadOf(r, 'shop-50', 'atoll')?.cpuPerRequest;
       const l = loadOf(r, 'shop-50', 'lit-string')?.cpuPerRequest;
-      return a !== undefined && l !== undefined ? `${f3(a)} vs ${f3(l)} ms` : '';
+      const as = spreadOf(loadOf(r, 'shop-50', 'atoll'), 'cpuPerRequest', f3);
+      const ls = spreadOf(loadOf(r, 'shop-50', 'lit-string'), 'cpuPerRequest', f3);
+      return a !== undefined && l !== undefined ? `${f3(a)}${as} vs ${f3(l)}${ls} ms` : '';
     },
     met: (v) => v <= 0.6,
     format: (v) => `${f2(v)}×`,
@@ -406,6 +417,13 @@ function targets14(): Target14[] {
 }
 
 const f3 = (n: number): string => n.toFixed(3);
+
+/** `median (min–max)` of one server's repetitions of a load figure. */
+function spreadOf(l: { reps?: Array<{ reqPerSec: number; cpuPerRequest?: number }> } | undefined, key: 'reqPerSec' | 'cpuPerRequest', fmt: (n: number) => string): string {
+  const values = (l?.reps ?? []).map((x) => x[key]).filter((v): v is number => v !== undefined);
+  if (values.length < 2) return '';
+  return ` (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
+}
 
 /**
  * The issue-14 targets, with a "before" column from a baseline run of the

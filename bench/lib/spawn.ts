@@ -31,6 +31,8 @@ export interface StartOptions {
   profileFile?: string;
   /** For a `before` server: the checkout whose engine it runs. */
   engineDir?: string;
+  /** Atoll's engine compiled (`dist/`) or from its sources (see `BenchOptions.engine`). */
+  engine: 'compiled' | 'source';
 }
 
 export async function startServer(spec: ServerSpec, page: PageName, scenario: ScenarioName, options: StartOptions): Promise<Started> {
@@ -44,6 +46,7 @@ export async function startServer(spec: ServerSpec, page: PageName, scenario: Sc
       BENCH_PAGE_FILE: options.pageFile,
       BENCH_CPU_PROFILE: options.profileFile ?? '',
       BENCH_ATOLL_ENGINE: (spec.before && options.engineDir) || '',
+      BENCH_ENGINE: options.engine,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -44,8 +44,10 @@ function checkHooks(site: Site, shape: PageShape, scenario: Scenario): void {
 
 // Atoll first: its Lit fast path must be installed before @lit-labs/ssr loads.
 const engineDir = process.env.BENCH_ATOLL_ENGINE;
+const compiled = process.env.BENCH_ENGINE === 'compiled';
+const engineEntry = (dir: string): string => (compiled ? join(dir, 'dist', 'ssr-server', 'index.js') : join(dir, 'ssr-server', 'index.ts'));
 const engine = (await import(
-  engineDir ? pathToFileURL(join(engineDir, 'ssr-server', 'index.ts')).href : '../../ssr-server/index.ts'
+  engineDir ? pathToFileURL(engineEntry(engineDir)).href : compiled ? pathToFileURL(engineEntry(join(BENCH_DIR, '..'))).href : '../../ssr-server/index.ts'
 )) as typeof import('../../ssr-server/index.ts');
 const { createAtoll, listen, silentLogger } = engine;
 const { LitElementRenderer } = await import('@lit-labs/ssr');
