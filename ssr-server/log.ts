@@ -16,6 +16,8 @@ export interface Logger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
+  /** The least severe level written, when the logger knows it: callers may skip building a line below it. */
+  readonly level?: LogLevel;
 }
 
 /** Log levels, least severe first; `silent` writes nothing. */
@@ -30,6 +32,17 @@ export function isLogLevel(value: unknown): value is LogLevel {
 }
 
 const rank = (level: LogLevel): number => LOG_LEVELS.indexOf(level);
+
+/** False when `logger` says it drops lines at `level` (so they need not be built); true when it writes them or cannot tell. */
+export function writesAt(logger: Logger, level: Exclude<LogLevel, 'silent'>): boolean {
+  let own: unknown;
+  try {
+    own = logger.level;
+  } catch {
+    return true;
+  }
+  return !isLogLevel(own) || rank(level) >= rank(own);
+}
 
 /** A JSON-lines logger whose level can be changed after it is made (e.g. once the site config is read). */
 export interface JsonLogger extends Logger {
@@ -92,7 +105,7 @@ export function formatLine(level: string, fields: unknown, msg: unknown): string
 }
 
 /** A logger that drops everything. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, level: 'silent' };
 
 /** A logger that keeps every line in memory (for tests). */
 export function memoryLogger(): Logger & { debug(fields: Record<string, unknown>, message: string): void; lines: Array<Record<string, unknown>> } {
@@ -118,7 +131,7 @@ export function filterLogger(logger: Logger, level: LogLevel): Logger {
       // An operator's logger that throws must not fail the request.
     }
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), level };
 }
 
 /** Longest string kept in a log field; longer ones are cut with a note of their length. */

@@ -22,7 +22,7 @@ import { drainTo, type Sink } from '../render/chunks.ts';
 import { handle, type CoreResponse, type Engine } from '../handle.ts';
 import type { RequestHeaders } from '../wire.ts';
 import { HeaderList, isHeaderValue, type HeaderFields } from '../header-values.ts';
-import { errorFields, safeString, type Logger } from '../log.ts';
+import { errorFields, safeString, writesAt, type Logger } from '../log.ts';
 
 /** Default `sendTimeout`: a client that takes nothing for this long is closed. */
 export const DEFAULT_SEND_TIMEOUT = 30_000;
@@ -433,6 +433,8 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
     const log = (): void => {
       if (logged) return;
       logged = true;
+      // A logger that drops info lines (its level, read each time: it may change) gets no request line built.
+      if (!writesAt(engine.logger, 'info')) return;
       safeLog(
         engine.logger,
         'info',

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { errorFields, filterLogger, jsonLogger, memoryLogger, safeString, type LogLevel } from '../../ssr-server/log.ts';
+import { errorFields, filterLogger, jsonLogger, memoryLogger, safeString, silentLogger, writesAt, type Logger, type LogLevel } from '../../ssr-server/log.ts';
 import { layout, litElement, makeSite, runCli } from '../helpers.ts';
 
 /** Values that break naive loggers, each with a name. */
@@ -157,5 +157,21 @@ describe('log levels', () => {
     assert.doesNotMatch(quiet.stderr, /data is down/, 'logLevel "silent" in the config');
     const flagWins = await runCli(['render', '/', '--root', configured, '--log-level', 'error']);
     assert.match(flagWins.stderr, /data is down/);
+  });
+});
+
+describe('writesAt: whether a line at a level is worth building', () => {
+  test('follows the logger\'s own level, as it changes; a logger without one is written to', () => {
+    assert.equal(writesAt(silentLogger, 'error'), false);
+    const json = jsonLogger(() => {}, { level: 'warn' });
+    assert.equal(writesAt(json, 'info'), false);
+    assert.equal(writesAt(json, 'warn'), true);
+    json.level = 'debug';
+    assert.equal(writesAt(json, 'info'), true, 'a level changed after start-up counts at once');
+    assert.equal(writesAt(filterLogger(memoryLogger(), 'error'), 'info'), false);
+    assert.equal(writesAt(memoryLogger(), 'debug'), true);
+    const hostile = { info() {}, warn() {}, error() {}, get level(): LogLevel { throw new Error('no'); } } as Logger;
+    assert.equal(writesAt(hostile, 'info'), true, 'a level that cannot be read: written, as before');
+    assert.equal(writesAt({ info() {}, warn() {}, error() {}, level: 'loud' as LogLevel }, 'info'), true);
   });
 });
