@@ -136,7 +136,7 @@ export function respondFragment(engine: Engine, req: EndpointRequest): CoreRespo
     ssr: true,
   };
   const layout: CompiledLayout = { file: '(fragment request)', ops: [op], routeCount: 0, hasRoutes: false };
-  const request: PageRequest = { url, headers: req.headers, signal: req.signal, requestId, started: req.started };
+  const request: PageRequest = { url, headers: req.headers, signal: req.signal, end: req.end, requestId, started: req.started };
   const respond = (page: PageResult): CoreResponse => {
     if (page.type === 'redirect') {
       return { status: page.status, headers: new Headers({ location: page.location, ...cors }), body: { kind: 'none' }, requestId };

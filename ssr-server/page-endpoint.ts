@@ -17,7 +17,7 @@ export const pageEndpoint: Endpoint = {
     // A strict CSP: a nonce per page for every inline script Atoll writes (see csp.ts).
     const csp = engine.site.config.csp;
     const nonce = csp === undefined ? undefined : makeNonce();
-    const request: PageRequest = { url: req.url, headers: req.headers, signal: req.signal, requestId, started: req.started, nonce, ...req.page };
+    const request: PageRequest = { url: req.url, headers: req.headers, signal: req.signal, end: req.end, requestId, started: req.started, nonce, ...req.page };
     const respond = (page: PageResult): CoreResponse => {
       if (page.type === 'redirect') {
         page.headers.set('location', page.location);

@@ -17,13 +17,26 @@ export interface RequestHeaders {
   get(name: string): string | null;
 }
 
+/**
+ * How the core learns that a request ended before its answer did (the
+ * client went away, or the response failed): a listener list, so that an
+ * adapter need not make an `AbortSignal` for every request.
+ */
+export interface RequestEnd {
+  /** Calls `listener` once when the request ends (in a microtask, if it already has). */
+  onEnd(listener: (reason: unknown) => void): void;
+}
+
 /** A request as the adapters hand it over. */
 export interface CoreRequest {
   method: string;
   /** The request target: path and query, e.g. `/products/3?x=1`. */
   target: string;
   headers: RequestHeaders;
-  signal: AbortSignal;
+  /** Fires when the request ends early; an adapter gives this or `end`. */
+  signal?: AbortSignal;
+  /** The same, without an AbortSignal (the Node adapter's). */
+  end?: RequestEnd;
   /** Called with `Link` values for a 103 Early Hints response, before any waiting. */
   onEarlyHints?: (links: readonly string[]) => void;
   /** How an in-process caller wants a page written (`atoll.request`); never set from the network. */

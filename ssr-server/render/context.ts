@@ -10,7 +10,7 @@ import type { Site } from '../site/load.ts';
 import type { RenderCacheStore } from './cache.ts';
 import type { ElementWork } from './element-work.ts';
 import type { MergeHeaders } from './headers.ts';
-import type { RequestHeaders } from '../wire.ts';
+import type { RequestEnd, RequestHeaders } from '../wire.ts';
 
 /** Default element timeout when neither the tag, the registry nor the config sets one. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -29,8 +29,10 @@ export interface PageRequest {
   url: URL;
   /** The request's headers. */
   headers: RequestHeaders;
-  /** Fires when the client goes away. */
-  signal: AbortSignal;
+  /** Fires when the client goes away (given this or `end`). */
+  signal?: AbortSignal;
+  /** The same as a listener list (no AbortSignal per request). */
+  end?: RequestEnd;
   /** Identifies the request in log lines. */
   requestId: string;
   /** This request's CSP nonce, when the site has a `csp` config (for every inline `<script>` and `<style>`). */

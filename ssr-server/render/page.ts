@@ -56,8 +56,12 @@ export function renderPage(env: PageEnvironment, request: PageRequest, layout = 
     run.close(err);
     throw err;
   }
-  const onAbort = (): void => run.close(request.signal.reason);
-  request.signal.addEventListener('abort', onAbort, { once: true });
+  const onEnd = (reason: unknown): void => run.close(reason);
+  if (request.end !== undefined) request.end.onEnd(onEnd);
+  else if (request.signal !== undefined) {
+    const signal = request.signal;
+    signal.addEventListener('abort', () => onEnd(signal.reason), { once: true });
+  }
 
   let earlyHints: readonly string[] = [];
   try {
