@@ -27,7 +27,10 @@ describe('a page of 50 islands', function () {
   it('with 5 in view requests only those 5 modules plus shared chunks', async () => {
     // 180 px tiles with 20 px gaps: tiles 0–4 end at 980 px, tile 5 starts at 1000 px.
     const page = await loadPage('/atoll/many/', { width: 600, height: 990 });
-    expect(page.doc.querySelectorAll('[defer-hydration]').length).to.equal(TILES);
+    // Every tile is an island; the visible ones may already be hydrating (the head, with the loader,
+    // reaches the browser before the tiles render on the server, so it can act before 'load').
+    expect(page.doc.querySelectorAll(Array.from({ length: TILES }, (_, i) => tag(i)).join(', ')).length).to.equal(TILES);
+    expect(page.doc.querySelectorAll('[defer-hydration]').length).to.be.at.least(TILES - VISIBLE);
     const hydrated = (): string[] => page.win.__atollEvents.map((e) => e.id).sort();
     const firstFive = Array.from({ length: VISIBLE }, (_, i) => tag(i));
     await until(page.win, 'the visible tiles to hydrate', () => hydrated().length >= VISIBLE);
