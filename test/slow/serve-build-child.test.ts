@@ -19,7 +19,7 @@ import { childBuilds, childExecArgv } from '../../ssr-server/build/child.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, memoryLogger } from '../../ssr-server/index.ts';
 import { makeSite } from '../helpers.ts';
-import { alive, gone, lines, nodeOptions, serve, siteFiles } from './serve-build-fixture.ts';
+import { alive, gone, lines, nodeOptions, serve, siteFiles } from '../node/serve-build-fixture.ts';
 
 /** Runs `fn` with `env` set in this process (a build child inherits it), then restores it. */
 async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
