@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTest, processStats, timeRequests, timeRounds } from './lib/measure.ts';
+import { loadTest, processStats, timeRequests, timeRoundsApart } from './lib/measure.ts';
 import { readOptions } from './lib/options.ts';
 import { BENCH_DIR, REPO_ROOT, checkPage, expectationsOf, PAGES, renderReferencePage, type PageExpectations, type PageName } from './lib/page.ts';
 import { summarizeProfile } from './lib/profile.ts';
@@ -100,7 +100,7 @@ async function measure(spec: ServerSpec, scenario: ScenarioName, child: RunningC
       load: { ...load, connections, rssIdle: idle?.rss, rssPeak: after?.peak, reps: reps.map((x) => ({ reqPerSec: x.reqPerSec, cpuPerRequest: x.cpuPerRequest })) },
     };
     if (options.rounds > 0) {
-      const t = await timeRounds(child.url, options.rounds, options.samples);
+      const t = await timeRoundsApart(child.url, options.rounds, options.samples);
       const broken = firstProblem(t.samples, exp);
       if (broken) return { name: spec.name, outcome: 'broken', reason: broken };
       result.single = { headers: t.headers, firstByte: t.firstByte, lastByte: t.lastByte, rounds: t.rounds };

@@ -5,7 +5,9 @@
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Agent, get } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { summarize, type Summary } from './stats.ts';
 
 export interface LoadResult {
@@ -37,7 +39,7 @@ export interface RequestTiming {
   body: string;
 }
 
-export function timeRequest(url: string, agent: Agent): Promise<RequestTiming> {
+export function timeRequest(url: string, agent: Agent, keepBody = true): Promise<RequestTiming> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = get(url, { agent }, (res) => {
@@ -46,7 +48,7 @@ export function timeRequest(url: string, agent: Agent): Promise<RequestTiming> {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {
         if (firstByte < 0) firstByte = performance.now() - t0;
-        chunks.push(chunk);
+        if (keepBody) chunks.push(chunk);
       });
       res.on('end', () => {
         const lastByte = performance.now() - t0;
@@ -71,7 +73,7 @@ export interface TimingResult {
  * ones. With `budgetMs`, recording stops once that much time has passed and
  * at least {@link MIN_SAMPLES} were recorded (a slow server on a big page).
  */
-export async function timeRequests(url: string, samples: number, warm = 2, budgetMs = Infinity): Promise<TimingResult> {
+export async function timeRequests(url: string, samples: number, warm = 2, budgetMs = Infinity, bodies: 'all' | 'first' = 'all'): Promise<TimingResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const recorded: RequestTiming[] = [];
@@ -79,7 +81,7 @@ export async function timeRequests(url: string, samples: number, warm = 2, budge
     for (let i = 0; i < warm + samples; i++) {
       if (i === warm) started = performance.now();
       else if (i > warm && recorded.length >= MIN_SAMPLES && performance.now() - started > budgetMs) break;
-      const t = await timeRequest(url, agent);
+      const t = await timeRequest(url, agent, bodies === 'all' || i === warm);
       if (i >= warm) recorded.push(t);
     }
     return {
@@ -107,11 +109,11 @@ const MIN_SAMPLES = 3;
 /** Time a round of single requests may take once it has {@link MIN_SAMPLES}. */
 export const ROUND_BUDGET_MS = 4000;
 
-export async function timeRounds(url: string, rounds: number, samples: number, warm = 3): Promise<RoundsResult> {
+export async function timeRounds(url: string, rounds: number, samples: number, warm = 3, bodies: 'all' | 'first' = 'all'): Promise<RoundsResult> {
   const all: RequestTiming[] = [];
   const medians: RoundsResult['rounds'] = [];
   for (let r = 0; r < rounds; r++) {
-    const t = await timeRequests(url, samples, warm, ROUND_BUDGET_MS);
+    const t = await timeRequests(url, samples, warm, ROUND_BUDGET_MS, bodies);
     all.push(...t.samples);
     medians.push({ headers: t.headers, firstByte: t.firstByte, lastByte: t.lastByte });
   }
@@ -152,4 +154,26 @@ export function processStats(pid: number): ProcessStats | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * {@link timeRounds} from a client process of its own (`time-client.ts`):
+ * the driver has just run autocannon and holds the run's results, and its
+ * event loop and heap showed in single-request timings (first bytes of a
+ * few ms that a separate client measured at about one). Only each round's
+ * first body is kept (for the page check).
+ */
+export function timeRoundsApart(url: string, rounds: number, samples: number): Promise<RoundsResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./time-client.ts', import.meta.url)), url, String(rounds), String(samples)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const out: Buffer[] = [];
+    proc.stdout.on('data', (d: Buffer) => out.push(d));
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`the timing client exited with ${code}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as RoundsResult);
+    });
+  });
 }
