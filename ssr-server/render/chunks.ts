@@ -229,9 +229,9 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
   let buf = '';
   /** Pieces before `buf`, not yet written. */
   const run: Piece[] = [];
-  /** True: go on; false: the sink closed; a Promise only when the sink asked to wait. */
   /** True once anything was written. */
   let wrote = false;
+  /** Writes what is pending (the whole body at once when `last` and nothing went before); false when the sink asked to wait. */
   const write = (last = false): boolean => {
     if (buf !== '') {
       run.push(buf);
@@ -247,6 +247,7 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
     run.length = 0;
     return ok;
   };
+  /** True: go on; false: the sink closed; a Promise only when the sink asked to wait. */
   const flush = (): boolean | Promise<boolean> => {
     if (sink.closed) return false;
     return write() ? true : sink.drain().then(() => !sink.closed);
