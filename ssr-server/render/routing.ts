@@ -8,7 +8,8 @@ import { escapeAttr, escapeText } from '../html.ts';
 import { fillInterpolation } from '../layout/attributes.ts';
 import type { CompiledLayout, ElementOp, HeadOp, Op, RouteOp, TextOp } from '../layout/ops.ts';
 import { headSources, mergeHead, NO_ORIGIN } from './document-head.ts';
-import type { BlockingHint, Output, OutputThunk, Piece } from './chunks.ts';
+import type { Output, Piece } from './chunks.ts';
+import { elementThunk } from './render-cost.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
 
@@ -207,50 +208,6 @@ const layoutHeads = new WeakMap<HeadOp, string>();
 
 /** Heads without a nonce, encoded (the last 64). */
 const encodedHeads = new Map<string, Uint8Array>();
-
-/**
- * A synchronous host render at least this long (ms, as last measured for the
- * same layout element) is heavy: the drain sends what it holds before it.
- */
-export const HEAVY_RENDER_MS = 0.5;
-/**
- * Before a page's first element render, the bar is lower: the head and
- * everything before the first element go out before any real render (a
- * render-cache hit, a few microseconds, is no reason for a write of its own).
- */
-export const FIRST_RENDER_MS = 0.05;
-
-/** The last measured synchronous host render of each layout element (ms). */
-const renderCost = new WeakMap<ElementOp, number>();
-
-/** True when this element's host will be rendered (not taken from a render or cache, not waiting, not a fallback). */
-const rendersNow = (work: ElementWork): boolean =>
-  work.outcome?.kind === 'ok' && work.renderMs === undefined && work.cacheRemaining === undefined && work.op.ssr && work.def.kind === 'module';
-
-/**
- * An element's place in the page body. It renders the host when the drain
- * reaches it, measuring how long a synchronous render takes, and tells the
- * drain ({@link BlockingHint}) when that render is heavy — or not measured
- * yet — so the head and everything before it go out first.
- */
-function elementThunk(work: ElementWork, page: { sentBeforeRender: boolean }): OutputThunk & BlockingHint {
-  const thunk: OutputThunk & BlockingHint = () => {
-    if (!rendersNow(work)) return work.render();
-    const started = performance.now();
-    const out = work.render();
-    // A render-cache hit is no render: it counts as free, whatever the clock said on a busy machine.
-    renderCost.set(work.op, work.cacheRemaining !== undefined ? 0 : performance.now() - started);
-    return out;
-  };
-  thunk.blocks = () => {
-    if (!rendersNow(work)) return false;
-    const cost = renderCost.get(work.op) ?? Infinity;
-    if (cost < (page.sentBeforeRender ? HEAVY_RENDER_MS : FIRST_RENDER_MS)) return false;
-    page.sentBeforeRender = true;
-    return true;
-  };
-  return thunk;
-}
 
 /**
  * Where the expansion is inside a microfrontend's light DOM: the element,
