@@ -82,3 +82,66 @@ export const isHydrateValue = (value: string): boolean => {
   const [name, arg] = parseHydrate(value);
   return value !== '' && (STRATEGIES as readonly string[]).includes(name) && (name === 'media' ? arg !== '' : !value.includes(':'));
 };
+
+// ── Client-side navigation (SPEC 9b, docs/navigation.md) ──────────────────
+// A page's microfrontend instances carry keys; the router asks for the next
+// page as a navigation, listing the keys it has; the server renders every
+// kept instance as an empty placeholder, and the router puts the live
+// element there.
+
+/**
+ * Request header of a navigation fetch: the layout id of the page the
+ * browser shows ({@link LAYOUT_ATTR}). Response header of every answer to
+ * one: the id of the new page's layout, or {@link NAV_RELOAD} when it is
+ * another layout (or another build of it): the router then loads the URL
+ * as a document. An answer without it (a file, an error page from a proxy)
+ * is also loaded as a document.
+ */
+export const NAV_HEADER = 'atoll-navigation';
+
+/** The {@link NAV_HEADER} value of an answer the router must load as a document (empty body). */
+export const NAV_RELOAD = 'reload';
+
+/**
+ * Request header of a navigation fetch: the keys ({@link KEY_ATTR}) of the
+ * instances the browser has and can keep, separated by single spaces. The
+ * server reads at most {@link MAX_KEEP} of them and ignores what it does
+ * not know.
+ */
+export const KEEP_HEADER = 'atoll-keep';
+
+/** How many keys of {@link KEEP_HEADER} the server reads. */
+export const MAX_KEEP = 256;
+
+/**
+ * On every layout element's host in a page served with navigation on: the
+ * instance key — a short hash (`[0-9a-z]{1,16}`) of the element's place in
+ * its layout (tag and source position), its attributes as rendered, and the
+ * keys of the instances nested in its light DOM. Same key = same instance.
+ */
+export const KEY_ATTR = 'atoll-key';
+
+/**
+ * On a kept instance's placeholder in a navigation answer, instead of its
+ * markup: `<tag atoll-keep="key"></tag>`, nothing else inside.
+ */
+export const KEEP_ATTR = 'atoll-keep';
+
+/**
+ * On Atoll's import map script (`<script type="importmap" data-atoll …>`):
+ * the page's layout id — its layout and the client build it was served
+ * with. A page without it has no client navigation.
+ */
+export const LAYOUT_ATTR = 'data-atoll-layout';
+
+/** On an `<a>` or `<form>` (or an ancestor): navigate as a document load, never in the page. */
+export const RELOAD_ATTR = 'data-atoll-reload';
+
+/** On an `<a>`: when to prefetch its page (`hover` — also focus —, `visible`, `none`). */
+export const PREFETCH_ATTR = 'data-atoll-prefetch';
+
+/** Fired on `document` before a client navigation fetches (cancelable); `detail`: `{ url }`. */
+export const NAVIGATE_EVENT = 'atoll:navigate';
+
+/** Fired on `document` once a client navigation has swapped the new page in; `detail`: `{ url, kept, start }`. */
+export const NAVIGATED_EVENT = 'atoll:navigated';
