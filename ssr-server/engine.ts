@@ -18,4 +18,6 @@ export interface Engine extends PageEnvironment {
   compress?: boolean;
   /** The URL of an element's client module, when there is a build. */
   moduleUrl?: (tag: string) => string | undefined;
+  /** The bearer token of `POST /_atoll/cache/purge` (none: that endpoint answers 404). */
+  purgeToken?: string;
 }

@@ -14,6 +14,7 @@ import { embedEndpoint } from './embed/index.ts';
 import type { Endpoint, EndpointRequest } from './endpoint.ts';
 import type { Engine } from './engine.ts';
 import { fragmentEndpoint } from './fragment.ts';
+import { purgeEndpoint } from './cache/purge-endpoint.ts';
 import { isHeaderValue } from './header-values.ts';
 import { errorFields } from './log.ts';
 import { pageEndpoint } from './page-endpoint.ts';
@@ -43,7 +44,7 @@ const publicEndpoint: Endpoint = {
 };
 
 /** The dispatcher's table, tried in order; the page endpoint matches every path. */
-export const ENDPOINTS: readonly Endpoint[] = [assetsEndpoint, embedEndpoint, fragmentEndpoint, publicEndpoint, pageEndpoint];
+export const ENDPOINTS: readonly Endpoint[] = [assetsEndpoint, embedEndpoint, fragmentEndpoint, purgeEndpoint, publicEndpoint, pageEndpoint];
 
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);

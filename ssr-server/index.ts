@@ -17,7 +17,8 @@ import { isLogLevel, jsonLogger, type JsonLogger, type Logger } from './log.ts';
 import { DEFAULT_DRAIN_TIMEOUT, startServer, type CloseResult, type Readiness, type ServerOptions } from './server.ts';
 import { collect } from './render/chunks.ts';
 import { loadSite, type LoadSiteOptions, type Site } from './site/load.ts';
-import { LruStore, type RenderCacheStore } from './render/cache.ts';
+import type { RenderCacheStore } from './render/cache.ts';
+import { setupRenderCache, type AtollCache } from './cache/setup.ts';
 import type { MergeHeaders } from './render/headers.ts';
 import { prepareClient, type ClientOptions } from './build/client.ts';
 import { fetchRemote } from './remote/client.ts';
@@ -33,7 +34,8 @@ export type { NodeHandler, TransportLimits, TransportStats } from './adapters/no
 export { loadSite, type Site } from './site/load.ts';
 export { FALLBACK_ATTRIBUTE } from './render/page.ts';
 export { HttpSignal, httpStatus, notFound, redirect } from './signals.ts';
-export { LruStore, type CacheEntry, type RenderCacheStore } from './render/cache.ts';
+export { LayeredStore, LruStore, type CacheEntry, type CacheStats, type LayeredOptions, type RenderCacheStore, type SharedCacheStore } from './render/cache.ts';
+export type { AtollCache } from './cache/setup.ts';
 export { mergeHeaders, mergeCacheControl, type HeaderPart, type MergeHeaders } from './render/headers.ts';
 export type { ClientOptions } from './build/client.ts';
 export type { BuildOptions, BuildResult } from './build/build.ts';
@@ -70,8 +72,14 @@ export async function exportSite(
 export interface AtollOptions extends LoadSiteOptions {
   /** Where log lines go (default: JSON lines on stderr). */
   logger?: Logger;
-  /** The render cache store (default: an in-process LRU); `false` turns caching off. */
+  /**
+   * The render cache store (default: what the config's `cache` says — an
+   * in-process LRU, or Redis with an in-process layer); `false` turns
+   * caching off.
+   */
   cache?: RenderCacheStore | false;
+  /** Where `ATOLL_REDIS_URL` and `ATOLL_PURGE_TOKEN` are read (default `process.env`). */
+  env?: Record<string, string | undefined>;
   /** Replaces the default header merge (SPEC 4). */
   mergeHeaders?: MergeHeaders;
   /**
@@ -125,6 +133,12 @@ export interface Atoll {
    * element of the site).
    */
   renderMarkup: (input: MarkupInput, options?: MarkupOptions) => Promise<Response>;
+  /**
+   * The render cache: `purge(tags)` drops the renderings tagged so (on
+   * every instance, with the Redis store), `stats()`, and `close()` for
+   * its connections (docs/caching.md).
+   */
+  cache: AtollCache;
 }
 
 /** Loads a site (throwing `SiteError` with every problem) and builds its handlers. */
@@ -137,14 +151,18 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   if (!fastPathInEffect()) {
     logger.warn({}, '@lit-labs/ssr was loaded before Atoll, so Lit rendering runs without Atoll\'s fast path (about 13% slower): import atoll first');
   }
+  const client = await prepareClient(site, options.client ?? {}, logger);
+  // After the client build: its input digest is the Redis keys' default version.
+  const cache = await setupRenderCache(site, options.cache, logger, options.env ?? process.env, options.client?.outDir);
   const engine: Engine = {
     site,
     logger,
-    cache: options.cache === false ? undefined : (options.cache ?? new LruStore()),
+    cache: cache.store,
+    purgeToken: cache.purgeToken,
     mergeHeaders: options.mergeHeaders,
     compress: options.compress,
     fetchRemote,
-    ...(await prepareClient(site, options.client ?? {}, logger)),
+    ...client,
   };
   const fetchWith = fetchHandler(engine);
   return {
@@ -156,6 +174,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
       return fetchWith(requestOf(input, init), checkRenderOptions(renderOptions));
     },
     renderMarkup: (input, markupOptions) => renderMarkup(engine, input, markupOptions),
+    cache: cache.api,
     async render(target, init = {}) {
       const response = await handle(engine, {
         method: 'GET',

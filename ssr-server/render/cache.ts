@@ -14,12 +14,74 @@ export interface CacheEntry {
   expires: number;
   /** `html` already encoded as UTF-8 (the in-process store keeps it, so hits are never re-encoded). */
   bytes?: Uint8Array;
+  /** The element's cache tags (its `cacheTags()` hook): a purge of one of them drops the entry. */
+  tags?: readonly string[];
 }
 
 /** Where rendered elements are kept. */
 export interface RenderCacheStore {
-  get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
+  /**
+   * The entry for `key`, or undefined. `request` is the same object for
+   * every read of one page: a store that waits (a shared one) may bound
+   * the time one page spends waiting on it.
+   */
+  get(key: string, request?: object): CacheEntry | undefined | Promise<CacheEntry | undefined>;
   set(key: string, entry: CacheEntry): void | Promise<void>;
+  /**
+   * Drops every entry carrying one of `tags` (on every instance, for a
+   * shared store); resolves with how many entries were dropped where the
+   * store can count them.
+   */
+  purge?(tags: readonly string[]): number | Promise<number>;
+}
+
+/** Most tags on one element's output. */
+export const MAX_CACHE_TAGS = 32;
+/** A cache tag: 1–128 characters of letters, digits and `._:/@+=-` (fit for a `Surrogate-Key` or `Cache-Tag` header and a query string). */
+export const CACHE_TAG_RE = /^[A-Za-z0-9._:/@+=-]{1,128}$/;
+
+/** True when `value` is a usable cache tag. */
+export function isCacheTag(value: unknown): value is string {
+  return typeof value === 'string' && CACHE_TAG_RE.test(value);
+}
+
+/**
+ * Checks what a `cacheTags()` hook returned: an array (or other iterable
+ * of at most {@link MAX_CACHE_TAGS}) of tags, duplicates removed. Never
+ * throws, whatever the value.
+ */
+export function checkCacheTags(value: unknown): { tags: string[] } | { problem: string } {
+  if (value === undefined || value === null) return { tags: [] };
+  let list: unknown[];
+  try {
+    if (!Array.isArray(value)) return { problem: 'cacheTags() must return an array of strings' };
+    list = Array.from(value as unknown[]);
+  } catch {
+    return { problem: 'cacheTags() returned an array that cannot be read' };
+  }
+  const tags = [...new Set(list)];
+  if (tags.length > MAX_CACHE_TAGS) return { problem: `cacheTags() returned ${tags.length} tags: at most ${MAX_CACHE_TAGS}` };
+  for (const t of tags) {
+    if (!isCacheTag(t)) {
+      const shown = typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : typeof t;
+      return { problem: `cacheTags() returned ${shown}: a tag is 1-128 characters of letters, digits and ._:/@+=-` };
+    }
+  }
+  return { tags: tags as string[] };
+}
+
+/** Most tags in one purge. */
+export const MAX_PURGE_TAGS = 100;
+
+/** Why `tags` cannot be purged (an array of 1 to {@link MAX_PURGE_TAGS} tags), or undefined. */
+export function purgeTagsProblem(tags: unknown): string | undefined {
+  if (!Array.isArray(tags)) return 'tags must be an array of strings';
+  if (tags.length === 0) return 'give at least one tag';
+  if (tags.length > MAX_PURGE_TAGS) return `at most ${MAX_PURGE_TAGS} tags per purge (got ${tags.length})`;
+  for (const t of tags as unknown[]) {
+    if (!isCacheTag(t)) return `${typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : typeof t} is not a tag: 1-128 characters of letters, digits and ._:/@+=-`;
+  }
+  return undefined;
 }
 
 /** Limits of the in-process store. */
@@ -28,21 +90,38 @@ export interface LruOptions {
   maxEntries?: number;
   /** Most characters of HTML kept (default 32 Mi). */
   maxChars?: number;
+  /**
+   * Longest time an entry stays here, whatever its own lifetime (ms; default
+   * none): the in-process layer in front of a shared store keeps entries
+   * briefly, as a safety net behind the purge messages.
+   */
+  maxTtl?: number;
   /** The clock (for tests). */
   now?: () => number;
 }
 
-/** A bounded least-recently-used store in this process. */
+/** An entry as the in-process store keeps it. */
+interface Held {
+  entry: CacheEntry;
+  /** When it leaves this store (its own expiry, or sooner with `maxTtl`). */
+  until: number;
+}
+
+/** A bounded least-recently-used store in this process, with a tag index for purges. */
 export class LruStore implements RenderCacheStore {
-  private readonly map = new Map<string, CacheEntry>();
+  private readonly map = new Map<string, Held>();
+  /** Tag → keys of the entries that carry it. */
+  private readonly byTag = new Map<string, Set<string>>();
   private chars = 0;
   private readonly maxEntries: number;
   private readonly maxChars: number;
+  private readonly maxTtl: number;
   private readonly now: () => number;
 
   constructor(options: LruOptions = {}) {
     this.maxEntries = options.maxEntries ?? 2000;
     this.maxChars = options.maxChars ?? 32 * 1024 * 1024;
+    this.maxTtl = options.maxTtl ?? Infinity;
     this.now = options.now ?? Date.now;
   }
 
@@ -51,15 +130,15 @@ export class LruStore implements RenderCacheStore {
   }
 
   get(key: string): CacheEntry | undefined {
-    const e = this.map.get(key);
-    if (e === undefined) return undefined;
+    const held = this.map.get(key);
+    if (held === undefined) return undefined;
     this.map.delete(key);
-    if (e.expires <= this.now()) {
-      this.chars -= e.html.length + key.length;
+    if (held.until <= this.now()) {
+      this.forget(key, held);
       return undefined;
     }
-    this.map.set(key, e);
-    return e;
+    this.map.set(key, held);
+    return held.entry;
   }
 
   set(key: string, given: CacheEntry): void {
@@ -69,15 +148,210 @@ export class LruStore implements RenderCacheStore {
     const old = this.map.get(key);
     if (old !== undefined) {
       this.map.delete(key);
-      this.chars -= old.html.length + key.length;
+      this.forget(key, old);
     }
-    this.map.set(key, entry);
+    this.map.set(key, { entry, until: Math.min(entry.expires, this.now() + this.maxTtl) });
     this.chars += size;
-    while (this.map.size > this.maxEntries || this.chars > this.maxChars) {
-      const [k, e] = this.map.entries().next().value as [string, CacheEntry];
-      this.map.delete(k);
-      this.chars -= e.html.length + k.length;
+    for (const tag of entry.tags ?? []) {
+      let keys = this.byTag.get(tag);
+      if (keys === undefined) this.byTag.set(tag, (keys = new Set()));
+      keys.add(key);
     }
+    while (this.map.size > this.maxEntries || this.chars > this.maxChars) {
+      const [k, held] = this.map.entries().next().value as [string, Held];
+      this.map.delete(k);
+      this.forget(k, held);
+    }
+  }
+
+  /** Drops every entry carrying one of `tags`; returns how many. */
+  purge(tags: readonly string[]): number {
+    let n = 0;
+    for (const tag of tags) {
+      const keys = this.byTag.get(tag);
+      if (keys === undefined) continue;
+      for (const k of [...keys]) {
+        const held = this.map.get(k);
+        if (held === undefined) continue;
+        this.map.delete(k);
+        this.forget(k, held);
+        n++;
+      }
+      this.byTag.delete(tag);
+    }
+    return n;
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.map.clear();
+    this.byTag.clear();
+    this.chars = 0;
+  }
+
+  /** Accounting for an entry that just left the map. */
+  private forget(key: string, held: Held): void {
+    this.chars -= held.entry.html.length + key.length;
+    for (const tag of held.entry.tags ?? []) {
+      const keys = this.byTag.get(tag);
+      if (keys === undefined) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.byTag.delete(tag);
+    }
+  }
+}
+
+/**
+ * A store shared by several Atoll instances (Redis: `cache/redis.ts`), as
+ * the two-layer store uses it. Everything is asynchronous and may reject
+ * (the two-layer store counts that as a miss).
+ */
+export interface SharedCacheStore {
+  get(key: string): Promise<CacheEntry | undefined>;
+  set(key: string, entry: CacheEntry): Promise<void>;
+  /** Deletes the entries tagged with any of `tags` in the shared store and tells every instance (see `onPurge`); resolves with how many were deleted. */
+  purge(tags: readonly string[]): Promise<number>;
+  /**
+   * Called when any instance purged `tags` (this one included), or with
+   * `'all'` when messages may have been missed (the channel was down).
+   */
+  onPurge(listener: (tags: readonly string[] | 'all') => void): void;
+  /** Counters of its own (connection, values too large, …), merged into the stats. */
+  stats?(): Record<string, number | string>;
+  close(): Promise<void>;
+}
+
+/** Options of the two-layer store. */
+export interface LayeredOptions {
+  /** Most ms one page waits on the shared store's reads, all reads together (default 30). */
+  readBudget?: number;
+  /** The in-process layer's entries (default 500; 0: no in-process layer). */
+  localEntries?: number;
+  /** The longest an entry stays in the in-process layer (ms; default 5000). */
+  localTtl?: number;
+}
+
+/** What the two-layer store counted since it started. */
+export interface CacheStats {
+  /** Hits in the in-process layer. */
+  localHits: number;
+  /** Hits in the shared store. */
+  sharedHits: number;
+  /** Reads of the shared store that found nothing (or a stale entry). */
+  misses: number;
+  /** Reads given up when the page's read budget ran out. */
+  timeouts: number;
+  /** Reads or writes the shared store failed (down, refused, bad value). */
+  errors: number;
+  /** Entries written. */
+  sets: number;
+  /** Purges asked for here, and purge messages received. */
+  purges: number;
+  purgeMessages: number;
+  [more: string]: number | string;
+}
+
+const DEFAULT_READ_BUDGET = 30;
+
+/**
+ * Two layers: a small in-process LRU in front of a shared store. A local
+ * hit is synchronous; a local miss reads the shared store within the
+ * page's read budget (a slow or unreachable store is a miss, and the
+ * element renders); a shared hit is kept locally for a short while. Purges
+ * reach the local layer of every instance through the shared store's
+ * messages; the short local lifetime bounds what a missed message can cost.
+ */
+export class LayeredStore implements RenderCacheStore {
+  readonly local: LruStore | undefined;
+  private readonly budget: number;
+  /** Per page: ms already spent waiting on the shared store. */
+  private readonly spent = new WeakMap<object, number>();
+  private readonly counts: CacheStats = { localHits: 0, sharedHits: 0, misses: 0, timeouts: 0, errors: 0, sets: 0, purges: 0, purgeMessages: 0 };
+
+  constructor(
+    readonly shared: SharedCacheStore,
+    options: LayeredOptions = {},
+  ) {
+    this.budget = options.readBudget ?? DEFAULT_READ_BUDGET;
+    const entries = options.localEntries ?? 500;
+    this.local = entries > 0 ? new LruStore({ maxEntries: entries, maxTtl: options.localTtl ?? 5000 }) : undefined;
+    shared.onPurge((tags) => {
+      this.counts.purgeMessages++;
+      if (tags === 'all') this.local?.clear();
+      else this.local?.purge(tags);
+    });
+  }
+
+  get(key: string, request?: object): CacheEntry | undefined | Promise<CacheEntry | undefined> {
+    const near = this.local?.get(key);
+    if (near !== undefined) {
+      this.counts.localHits++;
+      return near;
+    }
+    const spent = request === undefined ? 0 : (this.spent.get(request) ?? 0);
+    const left = this.budget - spent;
+    if (left <= 0) {
+      this.counts.timeouts++;
+      return undefined;
+    }
+    const started = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = this.shared.get(key).then(
+      (entry) => {
+        if (entry === undefined || entry.expires <= Date.now()) {
+          this.counts.misses++;
+          return undefined;
+        }
+        this.counts.sharedHits++;
+        this.local?.set(key, entry);
+        return this.local?.get(key) ?? entry;
+      },
+      () => {
+        this.counts.errors++;
+        return undefined;
+      },
+    );
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        this.counts.timeouts++;
+        resolve(undefined);
+      }, left);
+    });
+    return Promise.race([read, late]).then((entry) => {
+      clearTimeout(timer);
+      if (request !== undefined) this.spent.set(request, (this.spent.get(request) ?? 0) + (performance.now() - started));
+      return entry;
+    });
+  }
+
+  set(key: string, entry: CacheEntry): void {
+    this.counts.sets++;
+    this.local?.set(key, entry);
+    this.shared.set(key, entry).catch(() => {
+      this.counts.errors++;
+    });
+  }
+
+  /** Drops `tags` here at once, then in the shared store and on every other instance. */
+  purge(tags: readonly string[]): Promise<number> {
+    this.counts.purges++;
+    this.local?.purge(tags);
+    return this.shared.purge(tags);
+  }
+
+  /** The counters so far (the shared store's own included). */
+  stats(): CacheStats {
+    let own: Record<string, number | string> = {};
+    try {
+      own = this.shared.stats?.() ?? {};
+    } catch {
+      // a store whose stats throw has none
+    }
+    return { ...own, ...this.counts, localEntries: this.local?.size ?? 0 };
+  }
+
+  close(): Promise<void> {
+    return this.shared.close();
   }
 }
 

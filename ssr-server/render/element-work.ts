@@ -20,7 +20,7 @@ import { checkFragment } from '../remote/validate.ts';
 import type { RemoteHead } from '../remote/fetcher.ts';
 import { HttpSignal, httpStatus } from '../signals.ts';
 import type { ElementDefinition } from '../site/registry.ts';
-import { cacheKey, cacheVariant, type CacheEntry, type RenderCacheStore } from './cache.ts';
+import { cacheKey, cacheVariant, checkCacheTags, type CacheEntry, type RenderCacheStore } from './cache.ts';
 import type { Output, Piece } from './chunks.ts';
 import {
   DEFAULT_TIMEOUT_MS,
@@ -460,7 +460,7 @@ export class ElementWork {
       );
       let hit: ReturnType<RenderCacheStore['get']>;
       try {
-        hit = store.get(key);
+        hit = store.get(key, this.page.request);
       } catch {
         hit = undefined; // a store that throws is a miss
       }
@@ -501,8 +501,12 @@ export class ElementWork {
     const keep = (html: string): string => {
       this.renderMs = now() - started;
       if (key !== undefined && store !== undefined && this.cacheable() && !carriesNonce(html, this.page.request.nonce)) {
+        const tags = this.cacheTags(outcome.props);
+        if (tags === undefined) return html;
         try {
-          void Promise.resolve(store.set(key, { html, expires: Date.now() + this.cacheLifetime })).catch(() => {});
+          const entry: CacheEntry = { html, expires: Date.now() + this.cacheLifetime };
+          if (tags.length > 0) entry.tags = tags;
+          void Promise.resolve(store.set(key, entry)).catch(() => {});
         } catch {
           // A store that throws only loses this entry.
         }
@@ -538,6 +542,31 @@ export class ElementWork {
     const cc = this.headers?.get('cache-control')?.toLowerCase() ?? '';
     if (/(^|,)\s*no-store\b/.test(cc) || this.headers?.has('set-cookie') === true) return false;
     return this.def.cacheVary !== undefined || !/(^|,)\s*private\b/.test(cc);
+  }
+
+  /**
+   * The tags of this rendering (the element's `cacheTags(ctx, data)` hook;
+   * none without one), or undefined when the hook threw or returned junk:
+   * output that cannot be tagged as its element says is not stored, since
+   * no purge could reach it.
+   */
+  private cacheTags(props: Props | undefined): string[] | undefined {
+    const hook = this.def.hooks.cacheTags;
+    if (hook === undefined) return [];
+    let value: unknown;
+    try {
+      value = hook(this.context(), props);
+    } catch (err) {
+      this.log('warn', { phase: 'cacheTags', ...safeErrorFields(err) }, 'element cacheTags() threw; its output was not cached');
+      return undefined;
+    }
+    const checked = checkCacheTags(value);
+    if ('problem' in checked) {
+      if (isThenable(value)) Promise.resolve(value).catch(() => {});
+      this.log('warn', { phase: 'cacheTags' }, `${checked.problem}; the output was not cached`);
+      return undefined;
+    }
+    return checked.tags;
   }
 
   private fallbackOpen(): string {

@@ -146,8 +146,48 @@ export interface AtollConfig {
   drainTimeout?: number | string;
   /** The least severe log lines written (default `info`). */
   logLevel?: LogLevel;
+  /**
+   * Client-side navigation (SPEC 9b, docs/navigation.md): element instances
+   * carry keys, `<atoll-head>` the layout id, and navigation requests are
+   * answered without the instances the browser keeps (default true; false:
+   * none of it, and navigation request headers are ignored).
+   */
+  navigation?: boolean;
   /** Server-side rendering: shims, `connectedCallback`, the import timeout. */
   ssr?: SsrConfig;
+  /** The render cache's store: in-process (default) or Redis shared by every instance (docs/caching.md). */
+  cache?: CacheConfig;
+}
+
+/** The render cache's store (see docs/caching.md). */
+export interface CacheConfig {
+  /** `"memory"` (default: an in-process LRU) or `"redis"` (shared by every instance, with an in-process layer in front). */
+  store?: 'memory' | 'redis';
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (required with `"redis"`; `ATOLL_REDIS_URL` in the environment wins). */
+  url?: string;
+  /** The start of every Redis key and of the purge channel (default `"atoll:"`). */
+  prefix?: string;
+  /** Part of every entry's Redis key: a new value starts with an empty cache (default: the client build's input digest). */
+  version?: string;
+  /** Most time one page waits on Redis reads, all together (ms or a duration; default 30 ms, at most 1 s). */
+  readBudget?: number | string;
+  /** Largest value stored in Redis, in bytes (default 1 MiB); larger renderings are not stored there. */
+  maxValueBytes?: number;
+  /** Entries of the in-process layer in front of Redis, or of the memory store (default 500 with Redis, 2000 in memory; 0: none). */
+  localEntries?: number;
+  /** The longest an entry stays in the in-process layer in front of Redis (ms or a duration; default 5 s). */
+  localTtl?: number | string;
+  /** How often the cache's counters are logged when they changed (ms or a duration; default 60 s). */
+  statsInterval?: number | string;
+  /** The bearer token of `POST /_atoll/cache/purge` (16–256 characters; `ATOLL_PURGE_TOKEN` in the environment wins). Without one, the endpoint answers 404. */
+  purgeToken?: string;
+}
+
+/** The `cache` section as the engine reads it: durations in ms. */
+export interface ResolvedCacheConfig extends Omit<CacheConfig, 'readBudget' | 'localTtl' | 'statsInterval'> {
+  readBudget?: number;
+  localTtl?: number;
+  statsInterval?: number;
 }
 
 /** Log levels, least severe first (defined with the logger). */
@@ -180,8 +220,9 @@ export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout'
  * milliseconds. `csp: true` becomes `{}`; `csp: false` is absent.
  */
 export interface ResolvedConfig
-  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout' | 'ssr'> {
+  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout' | 'ssr' | 'cache'> {
   ssr?: ResolvedSsrConfig;
+  cache?: ResolvedCacheConfig;
   elements?: Record<string, ResolvedElementEntry>;
   timeout?: number;
   remoteHeadDeadline?: number;
@@ -215,6 +256,14 @@ export const IMPORT_TIMEOUT_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
 export const DEFAULT_IMPORT_TIMEOUT = 30 * SECOND;
 /** The shims Atoll provides by name (anything else in `shims` is a module). */
 export const BUILTIN_SHIMS = ['lit', 'window'] as const;
+/** `cache.readBudget`. */
+export const CACHE_READ_BUDGET_BOUNDS: Bounds = { min: 1, max: SECOND };
+/** `cache.localTtl`. */
+export const CACHE_LOCAL_TTL_BOUNDS: Bounds = { min: 1, max: 10 * MINUTE };
+/** `cache.statsInterval`. */
+export const CACHE_STATS_INTERVAL_BOUNDS: Bounds = { min: SECOND, max: 60 * MINUTE };
+/** `cache.maxValueBytes`. */
+export const CACHE_VALUE_BOUNDS: Bounds = { min: 1024, max: 64 * MiB };
 /** `maxRemoteBytes` and `maxBufferedBytes`. */
 export const BYTES_BOUNDS: Bounds = { min: 1, max: GiB };
 
@@ -595,6 +644,68 @@ const elementEntrySchema = v.pipe(
   v.check((e) => e.url === undefined || e.cacheVary === undefined, '"cacheVary" is for the render cache, which only module elements use: remove it from a remote ("url") element'),
 );
 
+/** Why `s` is not a Redis URL Atoll reads (`redis://` or `rediss://`, host, optional port and database number), or undefined. */
+export const redisUrlProblem = (s: string): string | undefined => {
+  const example = 'such as "redis://127.0.0.1:6379" or "rediss://user:password@cache.internal:6380/2"';
+  if (UNSAFE_URL_CHARS.test(s)) return unsafeUrlProblem(s);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `${quote(s)} is not a Redis URL ${example}`;
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `${quote(s)} is not a redis:// or rediss:// URL ${example}`;
+  if (u.hostname === '') return `${quote(s)} has no host: write one ${example}`;
+  if (!/^(\/\d{0,5})?$/.test(u.pathname)) return `${quote(s)}: the path must be a database number ("/0"), ${example}`;
+  if (u.search !== '' || u.hash !== '') return `${quote(s)} has a query or fragment, which Atoll does not read: remove it`;
+  return undefined;
+};
+/** Why `s` cannot be the purge endpoint's token, or undefined (never shows the token). */
+export function purgeTokenProblem(s: string): string | undefined {
+  if (/^[\x21-\x7e]{16,256}$/.test(s)) return undefined;
+  return `the token must be 16-256 printable characters without spaces (it is ${s.length} characters long${/[^\x21-\x7e]/.test(s) ? ' and has a space or control character' : ''})`;
+}
+const cacheEntries = strict(
+  {
+    store: v.optional(
+      jsonAs(field((x: unknown): x is 'memory' | 'redis' => typeof x === 'string', '"memory" or "redis"', (s): Result<'memory' | 'redis'> =>
+        s === 'memory' || s === 'redis' ? { ok: s } : { problem: `${quote(s)} is not a store: use "memory" or "redis"` },
+      ), { enum: ['memory', 'redis'] }),
+    ),
+    url: v.optional(jsonAs(field(isString, 'a Redis URL', (s): Result<string> => {
+      const p = redisUrlProblem(s);
+      return p === undefined ? { ok: s } : { problem: p };
+    }), { type: 'string', pattern: '^rediss?://' })),
+    prefix: v.optional(jsonAs(field(isString, 'a key prefix', (s): Result<string> =>
+      /^[A-Za-z0-9._:{}-]{1,64}$/.test(s) ? { ok: s } : { problem: `${quote(s)} is not a key prefix: 1-64 letters, digits and ._:{}- (e.g. "shop:")` },
+    ), { type: 'string', pattern: '^[A-Za-z0-9._:{}-]{1,64}$' })),
+    version: v.optional(jsonAs(field(isString, 'a version string', (s): Result<string> =>
+      /^[A-Za-z0-9._-]{1,64}$/.test(s) ? { ok: s } : { problem: `${quote(s)} is not a version: 1-64 letters, digits and ._- (e.g. a release or commit)` },
+    ), { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+    readBudget: v.optional(duration(CACHE_READ_BUDGET_BOUNDS)),
+    maxValueBytes: v.optional(byteSize(CACHE_VALUE_BOUNDS)),
+    localEntries: v.optional(jsonAs(field(isNumber, 'a number of entries', (n): Result<number> =>
+      Number.isInteger(n) && n >= 0 && n <= 1_000_000 ? { ok: n } : { problem: `${describe(n)} is not a number of entries from 0 to 1000000` },
+    ), { type: 'integer', minimum: 0, maximum: 1_000_000 })),
+    localTtl: v.optional(duration(CACHE_LOCAL_TTL_BOUNDS)),
+    statsInterval: v.optional(duration(CACHE_STATS_INTERVAL_BOUNDS)),
+    purgeToken: v.optional(jsonAs(field(isString, 'a token string', (s): Result<string> => {
+      const p = purgeTokenProblem(s);
+      return p === undefined ? { ok: s } : { problem: `${p}; better, set ATOLL_PURGE_TOKEN in the environment` };
+    }), { type: 'string', minLength: 16, maxLength: 256 })),
+  },
+  'an object such as { "store": "redis", "url": "redis://127.0.0.1:6379" }',
+);
+const cacheSchema = v.pipe(
+  jsonAs(v.custom<CacheConfig>(isRecord, mustBe('an object such as { "store": "redis", "url": "redis://127.0.0.1:6379" }')), (convert) => convert(cacheEntries)),
+  cacheEntries,
+  v.check((c) => c.store !== 'redis' || c.url !== undefined, 'the "redis" store needs a "url" such as "redis://127.0.0.1:6379"'),
+  v.check(
+    (c) => c.store === 'redis' || (c.url === undefined && c.prefix === undefined && c.version === undefined && c.readBudget === undefined && c.maxValueBytes === undefined && c.localTtl === undefined),
+    'url, prefix, version, readBudget, maxValueBytes and localTtl are for the shared store: add "store": "redis" or remove them',
+  ),
+);
+
 const cspObject = strict(
   {
     policy: v.optional(
@@ -674,7 +785,9 @@ export const configSchema = strict(
     drainTimeout: v.optional(duration(DRAIN_TIMEOUT_BOUNDS), CONFIG_DEFAULTS.drainTimeout),
     logLevel: v.optional(logLevel, CONFIG_DEFAULTS.logLevel),
     ssr: v.optional(ssrSchema),
+    cache: v.optional(cacheSchema),
     outDir: v.optional(nonEmptyString('a folder path')),
+    navigation: v.optional(jsonAs(v.custom<boolean>(isBoolean, mustBe('true or false')), { type: 'boolean' })),
   },
   'an object (for .mjs: `export default { … }`)',
 );

@@ -557,7 +557,7 @@ async function loadHooks(root: string, def: ElementDefinition, problems: Problem
     return;
   }
   const mod = result.module;
-  for (const name of ['data', 'headers', 'paths', 'head'] as const) {
+  for (const name of ['data', 'headers', 'paths', 'head', 'cacheTags'] as const) {
     if (mod[name] !== undefined && typeof mod[name] !== 'function') {
       problems.error({ file: display }, `export "${name}" must be a function`);
     }
@@ -578,6 +578,7 @@ async function loadHooks(root: string, def: ElementDefinition, problems: Problem
     headers: mod.headers as ServerHooks['headers'],
     paths: mod.paths as ServerHooks['paths'],
     head: mod.head as ServerHooks['head'],
+    cacheTags: mod.cacheTags as ServerHooks['cacheTags'],
     attributes,
   };
 }

@@ -25,6 +25,7 @@ test('the core imports no transport and no HTTP client', () => {
     for (const spec of imports(file)) {
       assert.ok(!/^(node:)?(http|https|http2|net|tls)$/.test(spec), `${file} imports ${spec}`);
       assert.ok(!/^undici/.test(spec), `${file} imports ${spec}: pass the remote fetcher in instead`);
+      assert.ok(!/^ioredis/.test(spec) && !spec.includes('/cache/redis'), `${file} imports ${spec}: the render cache's Redis store is passed in by createAtoll`);
       assert.ok(!spec.includes('/adapters/') && !spec.includes('/remote/client'), `${file} imports ${spec}`);
     }
   }
