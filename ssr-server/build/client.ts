@@ -11,6 +11,7 @@ import type { Site } from '../site/load.ts';
 import { AssetStore } from '../assets/store.ts';
 import { PublicFiles } from '../assets/public.ts';
 import { earlyHints, headRenderer, type NonceOption } from './head.ts';
+import { buildIdentity } from '../render/navigation.ts';
 import { buildInChild } from './child.ts';
 import { ASSET_PATH, defaultOutDir, readManifest, staleReason, type ClientManifest } from './manifest.ts';
 
@@ -54,6 +55,8 @@ export interface ClientSide {
   preloads: PageEnvironment['preloads'];
   /** The URL of an element's client module (for the fragment endpoint's `Link` header). */
   moduleUrl: ((tag: string) => string | undefined) | undefined;
+  /** The build's identity, part of every page's layout id (client navigation; render/navigation.ts). */
+  build: string | undefined;
 }
 
 /**
@@ -103,7 +106,7 @@ export function listPublicFiles(root: string, logger: Logger): PublicFiles | und
 export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
   const publicFiles = listPublicFiles(site.root, logger);
   const manifest = await ensureBuild(site, options, logger);
-  if (manifest === undefined) return { assets: undefined, publicFiles, head: undefined, preloads: undefined, moduleUrl: undefined };
+  if (manifest === undefined) return { assets: undefined, publicFiles, head: undefined, preloads: undefined, moduleUrl: undefined, build: undefined };
   const assets = new AssetStore(buildFolder(site, options.outDir), manifest);
   const base = (options.base ?? '/').replace(/\/*$/, '/');
   const assetUrl = base + ASSET_PATH.slice(1);
@@ -121,8 +124,9 @@ export function pageClient(
   loader: string,
   assetUrl: string,
   options: Pick<ClientOptions, 'nonce' | 'firstScreen'> = {},
-): { [K in 'head' | 'preloads' | 'moduleUrl']: NonNullable<ClientSide[K]> } {
+): { [K in 'head' | 'preloads' | 'moduleUrl' | 'build']: NonNullable<ClientSide[K]> } {
   return {
+    build: buildIdentity(manifest),
     head: headRenderer({ manifest, loader, assetUrl, nonce: options.nonce, firstScreen: options.firstScreen }),
     preloads: earlyHints(manifest, assetUrl),
     moduleUrl: (tag) => {

@@ -9,7 +9,7 @@
  * modulepreload links all carry it: under `'strict-dynamic'` a
  * parser-inserted preload without it is blocked like a script.
  */
-import { IMPORT_MAP, INERT_LOADER_TYPE, parseHydrate } from '../../islands/protocol.ts';
+import { IMPORT_MAP, INERT_LOADER_TYPE, LAYOUT_ATTR, parseHydrate } from '../../islands/protocol.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementOp, Op } from '../layout/ops.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
@@ -185,7 +185,7 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
   const render = (elements: readonly ElementWork[], request: PageRequest): string =>
     request.nonce || request.headScript !== undefined || nonce
       ? renderHead(elements, request)
-      : remember(elements, request.loader ?? 'inline', () => renderHead(elements, request));
+      : remember(elements, (request.loader ?? 'inline') + (request.layoutId ?? ''), () => renderHead(elements, request));
   const renderHead = (elements: readonly ElementWork[], request: PageRequest): string => {
     const tags = new Set<string>();
     let serverRendered = false;
@@ -200,7 +200,9 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
     const n = value ? ` nonce="${escapeAttr(value)}"` : '';
     const firstScript = first === undefined ? '' : `<script${n}>${first}</script>`;
     if (tags.size === 0 && !serverRendered) return firstScript;
-    let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
+    // The layout id (client navigation, render/navigation.ts): the router sends it back with every navigation.
+    const layoutAttr = request.layoutId === undefined ? '' : ` ${LAYOUT_ATTR}="${escapeAttr(request.layoutId)}"`;
+    let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${layoutAttr}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
     for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.

@@ -402,6 +402,7 @@ export class DevServer {
       head: (elements, request) => head(elements, request) + devScriptTag(version, request),
       preloads: page.preloads,
       moduleUrl: page.moduleUrl,
+      build: page.build,
     };
   }
 

@@ -43,6 +43,8 @@ export interface PageRequest {
   loader?: LoaderEmission;
   /** A classic script written first in `<atoll-head>`, with the page's nonce (in-process renders only). */
   headScript?: string;
+  /** The page's layout id when it has client navigation (set by the page renderer, see navigation.ts): `<atoll-head>` writes it. */
+  layoutId?: string;
 }
 
 /**
@@ -66,4 +68,6 @@ export interface PageEnvironment {
   mergeHeaders?: MergeHeaders;
   /** Fetches remote elements (none: a remote element falls back). */
   fetchRemote?: RemoteFetcher;
+  /** The client build's identity (navigation.ts `buildIdentity`): part of every layout id, so a new build makes the router reload. */
+  build?: string;
 }

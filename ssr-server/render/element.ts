@@ -15,7 +15,7 @@ import type { Site } from '../site/load.ts';
 import { nonceUnknownStyles } from '../csp.ts';
 import { escapeAttr } from '../html.ts';
 import { DEFER_HYDRATION } from '../../islands/protocol.ts';
-import { collect } from './chunks.ts';
+import { collect, type Output, type Piece } from './chunks.ts';
 
 /** True when the Lit fast path (see `lit-fastpath.ts`) is in effect. */
 export function fastPathInEffect(): boolean {
@@ -227,4 +227,64 @@ export function plainOpenTag(tag: string, attributes: ReadonlyArray<readonly [st
   let s = `<${tag}`;
   for (const [name, value] of attributes) s += value === '' ? ` ${name}` : ` ${name}="${escapeAttr(value)}"`;
   return `${s}${extra}>`;
+}
+
+/** The tail of each pre-encoded host after its `<tag` (one view per buffer, so the run memo sees the same piece every time). */
+const hostTails = new WeakMap<Uint8Array, Uint8Array>();
+/** Each tag's `<tag` as bytes. */
+const tagOpenBytes = new Map<string, Uint8Array>();
+const utf8 = new TextEncoder();
+
+/** True when `html` starts with `<tag` followed by white space, `>` or `/` (tag compared case-insensitively, as HTML does). */
+function startsWithTag(html: string, tag: string): boolean {
+  if (html.charCodeAt(0) !== 60 || html.length <= tag.length + 1) return false;
+  const after = html.charCodeAt(tag.length + 1);
+  if (!(after === 32 || after === 62 || after === 47 || after === 9 || after === 10 || after === 12 || after === 13)) return false;
+  const name = html.slice(1, tag.length + 1);
+  return name === tag || name.toLowerCase() === tag;
+}
+
+/**
+ * Adds `extra` (an attribute, written with its leading space, e.g.
+ * ` atoll-key="k"`) to the open tag of the host at the start of `output`
+ * — an element's output as `ElementWork.render()` gives it, whatever its
+ * host turned out to be: rendered, from the render cache (pre-encoded
+ * bytes, which stay bytes: `<tag`, the attribute, and a view of the rest),
+ * a fallback, a client-only (`ssr="none"`) or a remote element's markup.
+ * The attribute goes right after the tag name, so it wins over one of the
+ * same name in markup that came from elsewhere (HTML keeps the first).
+ * The cached markup itself never holds it: one cache entry serves every
+ * position. Output that does not start with the host is left as it is.
+ */
+export function withHostAttribute(output: Output, tag: string, extra: string, extraBytes: Uint8Array): Output {
+  if (output.length === 0) return output;
+  const first = output[0]!;
+  if (typeof first === 'string') {
+    if (startsWithTag(first, tag)) output[0] = `<${first.slice(1, tag.length + 1)}${extra}${first.slice(tag.length + 1)}`;
+    return output;
+  }
+  if (first instanceof Uint8Array) {
+    let tail = hostTails.get(first);
+    if (tail === undefined) {
+      // Only `<tag` and the byte after it are decoded to check (tag names are ASCII).
+      const head = new TextDecoder().decode(first.subarray(0, tag.length + 2));
+      if (!startsWithTag(head, tag)) return output;
+      tail = first.subarray(tag.length + 1);
+      hostTails.set(first, tail);
+    }
+    let open = tagOpenBytes.get(tag);
+    if (open === undefined) {
+      open = utf8.encode(`<${tag}`);
+      if (tagOpenBytes.size < 4096) tagOpenBytes.set(tag, open);
+    }
+    output.splice(0, 1, open, extraBytes, tail);
+    return output;
+  }
+  output[0] = () => {
+    const r = first();
+    if (r === undefined) return r;
+    const add = (x: Piece | Output): Output => withHostAttribute(Array.isArray(x) ? x : [x], tag, extra, extraBytes);
+    return r instanceof Promise ? r.then(add) : add(r);
+  };
+  return output;
 }

@@ -9,7 +9,8 @@
 import { checkHeaders, encodeLocation, HeaderList, isPageStatus, MAX_PAGE_ELEMENT_HEADER_BYTES, REDIRECT_STATUSES, type HeaderFields } from '../header-values.ts';
 import type { Site } from '../site/load.ts';
 import type { Output } from './chunks.ts';
-import type { PageEnvironment } from './context.ts';
+import type { PageEnvironment, PageRequest } from './context.ts';
+import { KEEP_HEADER, NAV_HEADER, NAV_RELOAD } from '../../islands/protocol.ts';
 import type { ElementWork } from './element-work.ts';
 import { mergeLists, type HeaderPart, type ListPart } from './headers.ts';
 import type { PageRun } from './routing.ts';
@@ -186,7 +187,42 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
   const prior = headers.get('server-timing');
   if (prior) timing.unshift(prior);
   headers.set('server-timing', timing.length > 0 ? timing.join(', ') : 'total;dur=0');
+  if (run.nav?.keep !== undefined) navigationHeaders(headers, run.nav.layoutId);
   return { type: 'page', status, headers, body, elements: run.elements };
+}
+
+/**
+ * The headers of every answer to a client navigation (SPEC 9b): the new
+ * page's layout id (or {@link NAV_RELOAD}), `Vary` on the two navigation
+ * headers (merged with what the page varies on), and `private, no-store`
+ * whatever the elements said — an answer with holes where the browser's
+ * instances go must never be stored by a shared cache, nor given to a
+ * document load.
+ */
+export function navigationHeaders(headers: HeaderList, layoutId: string): void {
+  headers.set(NAV_HEADER, layoutId);
+  headers.set('cache-control', UNKNOWN_HEADERS_CACHE_CONTROL);
+  const vary = headers.get('vary');
+  if (vary === null || vary.trim() === '') headers.set('vary', `${NAV_HEADER}, ${KEEP_HEADER}`);
+  else if (!/(^|,)\s*\*\s*(,|$)/.test(vary)) {
+    const have = new Set(vary.toLowerCase().split(',').map((t) => t.trim()));
+    const add = [NAV_HEADER, KEEP_HEADER].filter((n) => !have.has(n));
+    if (add.length > 0) headers.set('vary', `${vary}, ${add.join(', ')}`);
+  }
+}
+
+/**
+ * The answer to a navigation from another layout, or from another build of
+ * this one: 200 with an empty body and {@link NAV_RELOAD}, which makes the
+ * router load the URL as a document. Nothing is rendered, no element's
+ * work starts.
+ */
+export function reloadAnswer(request: PageRequest): PageResult {
+  const headers = new HeaderList(['content-type'], ['text/html; charset=utf-8']);
+  navigationHeaders(headers, NAV_RELOAD);
+  const total = request.started === undefined ? 0 : round(performance.now() - request.started);
+  headers.set('server-timing', `total;dur=${total}`);
+  return { type: 'page', status: 200, headers, body: [], elements: [] };
 }
 
 /**

@@ -11,7 +11,8 @@ import { encodeLocation } from '../header-values.ts';
 import { layoutFor } from '../site/load.ts';
 import type { Output } from './chunks.ts';
 import { DEFAULT_REMOTE_HEAD_DEADLINE_MS, type PageEnvironment, type PageRequest } from './context.ts';
-import { decideHead, headElements, type PageResult } from './page-head.ts';
+import { pageNavigation, RELOAD } from './navigation.ts';
+import { decideHead, headElements, reloadAnswer, type PageResult } from './page-head.ts';
 import { PageRun } from './routing.ts';
 
 export {
@@ -43,7 +44,11 @@ export interface PageStart {
  */
 export function renderPage(env: PageEnvironment, request: PageRequest, layout = layoutFor(env.site, request.url.pathname)): PageStart {
   if (request.started === undefined) request.started = performance.now();
-  const run = new PageRun(env, request, layout);
+  // Client navigation (navigation.ts): a navigation from another layout (or build) is answered at once, with nothing rendered.
+  const nav = pageNavigation(env.site, env.build, request.headers, layout);
+  if (nav === RELOAD) return { earlyHints: [], result: reloadAnswer(request) };
+  if (nav !== undefined) request.layoutId = nav.layoutId;
+  const run = new PageRun(env, request, layout, nav);
   const body: Output = [];
   try {
     run.expand(layout.ops, {}, body);

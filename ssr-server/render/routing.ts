@@ -12,6 +12,9 @@ import type { Output, Piece } from './chunks.ts';
 import { elementThunk } from './render-cost.ts';
 import type { PageEnvironment, PageRequest } from './context.ts';
 import { ElementWork, type PageScope } from './element-work.ts';
+import { withHostAttribute } from './element.ts';
+import { instanceKey, type PageNavigation } from './navigation.ts';
+import { KEEP_ATTR, KEY_ATTR } from '../../islands/protocol.ts';
 
 /** The state of one page render. */
 export class PageRun implements PageScope {
@@ -26,12 +29,16 @@ export class PageRun implements PageScope {
   closed = false;
   /** True once the drain was told to send what it had before an element render (see {@link elementThunk}). */
   sentBeforeRender = false;
+  /** How many instances the browser keeps (written as placeholders, their work never started). */
+  kept = 0;
   private headers: Headers | undefined;
 
   constructor(
     readonly env: PageEnvironment,
     readonly request: PageRequest,
     readonly layout: CompiledLayout,
+    /** Client navigation for this page (navigation.ts); undefined: off — no keys, nothing kept. */
+    readonly nav?: PageNavigation,
   ) {
     this.matches = new Array(layout.routeCount);
   }
@@ -91,7 +98,11 @@ export class PageRun implements PageScope {
             }
           }
           // Route tags are not emitted: their children are the enclosing element's children.
-          if (routeParams !== null) this.expand(op.children, routeParams, out, nesting);
+          if (routeParams !== null) {
+            // Which routes matched inside a microfrontend is part of its key (its light DOM differs).
+            nesting?.keys?.push(`r${op.id}`);
+            this.expand(op.children, routeParams, out, nesting);
+          }
           break;
         }
         case 'redirect':
@@ -190,10 +201,34 @@ export class PageRun implements PageScope {
       slot = nesting.open.length > 0 ? nesting.open[0]!.slot : attributes.find(([name]) => name === 'slot')?.[1];
     }
     const work = new ElementWork(op, def, attributes, params, children, this, nesting?.parent, slot);
-    this.expand(op.children, params, children, { parent: work, open: [] });
-    // Nested elements come first in `elements` (as they always have); `depth`/`parent` give the nesting.
+    const nav = this.nav;
+    if (nav === undefined) {
+      this.expand(op.children, params, children, { parent: work, open: [] });
+      // Nested elements come first in `elements` (as they always have); `depth`/`parent` give the nesting.
+      this.elements.push(work);
+      out.push(elementThunk(work, this));
+      return;
+    }
+    // With navigation: the key needs what is nested (expanded first); nothing has started yet, so a
+    // kept instance's work — and that of everything nested in it — is simply dropped.
+    const mark = this.elements.length;
+    const inner: Nesting = { parent: work, open: [], keys: [], pinned: false };
+    this.expand(op.children, params, children, inner);
+    const key = instanceKey(nav.layoutKey, op, attributes, params, inner.keys!);
+    // A primary decides the status, a head() hook the document head: never kept, nor anything around them.
+    const pinned = inner.pinned === true || op.primary || def.hooks.head !== undefined;
+    if (nesting?.keys !== undefined) {
+      nesting.keys.push(key);
+      if (pinned) nesting.pinned = true;
+    }
+    if (!pinned && nav.keep !== undefined && nav.keep.has(key)) {
+      this.elements.length = mark;
+      this.kept++;
+      out.push(`<${op.tag} ${KEEP_ATTR}="${key}"></${op.tag}>`);
+      return;
+    }
     this.elements.push(work);
-    out.push(elementThunk(work, this));
+    out.push(keyedThunk(elementThunk(work, this), op, key));
   }
 
   /** Ends all pending work (client gone, or the page was answered otherwise). */
@@ -219,6 +254,30 @@ const encodedHeads = new Map<string, Uint8Array>();
 export interface Nesting {
   parent: ElementWork;
   open: Array<{ tag: string; slot: string | undefined }>;
+  /** With navigation: the keys of the instances nested here and the routes that matched here (`r<id>`), in document order. */
+  keys?: string[];
+  /** With navigation: true when a primary or `head()` element is nested here (the parent cannot be kept). */
+  pinned?: boolean;
+}
+
+/** Each op's key attribute as bytes, for the last key it had (a pre-encoded host stays pre-encoded). */
+const keyAttrBytes = new WeakMap<ElementOp, { key: string; attr: string; bytes: Uint8Array }>();
+const encoder = new TextEncoder();
+
+/** An element's thunk whose host carries its instance key ({@link KEY_ATTR}); the drain's hint passes through. */
+function keyedThunk(thunk: ReturnType<typeof elementThunk>, op: ElementOp, key: string): ReturnType<typeof elementThunk> {
+  let known = keyAttrBytes.get(op);
+  if (known === undefined || known.key !== key) {
+    const text = ` ${KEY_ATTR}="${key}"`;
+    keyAttrBytes.set(op, (known = { key, attr: text, bytes: encoder.encode(text) }));
+  }
+  const { attr, bytes } = known;
+  const keyed: ReturnType<typeof elementThunk> = () => {
+    const out = thunk();
+    return Array.isArray(out) ? withHostAttribute(out, op.tag, attr, bytes) : out;
+  };
+  keyed.blocks = thunk.blocks;
+  return keyed;
 }
 
 /** A static tag in a text op, as the layout compiler wrote it. */
