@@ -85,6 +85,8 @@ export class ElementWork {
   readonly cacheLifetime: number;
   /** Set when the host came from the render cache: ms it has left. */
   cacheRemaining: number | undefined;
+  /** The render-cache read, once started (see `readCache`). */
+  private cacheRead: { key: string; hit: ReturnType<RenderCacheStore['get']> } | undefined;
   private prepared: Piece | (() => Promise<Piece>) | undefined;
   /** Made when something needs `ctx.signal` (work that is tracked, or a hook that reads it). */
   private controller: AbortController | undefined;
@@ -174,6 +176,7 @@ export class ElementWork {
     if (headersHook !== undefined && (dataHook === undefined || !this.op.primary)) this.callHeaders(undefined);
     if (dataHook === undefined) {
       this.outcome = READY;
+      this.readCache(READY as Extract<Outcome, { kind: 'ok' }>);
       return;
     }
     this.track('data', async (ctx) => {
@@ -223,6 +226,8 @@ export class ElementWork {
       .then((outcome) => {
         this.outcome = outcome;
         this.work = { phase, ms: now() - started };
+        // The cache read starts now, not when the drain reaches the element: a page's reads of a shared store overlap.
+        if (outcome.kind === 'ok') this.readCache(outcome);
         clearTimeout(this.timer);
         // A remote that failed before its head sent no headers: nothing is unknown any more.
         this.headersKnown = true;
@@ -449,21 +454,9 @@ export class ElementWork {
       return nonce ? nonceUnknownStyles(outcome.markup, nonce) : outcome.markup;
     }
     const store = this.page.env.cache;
-    if (this.cacheLifetime > 0 && store !== undefined) {
-      const vary = this.def.cacheVary;
-      const key = cacheKey(
-        this.op.tag,
-        this.attributes,
-        outcome.encoded,
-        vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers),
-        literalAttributes(this.op) ? this.op : undefined,
-      );
-      let hit: ReturnType<RenderCacheStore['get']>;
-      try {
-        hit = store.get(key, this.page.request);
-      } catch {
-        hit = undefined; // a store that throws is a miss
-      }
+    const read = this.readCache(outcome);
+    if (read !== undefined && store !== undefined) {
+      const { key, hit } = read;
       if (hit === undefined) return this.fresh(outcome, key, store);
       if (!(hit instanceof Promise)) return this.fromCache(hit, outcome);
       const done = hit
@@ -475,6 +468,34 @@ export class ElementWork {
       return () => done;
     }
     return this.fresh(outcome, undefined, undefined);
+  }
+
+  /**
+   * This rendering's render-cache key and the store's answer for it, asked
+   * once: as soon as the element's data is known (see `track`), or when
+   * its host is needed. Undefined when the element is not cached.
+   */
+  private readCache(outcome: Extract<Outcome, { kind: 'ok' }>): { key: string; hit: ReturnType<RenderCacheStore['get']> } | undefined {
+    if (this.cacheRead !== undefined) return this.cacheRead;
+    const store = this.page.env.cache;
+    if (!(this.cacheLifetime > 0) || store === undefined || this.page.closed) return undefined;
+    const vary = this.def.cacheVary;
+    const key = cacheKey(
+      this.op.tag,
+      this.attributes,
+      outcome.encoded,
+      vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers),
+      literalAttributes(this.op) ? this.op : undefined,
+    );
+    let hit: ReturnType<RenderCacheStore['get']>;
+    try {
+      hit = store.get(key, this.page.request);
+      // Handled where it is used (a rejection is a miss); not unhandled meanwhile.
+      if (hit instanceof Promise) hit.catch(() => {});
+    } catch {
+      hit = undefined; // a store that throws is a miss
+    }
+    return (this.cacheRead = { key, hit });
   }
 
   private fromCache(entry: CacheEntry, outcome: Extract<Outcome, { kind: 'ok' }>): Piece {
