@@ -9,6 +9,8 @@
  * - `defer-hydration` and `hydrate`: hydration switches, not content — Atoll
  *   writes `hydrate` from the layout, Lit adds `defer-hydration`, and both go
  *   or stay by design;
+ * - `atoll-key`: Atoll's instance key for client navigation (issue 15) on
+ *   every layout element's host — an identity for the router, not content;
  * - `<script>` elements: Atoll's `<script type="application/json"
  *   data-atoll-props>` carries `data()` for the loader (which removes it);
  *   the plain side hands the same values over in JavaScript;
@@ -36,7 +38,7 @@ export interface Recorder {
 }
 export type CaseWindow = Window & typeof globalThis & { __lc: Recorder; __lcPlainHydrate?: () => void; __lcOrder?: string[] };
 
-const STRIPPED_ATTRIBUTES = new Set(['defer-hydration', 'hydrate']);
+const STRIPPED_ATTRIBUTES = new Set(['defer-hydration', 'hydrate', 'atoll-key']);
 
 type Updatable = Element & { updateComplete?: Promise<unknown> };
 
