@@ -12,7 +12,11 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { KEEP_ATTR, KEEP_HEADER, KEY_ATTR, MAX_KEEP, NAV_HEADER, NAV_RELOAD } from '../../islands/protocol.ts';
-import { layoutId, parseKeep, shortHash } from '../../ssr-server/render/navigation.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readManifest } from '../../ssr-server/build/manifest.ts';
+import { buildIdentity, layoutId, parseKeep, shortHash } from '../../ssr-server/render/navigation.ts';
 import { fixture, serveSite, type TestServer } from '../helpers.ts';
 
 interface NavCounts {
@@ -407,5 +411,50 @@ describe('navigation: false', () => {
       assert.match(res.headers.get('cache-control') ?? '', /max-age=60/);
     }
     assert.equal(delta(before, counts(), 'nav-bar').render, 2);
+  });
+});
+
+describe('with a client build', () => {
+  let built: TestServer;
+  let outDir: string;
+  before(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'atoll-nav-build-'));
+    built = await serveSite({ root, client: { build: true, outDir } });
+  });
+  after(async () => {
+    await built.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  test("<atoll-head>'s import map carries the layout id of the layout and the build; a navigation with it is answered", async () => {
+    const site = built.atoll.site;
+    const manifest = readManifest(outDir);
+    assert.ok(manifest !== undefined);
+    const expected = layoutId(site, site.layouts.find((l) => l.prefix === '/')!.layout, buildIdentity(manifest));
+    assert.notEqual(expected, id, 'the build is part of the id');
+    for (const path of ['/a', '/b', '/a']) {
+      const html = await (await built.get(path)).text();
+      const scripts = html.match(/<script type="importmap"[^>]*>/g) ?? [];
+      assert.equal(scripts.length, 1, path);
+      assert.equal(scripts[0], `<script type="importmap" data-atoll data-atoll-layout="${expected}">`, path);
+    }
+    const other = await (await built.get('/other/x')).text();
+    assert.doesNotMatch(other, new RegExp(`data-atoll-layout="${expected}"`), 'another layout, another id');
+    assert.match(other, /data-atoll-layout="[0-9a-z]+"/);
+    const full = await (await built.get('/a')).text();
+    const nav = await built.get('/b', { headers: { [NAV_HEADER]: expected, [KEEP_HEADER]: keyOf(full, 'nav-bar') } });
+    assert.equal(nav.headers.get(NAV_HEADER), expected);
+    assert.match(await nav.text(), new RegExp(`<nav-bar ${KEEP_ATTR}=`));
+    // The id of the same layout without this build (what a page from before a deploy sends): reload.
+    const stale = await built.get('/b', { headers: { [NAV_HEADER]: id } });
+    assert.equal(stale.headers.get(NAV_HEADER), NAV_RELOAD);
+    assert.equal(await stale.text(), '');
+  });
+
+  test('buildIdentity: the same manifest gives the same id, another manifest another', () => {
+    const manifest = readManifest(outDir)!;
+    assert.equal(buildIdentity(structuredClone(manifest)), buildIdentity(manifest));
+    assert.notEqual(buildIdentity({ ...manifest, loader: 'loader-other.js' }), buildIdentity(manifest));
+    assert.match(buildIdentity(manifest), /^[0-9a-z]{1,16}$/);
   });
 });
