@@ -71,8 +71,8 @@ customElements.define('lib-button', LibButton);
   test('the config timeout applies to every element, a registry timeout overrides it', async () => {
     server.logs.length = 0;
     const html = await (await server.get('/')).text();
-    assert.match(html, /<slow-one atoll-fallback="timeout"><p class="fb">slow fallback<\/p><\/slow-one>/);
-    assert.match(html, /<slower-one atoll-fallback="timeout">/);
+    assert.match(html, /<slow-one atoll-key="[0-9a-z]+" atoll-fallback="timeout"><p class="fb">slow fallback<\/p><\/slow-one>/);
+    assert.match(html, /<slower-one atoll-key="[0-9a-z]+" atoll-fallback="timeout">/);
     await new Promise((r) => setTimeout(r, 10));
     const messages = server.logs.filter((l) => l.phase === 'timeout').map((l) => (l.err as { message: string }).message).sort();
     assert.deepEqual(messages, ['<slow-one> timed out after 80 ms', '<slower-one> timed out after 120 ms']);
