@@ -112,7 +112,7 @@ describe('lazy abort signals', () => {
       html = await (await atoll.request('/data-plain', { signal: new AbortController().signal })).text();
     });
     assert.equal(withData, one);
-    assert.match(html, /<s-data-plain atoll-fallback="timeout"/);
+    assert.match(html, /<s-data-plain atoll-key="[0-9a-z]+" atoll-fallback="timeout"/);
   });
 
   test('a headers() hook that alone reads ctx.signal sees it fire when the client goes away', async () => {
@@ -141,7 +141,7 @@ describe('lazy abort signals', () => {
 
   test("data()'s signal fires on the element's timeout, with a TimeoutError", async () => {
     const html = await (await atoll.request('/data-timeout')).text();
-    assert.match(html, /<s-data-signal atoll-fallback="timeout"/);
+    assert.match(html, /<s-data-signal atoll-key="[0-9a-z]+" atoll-fallback="timeout"/);
     const s = seen.find((x) => x.tag === 's-data-signal')?.signal;
     assert.equal(s?.aborted, true);
     assert.equal((s?.reason as Error).name, 'TimeoutError');
