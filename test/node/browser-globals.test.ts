@@ -163,7 +163,7 @@ describe('with ssr.shims, the elements render over real HTTP (two workers, each 
         assert.equal(res.status, 200);
         const html = await res.text();
         // "atoll" in hex by the CommonJS library that reads `self`.
-        assert.match(html, /<bg-qr value="atoll"[^>]*><template shadowrootmode="open">.*<code class="qr"><!--lit-part-->61 74 6f 6c 6c<!--\/lit-part--><\/code>/s);
+        assert.match(html, /<bg-qr atoll-key="[0-9a-z]+" value="atoll"[^>]*><template shadowrootmode="open">.*<code class="qr"><!--lit-part-->61 74 6f 6c 6c<!--\/lit-part--><\/code>/s);
         // matchMedia from the "window" shim never matches; document.body is there (Spectrum's
         // :focus-visible test does not throw); the locale comes from bg-media's own shim module.
         assert.match(html, /<bg-media[^>]*><template shadowrootmode="open">.*narrow: <!--lit-part-->false<!--\/lit-part-->; focus-visible: <!--lit-part-->true<!--\/lit-part-->; locale: <!--lit-part-->en-GB<!--\/lit-part-->/s);
