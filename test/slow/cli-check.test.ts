@@ -171,7 +171,7 @@ describe('atoll render', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /302 redirect to \/hello\/world/);
     assert.match(r.stdout, /^<!doctype html>/);
-    assert.match(r.stdout, /<x-greeting name="world" data-q defer-hydration><template shadowrootmode="open">/);
+    assert.match(r.stdout, /<x-greeting atoll-key="[0-9a-z]+" name="world" data-q defer-hydration><template shadowrootmode="open">/);
   });
 
   test('--out writes the page to a file instead of stdout', async () => {

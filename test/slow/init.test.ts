@@ -95,7 +95,7 @@ describe('atoll init from the packed package', () => {
       const page = await fetch(`${base}/`);
       const html = await page.text();
       assert.equal(page.status, 200, html);
-      assert.match(html, /<hello-world name="world"[^>]*><template shadowrootmode="open">/);
+      assert.match(html, /<hello-world atoll-key="[0-9a-z]+" name="world"[^>]*><template shadowrootmode="open">/);
       assert.match(html, /Hello, <!--lit-part-->world<!--\/lit-part-->!/);
       assert.match(html, /<!--lit-part-->Rendered on the server for \/, then/, 'the data() hook ran');
       const map = /<script type="importmap"[^>]*>(.*?)<\/script>/s.exec(html);

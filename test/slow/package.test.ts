@@ -214,7 +214,7 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
       const page = await fetch(`${base}/`);
       const html = await page.text();
       assert.equal(page.status, 200, html);
-      assert.match(html, /<hello-card name="packed"[^>]*><template shadowrootmode="open"><style>p \{ color: rebeccapurple; \}<\/style>/);
+      assert.match(html, /<hello-card atoll-key="[0-9a-z]+" name="packed"[^>]*><template shadowrootmode="open"><style>p \{ color: rebeccapurple; \}<\/style>/);
       assert.match(html, /Hello, <!--lit-part-->packed<!--\/lit-part-->!/);
       assert.match(html, /<!--lit-part-->41<!--\/lit-part-->/, 'the data() hook ran');
       const map = /<script type="importmap"[^>]*>(.*?)<\/script>/s.exec(html);
@@ -242,7 +242,7 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
   test('atoll render /', async () => {
     const r = await sh(project, atollBin, ['render', '/']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /<hello-card name="packed"[^>]*><template shadowrootmode="open">/);
+    assert.match(r.stdout, /<hello-card atoll-key="[0-9a-z]+" name="packed"[^>]*><template shadowrootmode="open">/);
   });
 
   test('plain Node: import() from node -e, an ES module file, and require()', async () => {
