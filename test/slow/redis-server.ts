@@ -31,6 +31,8 @@ export interface TestRedis {
   pause(): void;
   /** SIGCONT. */
   resume(): void;
+  /** The server's process id (for CPU figures), while it runs. */
+  pid(): number | undefined;
 }
 
 /** Starts redis-server on a free port and resolves once it accepts connections. */
@@ -80,6 +82,7 @@ export async function startRedis(): Promise<TestRedis> {
     start,
     pause: () => child?.kill('SIGSTOP'),
     resume: () => child?.kill('SIGCONT'),
+    pid: () => child?.pid,
   };
 }
 
