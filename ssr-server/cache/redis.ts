@@ -193,24 +193,24 @@ export function redisStore(options: RedisStoreOptions): SharedCacheStore {
       say('warn', {}, 'render cache: the connection to Redis was lost; pages render without the shared layer until it is back');
     }
   });
-  // The subscriber: purge messages, and after a gap (messages may have been missed) a purge of everything local.
-  let subscribed = false;
+  // The subscriber: purge messages, and after a gap (the connection was lost
+  // after it had been up: messages may have been missed) a purge of
+  // everything local once it is back (ioredis subscribes again on ready).
+  let subWasReady = false;
   let subGap = false;
   sub.on('error', () => {
     // reported through the main connection's lines
   });
   sub.on('ready', () => {
     (sub.stream as { unref?: () => void } | undefined)?.unref?.();
-  });
-  sub.on('close', () => {
-    if (subscribed) subGap = true;
-  });
-  sub.on('subscribe', () => {
-    subscribed = true;
+    subWasReady = true;
     if (subGap) {
       subGap = false;
       for (const l of listeners) l('all');
     }
+  });
+  sub.on('close', () => {
+    if (subWasReady && !closing) subGap = true;
   });
   sub.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;

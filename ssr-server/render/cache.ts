@@ -296,7 +296,13 @@ export class LayeredStore implements RenderCacheStore {
     }
     const started = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = this.shared.get(key).then(
+    let asked: Promise<CacheEntry | undefined>;
+    try {
+      asked = this.shared.get(key);
+    } catch (err) {
+      asked = Promise.reject(err);
+    }
+    const read = asked.then(
       (entry) => {
         if (entry === undefined || entry.expires <= Date.now()) {
           this.counts.misses++;
