@@ -22,8 +22,8 @@
  * engine from the sources through tsx (the same for all four, so ratios hold).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     'write-docs': { type: 'boolean', default: false },
     json: { type: 'string' },
+    'stats-file': { type: 'string' },
   },
 });
 if (!isPageName(values.page!)) throw new Error(`--page: one of ${Object.keys(PAGES).join(', ')}`);
@@ -85,6 +86,7 @@ async function serve(variant: Variant, redisUrl: string | undefined): Promise<vo
   const running = await listen(atoll, { port: 0, host: '127.0.0.1' });
   process.stdout.write(`${running.url}\n`);
   process.once('SIGTERM', () => {
+    if (values['stats-file']) writeFileSync(values['stats-file'], JSON.stringify(atoll.cache.stats() ?? null));
     void atoll.cache.close().then(() => running.close()).then(() => process.exit(0));
   });
 }
@@ -98,10 +100,13 @@ interface Running {
   variant: Variant;
   child: ChildProcess;
   url: string;
+  /** Where the server writes its cache counters when it stops. */
+  statsFile: string;
 }
 
 async function startVariant(variant: Variant, redisUrl: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', variant, '--redis', redisUrl, '--page', shape.name], {
+  const statsFile = join(tmpdir(), `bench-redis-${process.pid}-${variant}.json`);
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', variant, '--redis', redisUrl, '--page', shape.name, '--stats-file', statsFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -114,7 +119,7 @@ async function startVariant(variant: Variant, redisUrl: string): Promise<Running
     });
     child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
   });
-  return { variant, child, url };
+  return { variant, child, url, statsFile };
 }
 
 interface RoundResult {
@@ -171,6 +176,17 @@ async function drive(): Promise<void> {
     await redis.stop();
   }
   const endLoad = loadavg();
+  const counters = servers
+    .filter((s) => s.variant.startsWith('redis'))
+    .map((s) => {
+      try {
+        const st = JSON.parse(readFileSync(s.statsFile, 'utf8')) as Record<string, number>;
+        rmSync(s.statsFile, { force: true });
+        return `${LABELS[s.variant]}: ${['localHits', 'sharedHits', 'misses', 'timeouts', 'errors', 'sets', 'busy'].map((k) => `${k} ${st[k]}`).join(', ')}.`;
+      } catch {
+        return `${LABELS[s.variant]}: no counters.`;
+      }
+    });
   const sum = (v: Variant, k: keyof RoundResult): Summary => summarize(results.get(v)!.map((x) => x[k]));
   const memoryRps = sum('memory', 'reqPerSec').median;
   const memoryCpu = sum('memory', 'cpuMsPerReq').median;
@@ -188,6 +204,8 @@ async function drive(): Promise<void> {
     '| store | req/s | ÷ in-process | server CPU ms/req | ÷ in-process | redis-server CPU ms/req | p50 / p99 ms | failures |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    `Cache counters over the whole run (warm-up included): ${counters.join(' ')} A \`timeout\` is a read given up at the page's 30 ms budget: that element rendered instead.`,
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
   if (values.json) writeFileSync(values.json, JSON.stringify(Object.fromEntries(results), null, 2));

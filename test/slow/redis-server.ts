@@ -44,6 +44,12 @@ export async function startRedis(): Promise<TestRedis> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;
+    // Never outlive the process that started it (a crash, an early exit).
+    const reap = (): void => {
+      if (c.exitCode === null) c.kill('SIGKILL');
+    };
+    process.once('exit', reap);
+    c.once('exit', () => process.removeListener('exit', reap));
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port}: ${out}`)), 10_000);
