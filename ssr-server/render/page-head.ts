@@ -183,6 +183,8 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
     if (el.work !== undefined) timing.push(`${el.work.phase};${desc};dur=${round(el.work.ms)}`);
     if (el.renderMs !== undefined) timing.push(`render;${desc};dur=${round(el.renderMs)}`);
   }
+  // A navigation answer says how many instances the browser kept (their work never started).
+  if (run.nav?.keep !== undefined) timing.push(`kept;desc="${run.kept}"`);
   if (run.request.started !== undefined) timing.push(`total;dur=${round(performance.now() - run.request.started)}`);
   const prior = headers.get('server-timing');
   if (prior) timing.unshift(prior);

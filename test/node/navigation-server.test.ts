@@ -179,6 +179,9 @@ describe('navigation requests', () => {
     assert.match(res.headers.get('vary') ?? '', /atoll-navigation/);
     assert.match(res.headers.get('vary') ?? '', /atoll-keep/);
     assert.doesNotMatch(res.headers.get('vary') ?? '', /accept-language/i, "the kept navbar's headers() did not run");
+    const timing = res.headers.get('server-timing') ?? '';
+    assert.match(timing, /(^|, )kept;desc="2"/);
+    assert.doesNotMatch(timing, /desc="nav-(bar|footer)"/, 'no data or render time of the kept ones');
   });
 
   test('a navigation that keeps nothing is the full page with the navigation headers', async () => {
