@@ -16,6 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
+import { formatProblem, ProblemList } from '../../ssr-server/errors.ts';
+import { resolveConfigSources } from '../../ssr-server/site/config.ts';
 import { buildIdentity, layoutId, parseKeep, shortHash } from '../../ssr-server/render/navigation.ts';
 import { fixture, serveSite, type TestServer } from '../helpers.ts';
 
@@ -389,6 +391,30 @@ describe('hostile navigation headers', () => {
     assert.equal(parseKeep(many).size, MAX_KEEP);
     const cut = parseKeep('k'.repeat(16) + ' ' + 'y'.repeat(100_000));
     assert.deepEqual([...cut], ['k'.repeat(16)]);
+  });
+});
+
+describe('the Web fetch adapter and the config', () => {
+  test('atoll.request() (the fetch adapter) answers navigations the same way', async () => {
+    const full = await (await server.atoll.request('/a')).text();
+    const bar = keyOf(full, 'nav-bar');
+    const res = await server.atoll.request('/b', { headers: { [NAV_HEADER]: id, [KEEP_HEADER]: `${bar}, junk!` } });
+    assert.equal(res.headers.get(NAV_HEADER), id);
+    assert.equal(res.headers.get('cache-control'), 'private, no-store');
+    const html = await res.text();
+    assert.ok(html.includes(`<nav-bar ${KEEP_ATTR}="${bar}"></nav-bar>`));
+    const reload = await server.atoll.request('/b', { headers: { [NAV_HEADER]: `${id}x` } });
+    assert.equal(reload.headers.get(NAV_HEADER), NAV_RELOAD);
+    assert.equal(await reload.text(), '');
+  });
+
+  test('navigation must be true or false', () => {
+    const problems = new ProblemList();
+    resolveConfigSources(undefined, { navigation: 'yes' }, problems);
+    assert.deepEqual(problems.errors.map(formatProblem), ['(createAtoll config): navigation must be true or false, not "yes"']);
+    const fine = new ProblemList();
+    assert.equal(resolveConfigSources(undefined, { navigation: false }, fine).config.navigation, false);
+    assert.deepEqual(fine.errors, []);
   });
 });
 
