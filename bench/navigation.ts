@@ -171,6 +171,8 @@ const ROUTES: Record<string, Route> = {
 const routes = (values.routes ?? 'product,category').split(',').map((r) => ROUTES[r.trim()] ?? fail(`unknown route ${r}`));
 
 const HOME = '/home';
+/** How long the pointer stays on a prefetched link after the answer's headers arrived, for its body (see NetLog.responded). */
+const PREFETCH_BODY_MS = 1000;
 const log = (line = ''): void => void process.stdout.write(line + '\n');
 const note = (line: string): void => void process.stderr.write(line + '\n');
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -200,7 +202,8 @@ const RECORDER = `(() => {
   document.addEventListener(${JSON.stringify(NAVIGATED_EVENT)}, (e) => {
     N.navigated = now();
     const d = e.detail || {};
-    N.detail = { url: String(d.url), kept: Array.isArray(d.kept) ? d.kept.length : d.kept, start: d.start };
+    const at = (t) => (typeof t === 'number' ? performance.timeOrigin + t : null);
+    N.detail = { url: String(d.url), kept: Array.isArray(d.kept) ? d.kept.length : d.kept, start: at(d.start), responded: at(d.responded), swapped: at(d.swapped), prefetched: d.prefetched, status: d.status, length: d.length };
   });
   N.watch = (spec) => {
     if (N.watching) return;
@@ -263,12 +266,20 @@ interface Sample {
   content: number;
   /** click → content in the DOM + 2 rAF, in every mode. */
   contentDom: number;
+  /** click → content in the DOM (before the 2 rAF). */
+  contentFound: number;
   /** click → the new document's FCP (reload), NaN otherwise. */
   fcp: number;
   /** click → every first-viewport island of the new page live. */
   hydrated: number;
   /** click → NAVIGATED_EVENT (client modes; NaN when the router fires none). */
   navigated: number;
+  /** From NAVIGATED_EVENT's detail, click → the router's start, the answer's headers, the swap (NaN without the event). */
+  routerStart: number;
+  responded: number;
+  swapped: number;
+  /** Instances the router kept. */
+  kept: number;
   /** Bytes on the wire from the hover/click until idle, and network requests. */
   bytes: number;
   requests: number;
@@ -293,7 +304,7 @@ interface Sample {
 
 /** Every request of one tab, from CDP's Network domain. */
 class NetLog {
-  private requests = new Map<string, { url: string; at: number; cached: boolean; bytes: number; done: boolean; navHeader: boolean; afterClick: boolean }>();
+  private requests = new Map<string, { url: string; at: number; cached: boolean; bytes: number; responded: boolean; done: boolean; navHeader: boolean; afterClick: boolean }>();
   private clicked = false;
   private waiters: Array<() => void> = [];
 
@@ -307,6 +318,7 @@ class NetLog {
         at: Date.now(),
         cached: false,
         bytes: prev?.bytes ?? 0,
+        responded: false,
         done: false,
         navHeader: headers.includes(NAV_HEADER),
         afterClick: this.clicked,
@@ -322,7 +334,10 @@ class NetLog {
     });
     cdp.on('Network.responseReceived', (e) => {
       const r = this.requests.get(e.requestId);
-      if (r && (e.response.fromDiskCache || e.response.fromPrefetchCache || e.response.fromServiceWorker)) r.cached = true;
+      if (!r) return;
+      if (e.response.fromDiskCache || e.response.fromPrefetchCache || e.response.fromServiceWorker) r.cached = true;
+      r.responded = true;
+      for (const w of this.waiters.splice(0)) w();
     });
     const finish = (id: string, bytes: number): void => {
       const r = this.requests.get(id);
@@ -344,7 +359,7 @@ class NetLog {
     this.clicked = true;
   }
 
-  private targets(path: string): Array<{ url: string; cached: boolean; bytes: number; done: boolean; navHeader: boolean; afterClick: boolean }> {
+  private targets(path: string): Array<{ url: string; cached: boolean; bytes: number; responded: boolean; done: boolean; navHeader: boolean; afterClick: boolean }> {
     return [...this.requests.values()].filter((r) => {
       try {
         return new URL(r.url).pathname === path;
@@ -359,13 +374,18 @@ class NetLog {
     return this.targets(path).length > 0;
   }
 
-  /** Resolves when a request for `path` has finished loading; rejects after `timeout` ms. */
-  async finished(path: string, timeout: number): Promise<void> {
+  /**
+   * Resolves when the answer to a request for `path` has arrived (its
+   * headers: CDP reports a fetch's load finished only once the page reads
+   * its body, and a prefetched answer waits unread until the click);
+   * rejects after `timeout` ms.
+   */
+  async responded(path: string, timeout: number): Promise<void> {
     const deadline = Date.now() + timeout;
-    while (!this.targets(path).some((r) => r.done)) {
+    while (!this.targets(path).some((r) => r.responded || r.done)) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(this.requested(path) ? `the prefetch of ${path} did not finish within ${timeout} ms` : `hovering the link started no request for ${path} within ${timeout} ms (no hover prefetch?)`);
+        throw new Error(this.requested(path) ? `the prefetch of ${path} got no answer within ${timeout} ms` : `hovering the link started no request for ${path} within ${timeout} ms (no hover prefetch?)`);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
@@ -533,8 +553,10 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
     if (mode === 'prefetch') {
       const t0 = Date.now();
       await link.hover();
-      await net.finished(target.path, 15_000);
+      await net.responded(target.path, 15_000);
       prefetchMs = Date.now() - t0;
+      // The body after the headers: a navigation answer of under 10 KB takes ~50 ms at 1.6 Mbps; a second is plenty.
+      await sleep(PREFETCH_BODY_MS);
     } else if (net.requested(target.path)) {
       problems.push(`${target.path} was requested before the click (a prefetch in a mode without one)`);
     }
@@ -583,9 +605,16 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
         cart: nav ? nav.cartCount : undefined,
         path: location.pathname,
         errors: N.errors,
+        detail: N.detail,
       };
-    })()`) as { click: number; found: number; painted: number; navigated: number; timeOrigin: number; fcp: number; sameWindow: boolean; navbarKept: boolean; cart: unknown; path: string; errors: string[] };
+    })()`) as {
+      click: number; found: number; painted: number; navigated: number; timeOrigin: number; fcp: number; sameWindow: boolean; navbarKept: boolean; cart: unknown; path: string; errors: string[];
+      detail: { start: number | null; responded: number | null; swapped: number | null; kept: unknown; prefetched: unknown; length: unknown } | null;
+    };
     await throttle(cdp, false).catch(() => {});
+    // NaN crosses CDP as null.
+    const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
+    for (const k of ['click', 'found', 'painted', 'navigated', 'timeOrigin', 'fcp'] as const) r[k] = num(r[k]);
 
     if (!Number.isFinite(r.click) || r.click <= 0) throw new Error('the click was not recorded in the page');
     if (r.path !== target.path) problems.push(`ended on ${r.path}, not ${target.path}`);
@@ -612,9 +641,14 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
       run,
       content: mode === 'reload' ? fcp : contentDom,
       contentDom,
+      contentFound: r.found - r.click,
       fcp,
       hydrated: done && 'hydrated' in done ? done.hydrated - r.click : NaN,
       navigated: r.navigated - r.click,
+      routerStart: num(r.detail?.start) - r.click,
+      responded: num(r.detail?.responded) - r.click,
+      swapped: num(r.detail?.swapped) - r.click,
+      kept: typeof r.detail?.kept === 'number' ? r.detail.kept : NaN,
       ...totals,
       prefetchMs,
       sameWindow: r.sameWindow,
@@ -763,6 +797,15 @@ for (const route of routes) {
     out.push(
       `| ${label}${missing} | ${ms(content)} | ${mode === 'reload' ? '' : ratio(content, reload('content'))} | ${ms(of(route.name, mode, 'contentDom'))} | ${ms(hydrated)} | ${mode === 'reload' ? '' : ratio(hydrated, reload('hydrated'))} | ` +
         `${n ? `${kb(of(route.name, mode, 'bytes').median)} (${of(route.name, mode, 'requests').median})` : '–'} | ${n ? kb(of(route.name, mode, 'targetBytes').median) : '–'} | ${n ? kept : '–'} |`,
+    );
+  }
+  for (const mode of modes) {
+    if (mode === 'reload' || of(route.name, mode, 'swapped').n === 0) continue;
+    const m = (k: keyof Sample): string => Math.round(of(route.name, mode, k).median).toString();
+    out.push(
+      '',
+      `${MODE_LABEL[mode]}, from its \`${NAVIGATED_EVENT}\` detail (medians, ms after the click): the router started at ${m('routerStart')}, had the answer’s headers at ${m('responded')}, ` +
+        `swapped the page in at ${m('swapped')}, fired the event at ${m('navigated')}; the new content was in the DOM at ${m('contentFound')} and painted at ${m('contentDom')}; instances kept: ${m('kept')}.`,
     );
   }
   const client = of(route.name, 'client', 'content');
