@@ -12,14 +12,14 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { KEEP_ATTR, KEEP_HEADER, KEY_ATTR, MAX_KEEP, NAV_HEADER, NAV_RELOAD } from '../../islands/protocol.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { formatProblem, ProblemList } from '../../ssr-server/errors.ts';
 import { resolveConfigSources } from '../../ssr-server/site/config.ts';
 import { buildIdentity, layoutId, parseKeep, shortHash } from '../../ssr-server/render/navigation.ts';
-import { fixture, serveSite, type TestServer } from '../helpers.ts';
+import { fixture, runCli, serveSite, type TestServer } from '../helpers.ts';
 
 interface NavCounts {
   data: Record<string, number>;
@@ -146,6 +146,23 @@ describe('instance keys', () => {
     assert.equal(delta(before, counts(), 'nav-item:c2').render, 0, 'both from the render cache');
     assert.equal(html.match(/item <!--lit-part-->c2/g)?.length, 2);
     assert.equal(html, first);
+  });
+
+  test('another process of the site in another folder (a worker, another host) gives the same keys', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'atoll-nav-copy-'));
+    cpSync(root, copy, { recursive: true });
+    writeFileSync(join(copy, 'atoll.config.json'), JSON.stringify({ layouts: { '/': 'index.html', '/other': 'other.html' }, elements: { 'nav-remote': { url: 'http://127.0.0.1:9/fragment' } } }));
+    try {
+      for (const path of ['/a', '/inner/4']) {
+        const r = await runCli(['render', path, '--root', copy], { cwd: tmpdir() });
+        assert.equal(r.code, 0, r.stderr);
+        const mine = (await page(path)).html;
+        assert.deepEqual(keysOf(r.stdout, '[a-z-]+'), keysOf(mine, '[a-z-]+'), path);
+        assert.equal(keysOf(mine, '[a-z-]+').length, path === '/a' ? 3 : 4);
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test('keys and ids are short [0-9a-z] hashes', () => {
