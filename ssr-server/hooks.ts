@@ -63,7 +63,7 @@ export interface ServerHooks {
    * The render-cache tags of this instance's output (e.g.
    * `['product:42', 'catalog']`), called synchronously with the settled
    * `data()` when a rendering is stored: a purge of any of them
-   * (`atoll.purgeCache(['product:42'])`, or `POST /_atoll/cache/purge`)
+   * (`atoll.cache.purge(['product:42'])`, or `POST /_atoll/cache/purge`)
    * drops it on every instance (docs/caching.md). A tag is 1–128
    * characters of letters, digits and `._:/@+=-`; at most 32. A throw or
    * an invalid list means the output is not cached (one log line).

@@ -227,7 +227,7 @@ export class ElementWork {
         this.outcome = outcome;
         this.work = { phase, ms: now() - started };
         // The cache read starts now, not when the drain reaches the element: a page's reads of a shared store overlap.
-        if (outcome.kind === 'ok') this.readCache(outcome);
+        const read = outcome.kind === 'ok' ? this.readCache(outcome) : undefined;
         clearTimeout(this.timer);
         // A remote that failed before its head sent no headers: nothing is unknown any more.
         this.headersKnown = true;
@@ -235,6 +235,10 @@ export class ElementWork {
         if (phase === 'data' && this.op.primary && this.def.hooks.headers !== undefined && outcome.kind === 'ok') {
           this.callHeaders(outcome.props);
         }
+        // A primary's head waits for its cache read too (a shared store's is bounded by its read budget), so the page's
+        // Cache-Control is capped by what a hit has left, not by the element's whole lifetime.
+        if (this.op.primary && read?.hit instanceof Promise) return read.hit.then(noop, noop);
+        return undefined;
       })
       .catch((err: unknown) => {
         // Only a broken logger gets here; the element still ends in a state the page can render.
@@ -488,10 +492,15 @@ export class ElementWork {
       literalAttributes(this.op) ? this.op : undefined,
     );
     let hit: ReturnType<RenderCacheStore['get']>;
+    const remaining = (e: CacheEntry | undefined): void => {
+      // Known as soon as the store answers: the head caps the page's Cache-Control with it.
+      if (e !== undefined) this.cacheRemaining = Math.max(0, e.expires - Date.now());
+    };
     try {
       hit = store.get(key, this.page.request);
-      // Handled where it is used (a rejection is a miss); not unhandled meanwhile.
-      if (hit instanceof Promise) hit.catch(() => {});
+      // A rejection is a miss where the hit is used; not unhandled meanwhile.
+      if (hit instanceof Promise) hit.then(remaining, noop);
+      else remaining(hit);
     } catch {
       hit = undefined; // a store that throws is a miss
     }
@@ -614,6 +623,8 @@ export class ElementWork {
     }
   }
 }
+
+const noop = (): void => {};
 
 /** True when every attribute of the layout element is literal (no `{params.x}`/`{query.x}`): the same on every request. */
 function literalAttributes(op: ElementOp): boolean {

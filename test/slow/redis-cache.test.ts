@@ -142,6 +142,19 @@ describe('render cache on Redis: two instances', { timeout: 110_000 }, () => {
     assert.equal(ctl.rendered.filter((p) => p === 'big-1').length, 2, 'B had to render it');
   });
 
+  test("the page's Cache-Control never claims more than a Redis hit has left", async () => {
+    const first = await a.get('/product/cc');
+    await first.text();
+    const maxAge = (res: Response) => Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1]);
+    assert.equal(maxAge(first), 60, 'fresh: the render-cache lifetime caps the element\'s 600 s');
+    await until(() => a.atoll.cache.stats()!.inFlight === 0, 2000, "A's write");
+    await new Promise((r) => setTimeout(r, 2100));
+    const hit = await b.get('/product/cc');
+    await hit.text();
+    assert.equal(renders('cc'), 1, 'a hit on B');
+    assert.ok(maxAge(hit) <= 58 && maxAge(hit) >= 50, `a hit 2 s later claims what the entry has left: ${hit.headers.get('cache-control')}`);
+  });
+
   test('counters are logged when they change', async () => {
     await until(() => a.logs.some((l) => l.msg === 'render cache counters'), 3000, 'a counters line');
     const line = a.logs.findLast((l) => l.msg === 'render cache counters')!;
