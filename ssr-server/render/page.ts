@@ -70,7 +70,8 @@ export function renderPage(env: PageEnvironment, request: PageRequest, layout = 
 
   let earlyHints: readonly string[] = [];
   try {
-    earlyHints = env.preloads?.(run.elements) ?? [];
+    // Not for a navigation: browsers act on Early Hints only for document loads, not for the router's fetch.
+    if (nav?.keep === undefined) earlyHints = env.preloads?.(run.elements) ?? [];
   } catch {
     earlyHints = [];
   }

@@ -497,6 +497,26 @@ describe('with a client build', () => {
     assert.equal(await stale.text(), '');
   });
 
+  test('a navigation answer sends no 103 Early Hints (browsers use them only for document loads)', async () => {
+    const { port } = new URL(built.url);
+    const raw = (headers: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (d) => (text += d.toString('latin1')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write(`GET /load HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`);
+      });
+    const layout = (await (await built.get('/load')).text()).match(/data-atoll-layout="([0-9a-z]+)"/)![1]!;
+    const full = await raw('');
+    assert.match(full, /^HTTP\/1\.1 103 Early Hints\r\nlink: <[^>]*nav-item[^>]*>; rel=preload/i, 'a document load gets its hints');
+    const nav = await raw(`${NAV_HEADER}: ${layout}\r\n`);
+    assert.match(nav, /^HTTP\/1\.1 200 /);
+    assert.ok(!nav.includes('103 Early Hints'));
+    assert.match(nav, new RegExp(`${NAV_HEADER}: ${layout}`));
+  });
+
   test('buildIdentity: the same manifest gives the same id, another manifest another', () => {
     const manifest = readManifest(outDir)!;
     assert.equal(buildIdentity(structuredClone(manifest)), buildIdentity(manifest));
