@@ -1,7 +1,8 @@
 /**
  * The package's browser parts, built at `npm pack` (the `prepack` script,
- * after tsc) into dist/: the inline island loader (a classic script) and
- * embed.js (an ES module) in dist/browser/. Their options come from
+ * after tsc) into dist/: the inline island loader (a classic script),
+ * embed.js and the client router (ES modules) in dist/browser/ — every
+ * entry of script.ts's PREBUILT_SCRIPTS. Their options come from
  * ssr-server/build/script.ts, which builds the same files from islands/*.ts
  * when Atoll runs from the checkout, so both give the same bytes; the
  * compiled engine, which ships no TypeScript, reads these files instead.

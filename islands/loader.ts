@@ -35,6 +35,8 @@ import { attachShadowRoots, nativeDSD } from './dsd.ts';
 import { hydrate, report } from './hydrate.ts';
 import { DEFER_HYDRATION, HYDRATE, IMPORT_MAP_SELECTOR, parseHydrate, PROPS_SELECTOR, SPECIFIER_PREFIX } from './protocol.ts';
 import { hold } from './replay.ts';
+import type { LoaderHooks } from './router.ts';
+import { ROUTER_SPECIFIER } from './router-protocol.ts';
 import { strategies } from './strategies.ts';
 
 export type { HydratedDetail, HydrationErrorDetail } from './hydrate.ts';
@@ -43,11 +45,15 @@ const doc = document;
 
 function run(): void {
   // `<atoll-head>` writes the import map (`data-atoll`) with the loader, always.
+  // The table `known` and `load` read: the import map's entries, and those
+  // the client router adds from the pages it swaps in (`@atoll/<tag>` → URL;
+  // an import map cannot change once modules loaded, so modules are imported
+  // by URL — the same module as through the map).
   const imports: Record<string, string> = JSON.parse(doc.querySelector(IMPORT_MAP_SELECTOR)!.textContent!).imports;
   const known = (tag: string): boolean => SPECIFIER_PREFIX + tag in imports;
   /** The first import of each tag's module: its promise, kept (and so its rejection). */
   const modules: Record<string, Promise<unknown>> = {};
-  const load = (el: Element): Promise<unknown> => (modules[el.localName] ||= import(SPECIFIER_PREFIX + el.localName));
+  const load = (el: Element): Promise<unknown> => (modules[el.localName] ||= import(imports[SPECIFIER_PREFIX + el.localName]!));
   const props = (el: Element): unknown => {
     const script = el.querySelector(PROPS_SELECTOR);
     if (script) {
@@ -118,12 +124,35 @@ function run(): void {
     for (const r of records) r.addedNodes.forEach(add);
     flush();
   }).observe(doc, { childList: true, subtree: true });
-  doc.addEventListener('DOMContentLoaded', () => {
+  // (`DOMContentLoaded` bubbles from the document to the window.)
+  addEventListener('DOMContentLoaded', () => {
     add(doc.documentElement);
     flush();
     late = 1;
     if (!nativeDSD) attachShadowRoots(doc);
   });
+  // The client router (docs/navigation.md), in pages served with navigation
+  // on: imported at the `load` event (it is needed at the first click, and
+  // must not compete with the first screen's modules; not at idle, whose
+  // page-wide wait the strategies share), through this nonce'd
+  // script (`'strict-dynamic'`). It extends `imports`, and calls the second
+  // hook with each node it inserts: its islands start at once (before the
+  // MutationObserver's callback), and one whose tag has no module is not
+  // reported (a new page's render-only element is left out of its map on
+  // purpose, as in a parsed page).
+  const router = imports[ROUTER_SPECIFIER];
+  if (router) {
+    addEventListener('load', () =>
+      import(router).then((m: { start: (...hooks: LoaderHooks) => void }) =>
+        m.start(imports, (node) => {
+          late = 0;
+          add(node);
+          flush();
+          late = 1;
+        }),
+      ),
+    );
+  }
 }
 
 run();

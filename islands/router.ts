@@ -108,13 +108,49 @@ interface NavigateEventLike extends Event {
   intercept(options: { handler: () => Promise<void>; scroll?: 'manual'; focusReset?: 'manual' }): void;
 }
 
-/** Parses a page with its declarative shadow roots. */
-function parse(html: string): Document {
+/**
+ * `Document.parseHTMLUnsafe`, where it keeps comments. Chromium 156's drops
+ * every comment (light DOM and shadow roots; its `setHTMLUnsafe` keeps
+ * them), and Lit hydrates from its `<!--lit-part-->` markers: an island
+ * parsed that way fails to hydrate ("There should be exactly one root part
+ * in a render container"). Firefox 153 and WebKitGTK 2.50 keep them.
+ */
+const parseUnsafe = ((): ((html: string) => Document) | undefined => {
   const D = Document as unknown as { parseHTMLUnsafe?: (html: string) => Document };
-  if (typeof D.parseHTMLUnsafe === 'function') return D.parseHTMLUnsafe(html);
+  if (typeof D.parseHTMLUnsafe !== 'function') return undefined;
+  try {
+    const probe = D.parseHTMLUnsafe('<div><template shadowrootmode="open"><!--a--></template></div>');
+    return probe.querySelector('div')?.shadowRoot?.firstChild?.nodeType === 8 ? D.parseHTMLUnsafe.bind(D) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * Parses a page with its declarative shadow roots and every comment:
+ * `parseHTMLUnsafe` where it keeps comments, else `DOMParser` (no
+ * declarative shadow roots) and `dsd.ts`'s attachment of them.
+ */
+export function parsePage(html: string): Document {
+  if (parseUnsafe) return parseUnsafe(html);
   const doc = new DOMParser().parseFromString(html, 'text/html');
   attachShadowRoots(doc);
   return doc;
+}
+
+/** The `<meta name>` by which a page opts in to View Transitions. */
+export const VIEW_TRANSITION_META = 'atoll-view-transition';
+
+/**
+ * True when a swap should run inside `document.startViewTransition`: the
+ * page has `<meta name="atoll-view-transition">` (opt-in: a transition waits
+ * for a rendering frame to capture the old page before the swap, and while
+ * it animates, clicks hit the transition's overlay, not the page — measured
+ * here, a click 100 ms after a navigation was lost), the user does not ask
+ * for reduced motion, and the page is visible.
+ */
+function viewTransitions(doc: Document): boolean {
+  return doc.head.querySelector(`meta[name="${VIEW_TRANSITION_META}"]`) !== null && !matchMedia('(prefers-reduced-motion: reduce)').matches && doc.visibilityState === 'visible';
 }
 
 /** Starts the router. Called once by the island loader. */
@@ -188,7 +224,7 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       }
       const html = await response.text();
       if (signal.aborted) return;
-      const next = parse(html);
+      const next = parsePage(html);
       const final = new URL(response.url || url.href);
       final.hash = url.hash;
       if (!nav && !committed) {
@@ -206,7 +242,7 @@ export function start(...[imports, adopt]: LoaderHooks): void {
         adopt(doc.body);
       };
       const vt = (doc as Document & { startViewTransition?: (cb: () => void) => { updateCallbackDone: Promise<void> } }).startViewTransition;
-      if (typeof vt === 'function' && !matchMedia('(prefers-reduced-motion: reduce)').matches && doc.visibilityState === 'visible') {
+      if (typeof vt === 'function' && viewTransitions(doc)) {
         await vt.call(doc, update).updateCallbackDone;
       } else update();
       if (swapped === undefined) return documentLoad(url.href, committed);

@@ -36,6 +36,9 @@ export const ATOLL_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 /** The loader's source entry. */
 export const LOADER_SOURCE = join(ATOLL_ROOT, 'islands', 'loader.ts');
 
+/** The client router's source entry (docs/navigation.md). */
+export const ROUTER_SOURCE = join(ATOLL_ROOT, 'islands', 'router.ts');
+
 const LIT_PACKAGES = /[\\/]node_modules[\\/](lit|lit-html|lit-element|@lit|@lit-labs)[\\/]/;
 
 export { defaultOutDir, importMapFor } from './manifest.ts';
@@ -69,6 +72,7 @@ export interface ClientBuildCache {
   rollup?: RollupCache;
   loader?: BuiltLoader;
   embed?: BuiltLoader;
+  router?: BuiltLoader;
 }
 
 /** What {@link buildClient} produced. */
@@ -135,6 +139,11 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
   if (cache !== undefined) cache.embed = embed;
   const embedName = `embed-${createHash('sha256').update(embed.code).digest('base64url').slice(0, 10)}.js`;
   files.set(embedName, { kind: 'embed', text: embed.code });
+  // The client router: imported by the loader in pages served with navigation on.
+  const router = cache?.router ?? (await bundleScript(ROUTER_SOURCE, 'es'));
+  if (cache !== undefined) cache.router = router;
+  const routerName = `router-${createHash('sha256').update(router.code).digest('base64url').slice(0, 10)}.js`;
+  files.set(routerName, { kind: 'router', text: router.code });
 
   let watchFiles: string[] = [];
   if (modules.size > 0) {
@@ -178,11 +187,12 @@ export async function buildClient(site: Site, options: BuildOptions = {}): Promi
 
   // The build's own code counts too: a new Atoll means a new build.
   const buildCode = ['build', 'plugins', 'manifest'].map((f) => join(ATOLL_ROOT, 'ssr-server', 'build', f + (import.meta.url.endsWith('.ts') ? '.ts' : '.js')));
-  const inputFiles = [...new Set([...loader.inputs, ...embed.inputs, ...watchFiles, ...buildCode])].sort();
+  const inputFiles = [...new Set([...loader.inputs, ...embed.inputs, ...router.inputs, ...watchFiles, ...buildCode])].sort();
   const manifest: ClientManifest = {
     format: BUILD_FORMAT,
     loader: loaderName,
     embed: embedName,
+    router: routerName,
     elements,
     files: Object.fromEntries([...files].map(([name, f]) => [name, sizeOf(f.kind, f.text)])),
     inputs: buildInputs(site.root, site.registry, inputFiles),

@@ -1,6 +1,7 @@
 /**
  * `<atoll-head>`: for the elements on one page, the import map of their
- * client modules (`@atoll/<tag>` → URL), `modulepreload` links for the
+ * client modules (`@atoll/<tag>` → URL; in pages served with client
+ * navigation also the router's, `@atoll/:router`), `modulepreload` links for the
  * islands that will hydrate at once — `hydrate="load"` islands, and the
  * `visible` islands among the first microfrontends of the page (the likely
  * first screen) — with the chunks they import, and the inline island loader.
@@ -10,6 +11,7 @@
  * parser-inserted preload without it is blocked like a script.
  */
 import { IMPORT_MAP, INERT_LOADER_TYPE, LAYOUT_ATTR, parseHydrate } from '../../islands/protocol.ts';
+import { ROUTER_SPECIFIER } from '../../islands/router-protocol.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementOp, Op } from '../layout/ops.ts';
 import type { ElementWork, PageRequest } from '../render/page.ts';
@@ -202,7 +204,10 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
     if (tags.size === 0 && !serverRendered) return firstScript;
     // The layout id (client navigation, render/navigation.ts): the router sends it back with every navigation.
     const layoutAttr = request.layoutId === undefined ? '' : ` ${LAYOUT_ATTR}="${escapeAttr(request.layoutId)}"`;
-    let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${layoutAttr}${n}>${jsonForScript({ imports: importMapFor(manifest, tags, assetUrl) })}</script>`;
+    const imports = importMapFor(manifest, tags, assetUrl);
+    // The client router (docs/navigation.md): the loader imports it at `load`, in pages with a layout id only.
+    if (request.layoutId !== undefined && manifest.router !== undefined) imports[ROUTER_SPECIFIER] = assetUrl + manifest.router;
+    let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${layoutAttr}${n}>${jsonForScript({ imports })}</script>`;
     for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.

@@ -39,7 +39,7 @@ export type ManifestElement =
 
 /** One output file. */
 export interface ManifestFile {
-  kind: 'entry' | 'chunk' | 'loader' | 'embed' | 'map';
+  kind: 'entry' | 'chunk' | 'loader' | 'embed' | 'router' | 'map';
   bytes: number;
   gzip: number;
 }
@@ -51,6 +51,8 @@ export interface ClientManifest {
   loader: string;
   /** embed.js's code, with the element table still a placeholder (`ssr-server/embed/`); missing in older builds. */
   embed?: string;
+  /** The client router's file (docs/navigation.md); missing in older builds (no client navigation then). */
+  router?: string;
   /** Tag → client module. */
   elements: Record<string, ManifestElement>;
   /** File name (relative to the output folder) → kind and sizes. */

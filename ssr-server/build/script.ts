@@ -1,5 +1,6 @@
 /**
- * Atoll's own small browser scripts (the inline island loader, embed.js):
+ * Atoll's own small browser scripts (the inline island loader, embed.js,
+ * the client router):
  * each is bundled into a single minified file — esbuild for TypeScript,
  * terser tuned for size.
  *
@@ -34,6 +35,9 @@ export const PREBUILT_DIR = fileURLToPath(new URL('../../browser/', import.meta.
 export const PREBUILT_SCRIPTS: ReadonlyArray<{ input: string; format: ScriptFormat }> = [
   { input: 'islands/loader.ts', format: 'iife' },
   { input: 'islands/embed.ts', format: 'es' },
+  // The client router (docs/navigation.md): an ES module the loader imports
+  // by URL from navigation pages, `router-<hash>.js` in every build.
+  { input: 'islands/router.ts', format: 'es' },
 ];
 
 /** The prebuilt file name of a script: `loader.ts` as `iife` → `loader.iife.js`. */

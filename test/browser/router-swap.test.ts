@@ -176,3 +176,18 @@ describe('router swap: the head', () => {
     expect(doc.head.querySelectorAll('script').length, 'no script is copied').to.equal(0);
   });
 });
+
+describe('router: parsing a page', () => {
+  it('keeps every comment (Lit hydrates from its <!--lit-part--> markers) and attaches declarative shadow roots', async () => {
+    const { parsePage } = await import('../../islands/router.ts');
+    const doc = parsePage('<!doctype html><html lang="de"><body><x-a><template shadowrootmode="open"><!--lit-part abc--><p>a<!--x--></p><!--/lit-part--></template><!--light--></x-a></body></html>');
+    const host = doc.querySelector('x-a')!;
+    expect(host.shadowRoot, 'the declarative shadow root is attached').to.not.equal(null);
+    expect(host.shadowRoot!.firstChild!.nodeType).to.equal(Node.COMMENT_NODE);
+    expect((host.shadowRoot!.firstChild as Comment).data).to.equal('lit-part abc');
+    expect(host.shadowRoot!.innerHTML).to.equal('<!--lit-part abc--><p>a<!--x--></p><!--/lit-part-->');
+    expect(host.lastChild!.nodeType, 'light-DOM comments too').to.equal(Node.COMMENT_NODE);
+    expect(doc.querySelector('template'), 'no template left').to.equal(null);
+    expect(doc.documentElement.lang).to.equal('de');
+  });
+});

@@ -144,6 +144,8 @@ describe('serving the client build', () => {
       '@atoll/sv-visible': url('sv-visible'),
       '@atoll/sv-load': url('sv-load'),
       '@atoll/sv-client': url('sv-client'),
+      // The client router (docs/navigation.md): in every page served with navigation on.
+      '@atoll/:router': `/_atoll/assets/${manifest.router}`,
     }, 'hydrate="none" has no module; the client-only element does');
     const load = manifest.elements['sv-load'] as { file: string; imports: string[] };
     // sv-visible is the first microfrontend (first screen, test/node/preload.test.ts); sv-client, fourth, is not.
@@ -162,7 +164,7 @@ describe('serving the client build', () => {
     assert.equal(plain.querySelectorAll('script').length, 0);
     const none = parseDocument(await (await server.get('/only-none')).text());
     const map = JSON.parse(none.querySelector('script[type=importmap]')!.textContent!) as { imports: object };
-    assert.deepEqual(map.imports, {});
+    assert.deepEqual(map.imports, { '@atoll/:router': `/_atoll/assets/${manifest.router}` }, 'only the client router (navigation is on)');
     assert.equal(none.querySelectorAll('link[rel=modulepreload]').length, 0);
   });
 });

@@ -5,6 +5,10 @@
  * 1.5 KB until issue 10 (1,519 B then): holding and replaying input for every
  * strategy with typed form state carried over, hydrating light-DOM children
  * with their parent, and one import per tag took it to about 2,000 B.
+ * Issue 15 (client navigation) added importing the client router in
+ * navigation pages and the two hooks it needs (modules imported by URL from
+ * a table the router extends; inserted islands started without the
+ * late-island report): 2,045 → 2,095 B, so the budget is 2,100 B.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { loadSite } from '../../ssr-server/site/load.ts';
 import { layout, litElement, makeSite } from '../helpers.ts';
 
 /** The budget, in bytes of gzip (level 9) of the minified loader. */
-const BUDGET = 2048;
+const BUDGET = 2100;
 
 test(`the built inline loader is at most ${BUDGET} bytes minified and gzipped`, async () => {
   const root = makeSite({ 'layouts/index.html': layout('<ls-a></ls-a>'), 'elements/ls-a.ts': litElement('ls-a') });
