@@ -135,6 +135,17 @@ describe('instance keys', () => {
     assert.match(rem, new RegExp(`<nav-remote ${KEY_ATTR}="[0-9a-z]+"><template shadowrootmode="open"><p class="remote-markup">`));
   });
 
+  test('a fragment has no key (the page that embeds it keys its host) and ignores navigation headers', async () => {
+    for (const headers of [{}, { [NAV_HEADER]: id, [KEEP_HEADER]: 'anything' }, { [NAV_HEADER]: 'junk' }]) {
+      const res = await server.get('/_atoll/fragment/nav-item?label=f', { headers });
+      const html = await res.text();
+      assert.equal(res.status, 200);
+      assert.match(html, /^<nav-item label="f"[^>]*><template shadowrootmode="open">/);
+      assert.ok(!html.includes(KEY_ATTR) && !html.includes(KEEP_ATTR));
+      assert.equal(res.headers.get(NAV_HEADER), null);
+    }
+  });
+
   test('render-cache hits get their key too, and the key is not in the cache key', async () => {
     const first = (await page('/cached')).html;
     const before = counts();
