@@ -48,15 +48,13 @@ export async function setupRenderCache(
   outDir?: string,
 ): Promise<RenderCacheSetup> {
   const config = site.config.cache ?? {};
-  const token = env.ATOLL_PURGE_TOKEN ?? config.purgeToken;
-  if (token !== undefined && env.ATOLL_PURGE_TOKEN !== undefined) {
-    const p = purgeTokenProblem(token);
-    if (p !== undefined) throw new Error(`ATOLL_PURGE_TOKEN: ${p}`);
-  }
+  // An empty variable counts as unset.
+  const envUrl = env.ATOLL_REDIS_URL || undefined;
+  const envToken = env.ATOLL_PURGE_TOKEN || undefined;
   let store: RenderCacheStore | undefined;
   if (given !== undefined) store = given === false ? undefined : given;
   else if (config.store === 'redis') {
-    const url = env.ATOLL_REDIS_URL ?? config.url!;
+    const url = envUrl ?? config.url!;
     const p = redisUrlProblem(url);
     if (p !== undefined) throw new Error(`ATOLL_REDIS_URL: ${p}`);
     const { redisStore } = await import('./redis.ts');
@@ -67,6 +65,12 @@ export async function setupRenderCache(
     );
   } else {
     store = new LruStore(config.localEntries === undefined ? {} : { maxEntries: config.localEntries });
+  }
+  // The purge endpoint exists only with a store to purge (not for `atoll export` or the testing kit, which pass `cache: false`).
+  const token = store === undefined ? undefined : (envToken ?? config.purgeToken);
+  if (token !== undefined && envToken !== undefined) {
+    const p = purgeTokenProblem(token);
+    if (p !== undefined) throw new Error(`ATOLL_PURGE_TOKEN: ${p}`);
   }
   const layered = store instanceof LayeredStore ? store : undefined;
   let timer: ReturnType<typeof setInterval> | undefined;

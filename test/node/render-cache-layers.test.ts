@@ -265,6 +265,15 @@ describe('the cache config', () => {
     }
   });
 
+  test('the environment: a bad ATOLL_PURGE_TOKEN refuses a start that has a cache, not one without (export, the testing kit); empty means unset', async () => {
+    const root = fixture('redis-cache');
+    await assert.rejects(createAtoll({ root, logger: memoryLogger(), env: { ATOLL_PURGE_TOKEN: 'short' } }), /ATOLL_PURGE_TOKEN: the token must be 16-256/);
+    const none = await createAtoll({ root, logger: memoryLogger(), cache: false, env: { ATOLL_PURGE_TOKEN: 'short' } });
+    assert.equal((await none.request('/_atoll/cache/purge?tag=a', { method: 'POST', headers: { authorization: 'Bearer short' } })).status, 404);
+    const empty = await createAtoll({ root, logger: memoryLogger(), env: { ATOLL_PURGE_TOKEN: '', ATOLL_REDIS_URL: '' } });
+    assert.equal((await empty.request('/_atoll/cache/purge?tag=a', { method: 'POST' })).status, 404);
+  });
+
   test('the memory store with localEntries; Redis only loads for "redis"', async () => {
     const atoll = await createAtoll({ root: fixture('redis-cache'), logger: memoryLogger(), config: { cache: { store: 'memory', localEntries: 10 } } });
     assert.equal(atoll.cache.stats(), undefined);
