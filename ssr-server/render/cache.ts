@@ -330,10 +330,18 @@ export class LayeredStore implements RenderCacheStore {
     });
   }
 
-  set(key: string, entry: CacheEntry): void {
+  set(key: string, given: CacheEntry): void {
     this.counts.sets++;
+    // Encoded once for both layers.
+    const entry = given.bytes !== undefined ? given : { ...given, bytes: new TextEncoder().encode(given.html) };
     this.local?.set(key, entry);
-    this.shared.set(key, entry).catch(() => {
+    let stored: Promise<void>;
+    try {
+      stored = this.shared.set(key, entry);
+    } catch (err) {
+      stored = Promise.reject(err);
+    }
+    stored.catch(() => {
       this.counts.errors++;
     });
   }
