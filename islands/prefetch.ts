@@ -35,8 +35,9 @@ export class PrefetchCache {
     if (known !== undefined && known.expires > Date.now()) return;
     const controller = new AbortController();
     const response = fetchPage(key, controller.signal);
+    // The body is read (through a clone) now: the answer is complete when the click comes.
     // An unused failure must not surface as an unhandled rejection.
-    response.catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
+    response.then((r) => r.clone().text()).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
     this.entries.set(key, { response, expires: Date.now() + PREFETCH_TTL, controller });
   }
 

@@ -144,10 +144,11 @@ export const VIEW_TRANSITION_META = 'atoll-view-transition';
 /**
  * True when a swap should run inside `document.startViewTransition`: the
  * page has `<meta name="atoll-view-transition">` (opt-in: a transition waits
- * for a rendering frame to capture the old page before the swap, and while
- * it animates, clicks hit the transition's overlay, not the page — measured
- * here, a click 100 ms after a navigation was lost), the user does not ask
- * for reduced motion, and the page is visible.
+ * for a rendering frame to capture the old page before the swap — 0.2 s in
+ * headless Chromium here, 0.6 s in WebKit under Xvfb — and while it
+ * animates, the transition's pseudo-elements cover the page, so a click
+ * lands on the document element, not on a link), the user does not ask for
+ * reduced motion, and the page is visible.
  */
 function viewTransitions(doc: Document): boolean {
   return doc.head.querySelector(`meta[name="${VIEW_TRANSITION_META}"]`) !== null && !matchMedia('(prefers-reduced-motion: reduce)').matches && doc.visibilityState === 'visible';
@@ -159,6 +160,20 @@ export function start(...[imports, adopt]: LoaderHooks): void {
   const win = window as Window & { atollRouter?: RouterHandle; navigation?: NavigationLike };
   const map = doc.querySelector<HTMLScriptElement>(IMPORT_MAP_SELECTOR);
   const layout = map?.getAttribute(LAYOUT_ATTR);
+  /** The session flag that turns the router off for this layout (see the answer check in `go`). */
+  const OFF = 'atoll-router-off:' + layout;
+  const off = (): void => {
+    try {
+      sessionStorage.setItem(OFF, '1');
+    } catch {
+      // no storage: this page only
+    }
+  };
+  try {
+    if (sessionStorage.getItem(OFF)) return;
+  } catch {
+    // no storage
+  }
   if (!map || !layout || win.atollRouter) return;
   // The import map resolved its URLs against this page's URL; the router changes
   // that URL, and the loader imports by URL: make them absolute now.
@@ -219,7 +234,12 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       }
       const responded = performance.now();
       if (signal.aborted) return;
-      if (response.headers.get(NAV_HEADER) !== layout || !/^text\/html/i.test(response.headers.get('content-type') ?? '')) {
+      const answer = response.headers.get(NAV_HEADER);
+      if (answer !== layout || !/^text\/html/i.test(response.headers.get('content-type') ?? '')) {
+        // A successful HTML answer that does not speak the protocol: a static host (an
+        // exported site), or a proxy that drops the header. Every click would fetch the
+        // page twice: the router stops for this layout, for the rest of the session.
+        if (answer === null && response.ok && /^text\/html/i.test(response.headers.get('content-type') ?? '')) off();
         return documentLoad(url.href, committed);
       }
       const html = await response.text();

@@ -39,8 +39,8 @@ export class ShopHero extends LitElement {
           years. Rendered on the server, streamed to you, and interactive where it matters.
         </p>
         <div class="actions">
-          <a class="btn" href="/category/kitchen">Shop the kitchen</a>
-          <a class="btn ghost" href="/category/audio">Explore audio</a>
+          <a class="btn" href="/category/kitchen" data-atoll-prefetch="hover">Shop the kitchen</a>
+          <a class="btn ghost" href="/category/audio" data-atoll-prefetch="hover">Explore audio</a>
         </div>
       </div>
       <div class="scene" aria-hidden="true">

@@ -68,9 +68,9 @@ export class ShopNavbar extends LitElement {
   override render() {
     const items = this.cartCount === 1 ? '1 item' : `${this.cartCount} items`;
     return html`<nav aria-label="Main">
-      <a class="brand" href="/home"><span class="mark" aria-hidden="true"></span>Atoll Shop</a>
+      <a class="brand" href="/home" data-atoll-prefetch="hover"><span class="mark" aria-hidden="true"></span>Atoll Shop</a>
       <ul>
-        ${LINKS.map(([href, label]) => html`<li><a href=${href}>${label}</a></li>`)}
+        ${LINKS.map(([href, label]) => html`<li><a href=${href} data-atoll-prefetch="hover">${label}</a></li>`)}
       </ul>
       <form role="search" action="/home" method="get">
         <label class="sr-only" for="q">Search products</label>

@@ -38,13 +38,22 @@ const OTHER_LAYOUT = `<!doctype html>
 </html>
 `;
 
-/** Forwards to `target`, except navigation fetches of /fail/500 (a 500 without the header) and /fail/drop (connection dropped). */
+/**
+ * Forwards to `target`, except navigation fetches of /fail/500 (a 500
+ * without the header), /fail/static (a 200 page without it) and /fail/drop
+ * (connection dropped).
+ */
 function faultProxy(target: string): Promise<{ server: Server; url: string; origin2: string }> {
   const t = new URL(target);
   const server = createServer((req, res) => {
     const nav = req.headers[NAV_HEADER] !== undefined;
     if (nav && req.url?.startsWith('/fail/500')) {
       res.writeHead(500, { 'content-type': 'text/html' }).end('<!doctype html><title>proxy error</title><p>Bad gateway');
+      return;
+    }
+    if (nav && req.url?.startsWith('/fail/static')) {
+      // A host that does not speak the protocol (a static export): a page, without the header.
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>static</title><p>static');
       return;
     }
     if (nav && req.url?.startsWith('/fail/drop')) {
@@ -307,16 +316,49 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.equal(await page.evaluate(() => location.origin), proxy.origin2);
       });
 
-      test('a failing navigation falls back to a document load: a 500 without the header, a dropped connection', async () => {
+      test('a failing navigation falls back to a document load: a 500 without the header, a dropped connection, a host without navigation', async () => {
         for (const path of ['/fail/500', '/fail/drop']) {
           await open('/home');
           await page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
           const s = await documentLoaded(path);
           assert.match(s.title, /not found|Atoll Shop/i, `the server's own page for ${path} (its 404)`);
         }
+        // A successful answer without the header (a static host): a document load, and the
+        // router stays off for this layout for the rest of the session (no double fetch per click).
+        await open('/home');
+        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/fail/static'));
+        await documentLoaded('/fail/static');
+        await page.goto(proxy.url + '/home');
+        await sleep(1000);
+        assert.equal(await page.evaluate(() => 'atollRouter' in window), false, 'the router is off for the session');
         // The failures the browser logged (a 500, an empty response) belong to this test: the next ones get a fresh page.
         await page.close();
         page = await browser.newPage();
+      });
+
+      test('a hover-prefetched link (focus counts as hover) is fetched once, before the click, and the click uses that answer', async () => {
+        await open('/home');
+        const target = '/category/outdoors';
+        await page.evaluate(() => {
+          const a = document.querySelector('shop-navbar')!.shadowRoot!.querySelector('a[href="/category/outdoors"]') as HTMLAnchorElement;
+          if (a.getAttribute('data-atoll-prefetch') !== 'hover') throw new Error('the demo navbar link has no data-atoll-prefetch="hover"');
+          a.focus();
+        });
+        const prefetched = (): boolean =>
+          performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors' && (e as PerformanceResourceTiming).initiatorType === 'fetch').length === 1;
+        await until(page, 'the prefetch', prefetched, 10_000).catch(async () => {
+          assert.fail(`no prefetch request (${await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).join(' '))})`);
+        });
+        const [x, y] = await pointAt(page, 'shop-navbar', `a[href="${target}"]`);
+        await page.click(x, y);
+        const s = await navigated(1);
+        assert.equal(s.path, target);
+        const used = await page.evaluate(() => {
+          const d = (window as unknown as { __navs: Array<{ prefetched: boolean }> }).__navs[0]!;
+          return { prefetched: d.prefetched, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
+        });
+        assert.deepEqual(used, { prefetched: true, requests: 1 }, 'the prefetched answer is used, no second request');
+        assert.deepEqual(await page.errors(), []);
       });
 
       test('focus moves to the new content and the new title is announced', async () => {

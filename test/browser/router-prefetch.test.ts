@@ -1,0 +1,51 @@
+/// <reference types="mocha" />
+/**
+ * The client router's prefetch cache (islands/prefetch.ts): an answer is
+ * used at most once, expires after PREFETCH_TTL, a second prefetch of a
+ * waiting URL fetches nothing, and clearing aborts what is pending.
+ */
+import { expect } from '@esm-bundle/chai';
+import { PREFETCH_TTL, PrefetchCache } from '../../islands/prefetch.ts';
+
+describe('router prefetch cache', () => {
+  const answer = (): Promise<Response> => Promise.resolve(new Response('<p>page</p>', { headers: { 'content-type': 'text/html' } }));
+
+  it('gives a prefetched answer to one navigation only (the hash does not matter), and fetches a URL once while it waits', async () => {
+    const cache = new PrefetchCache();
+    let fetches = 0;
+    const fetchPage = (): Promise<Response> => (fetches++, answer());
+    cache.add('http://x.test/a#top', fetchPage);
+    cache.add('http://x.test/a', fetchPage);
+    expect(fetches).to.equal(1);
+    const first = cache.take('http://x.test/a#other');
+    expect(first).to.not.equal(undefined);
+    expect(await (await first!).text()).to.equal('<p>page</p>');
+    expect(cache.take('http://x.test/a'), 'used once').to.equal(undefined);
+  });
+
+  it(`expires an answer after ${PREFETCH_TTL / 1000} s`, async () => {
+    const cache = new PrefetchCache();
+    const now = Date.now;
+    try {
+      const t0 = now();
+      Date.now = () => t0;
+      cache.add('http://x.test/b', answer);
+      Date.now = () => t0 + PREFETCH_TTL + 1;
+      expect(cache.take('http://x.test/b')).to.equal(undefined);
+    } finally {
+      Date.now = now;
+    }
+  });
+
+  it('clear() forgets and aborts every waiting answer; a failed prefetch is dropped without an unhandled rejection', async () => {
+    const cache = new PrefetchCache();
+    let signal: AbortSignal | undefined;
+    cache.add('http://x.test/c', (_url, s) => ((signal = s), new Promise<Response>(() => {})));
+    cache.add('http://x.test/d', () => Promise.reject(new TypeError('network')));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(cache.size, 'the failed one is gone').to.equal(1);
+    cache.clear();
+    expect(signal!.aborted).to.equal(true);
+    expect(cache.size).to.equal(0);
+  });
+});
