@@ -136,7 +136,8 @@ describe('instance keys', () => {
   });
 
   test('a fragment has no key (the page that embeds it keys its host) and ignores navigation headers', async () => {
-    for (const headers of [{}, { [NAV_HEADER]: id, [KEEP_HEADER]: 'anything' }, { [NAV_HEADER]: 'junk' }]) {
+    const variants: Array<Record<string, string>> = [{}, { [NAV_HEADER]: id, [KEEP_HEADER]: 'anything' }, { [NAV_HEADER]: 'junk' }];
+    for (const headers of variants) {
       const res = await server.get('/_atoll/fragment/nav-item?label=f', { headers });
       const html = await res.text();
       assert.equal(res.status, 200);
