@@ -15,12 +15,14 @@
  * - **client** — the router navigates in the page;
  * - **prefetch** — the link gets `data-atoll-prefetch="hover"`, the pointer
  *   rests on it until the answer to the prefetch has arrived (its headers on
- *   CDP's Network domain, then {@link PREFETCH_BODY_MS} for the body), then
+ *   CDP's Network domain, then {@link DWELL_MS} for the body), then
  *   it is clicked.
  *
- * In `reload` and `client` the link gets `data-atoll-prefetch="none"`, so the
- * pointer passing over it on its way to the click prefetches nothing (a
- * prefetch of the target before the click is reported as a problem).
+ * In `reload` and `client` the link gets `data-atoll-prefetch="none"` and
+ * the pointer rests on it for {@link DWELL_MS} before the click too, so the
+ * hover's own work (the card's `:hover` transition) is over in every mode
+ * and only the prefetch differs; a request for the target before the click
+ * is reported as a problem.
  *
  * Metrics, each from the click's time in the old document
  * (`performance.timeOrigin + event.timeStamp` of the trusted click, kept in
@@ -172,8 +174,12 @@ const ROUTES: Record<string, Route> = {
 const routes = (values.routes ?? 'product,category').split(',').map((r) => ROUTES[r.trim()] ?? fail(`unknown route ${r}`));
 
 const HOME = '/home';
-/** How long the pointer stays on a prefetched link after the answer's headers arrived, for its body (see NetLog.responded). */
-const PREFETCH_BODY_MS = 1000;
+/**
+ * How long the pointer rests on the link before the click: in the prefetch
+ * mode after the answer's headers arrived, for its body (see
+ * NetLog.responded); in the others from the hover.
+ */
+const DWELL_MS = 1000;
 const log = (line = ''): void => void process.stdout.write(line + '\n');
 const note = (line: string): void => void process.stderr.write(line + '\n');
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -234,6 +240,14 @@ const RECORDER = `(() => {
   } catch {}
 })();`;
 
+/**
+ * ms of fixed work: run unthrottled in the old document and throttled in
+ * the new one, it shows the new document was throttled too. Native work
+ * (JSON.stringify), so that the JIT's state — cold in a new document —
+ * does not change its time the way a JavaScript loop's changes.
+ */
+const CPU_PROBE = `(() => { const t = performance.now(); const a = new Array(20000).fill({ a: 1, b: 'xy' }); let n = 0; for (let i = 0; i < 4; i++) n += JSON.stringify(a).length; return performance.now() - t + n * 0; })()`;
+
 /** The light-DOM islands intersecting the viewport that hydrate by themselves (not none/interaction/media). */
 const VIEWPORT_ISLANDS = `(() => {
   const out = [];
@@ -281,6 +295,8 @@ interface Sample {
   swapped: number;
   /** Instances the router kept. */
   kept: number;
+  /** Fixed work's time in the page after the navigation (throttled) ÷ in the page before (unthrottled). */
+  slowdown: number;
   /** Bytes on the wire from the hover/click until idle, and network requests. */
   bytes: number;
   requests: number;
@@ -377,8 +393,8 @@ class NetLog {
 
   /**
    * Resolves when the answer to a request for `path` has arrived (its
-   * headers: CDP reports a fetch's load finished only once the page reads
-   * its body, and a prefetched answer waits unread until the click);
+   * headers: CDP reports a fetch's load finished only once the page has
+   * read its body, which a router may leave unread until the click);
    * rejects after `timeout` ms.
    */
   async responded(path: string, timeout: number): Promise<void> {
@@ -493,7 +509,7 @@ async function probe(context: BrowserContext, base: string, route: Route, key: s
 }
 
 /** What /home offers: the server's navigation markers (shown in the report) and the product cards of its list, in order. */
-async function homeInfo(context: BrowserContext, base: string): Promise<{ layout: boolean; keys: boolean; products: string[] }> {
+async function homeInfo(context: BrowserContext, base: string): Promise<{ layout: boolean; keys: boolean; viewTransitions: boolean; products: string[] }> {
   const page = await context.newPage();
   try {
     await page.goto(base + HOME, { waitUntil: 'load' });
@@ -503,9 +519,10 @@ async function homeInfo(context: BrowserContext, base: string): Promise<{ layout
       return {
         layout: !!document.querySelector('script[${LAYOUT_ATTR}]'),
         keys: !!document.querySelector('[${KEY_ATTR}]'),
+        viewTransitions: !!document.querySelector('meta[name="atoll-view-transition"]'),
         products: cards.map((c) => c.getAttribute('product-id')),
       };
-    })()`)) as { layout: boolean; keys: boolean; products: string[] };
+    })()`)) as { layout: boolean; keys: boolean; viewTransitions: boolean; products: string[] };
   } finally {
     await page.close();
   }
@@ -548,19 +565,21 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
     // Let the cart count render before the throttled part starts.
     await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
 
+    const cpuBefore = Math.min((await page.evaluate(CPU_PROBE)) as number, (await page.evaluate(CPU_PROBE)) as number);
     await throttle(cdp, true);
     net.reset();
+    // In every mode the pointer rests on the link before the click, so the hover's own work (the
+    // card's :hover transition) is over in all of them and only the prefetch differs.
     let prefetchMs = NaN;
+    const t0 = Date.now();
+    await link.hover();
     if (mode === 'prefetch') {
-      const t0 = Date.now();
-      await link.hover();
       await net.responded(target.path, 15_000);
       prefetchMs = Date.now() - t0;
-      // The body after the headers: a navigation answer of under 10 KB takes ~50 ms at 1.6 Mbps; a second is plenty.
-      await sleep(PREFETCH_BODY_MS);
-    } else if (net.requested(target.path)) {
-      problems.push(`${target.path} was requested before the click (a prefetch in a mode without one)`);
     }
+    // The body after the headers: a navigation answer of under 10 KB takes ~50 ms at 1.6 Mbps; a second is plenty.
+    await sleep(DWELL_MS);
+    if (mode !== 'prefetch' && net.requested(target.path)) problems.push(`${target.path} was requested before the click (a prefetch in a mode without one)`);
     net.click();
     await link.click();
 
@@ -588,6 +607,7 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
     );
     if ('error' in done) problems.push(done.error);
     await page.waitForNetworkIdle({ idleTime: 500, timeout: 30_000 });
+    const cpuAfter = (await page.evaluate(CPU_PROBE)) as number;
     const r = await page.evaluate(`(() => {
       const N = window.__nav;
       const click = Number(sessionStorage.getItem('__navClick'));
@@ -631,6 +651,9 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
       if (r.cart !== 3) problems.push(`the cart count is ${String(r.cart)} after the navigation, not 3`);
     }
     const totals = net.totals(target.path);
+    // The fixed work, unthrottled before and throttled after: about the profile's factor, in the new document too.
+    const slowdown = cpuAfter / cpuBefore;
+    if (profile.cpu > 1 && slowdown < profile.cpu / 2) problems.push(`the page after the navigation did fixed work only ${slowdown.toFixed(1)}× slower than before (CPU throttling ${profile.cpu}× not applied?)`);
     if (totals.targetCached > 0) problems.push(`${target.path} came from the HTTP cache`);
     if (mode === 'prefetch' && totals.targetAfterClick > 0) problems.push(`the click fetched ${target.path} again (the prefetched answer was not used)`);
     const contentDom = r.painted - r.click;
@@ -650,6 +673,7 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
       responded: num(r.detail?.responded) - r.click,
       swapped: num(r.detail?.swapped) - r.click,
       kept: typeof r.detail?.kept === 'number' ? r.detail.kept : NaN,
+      slowdown,
       ...totals,
       prefetchMs,
       sameWindow: r.sameWindow,
@@ -685,7 +709,7 @@ let clientMissing: string | undefined;
 /** Whether a client navigation has worked in this run, and how many client clicks loaded a document after that. */
 let clientWorked = false;
 let fellBack = 0;
-let support = { layout: false, keys: false, products: [] as string[] };
+let support = { layout: false, keys: false, viewTransitions: false, products: [] as string[] };
 let chromium = '';
 
 let cleaned = false;
@@ -722,7 +746,7 @@ try {
 
   log(`Navigation bench: the demo shop through atoll serve (${engine}), ${profile.label}`);
   log(`${RUNS} runs per route and mode after one warm-up round, interleaved; Chromium ${chromium}; ${gitLine()}; ${cpus().length} CPUs, load average ${loadBefore} at start`);
-  log(`the page offers: layout id (${LAYOUT_ATTR}) ${support.layout ? 'yes' : 'NO'}, instance keys (${KEY_ATTR}) ${support.keys ? 'yes' : 'NO'}`);
+  log(`the page offers: layout id (${LAYOUT_ATTR}) ${support.layout ? 'yes' : 'NO'}, instance keys (${KEY_ATTR}) ${support.keys ? 'yes' : 'NO'}; View Transitions ${support.viewTransitions ? 'on' : 'off'}`);
   for (const route of routes) {
     const info = infos[route.name]!;
     log(`${route.name}: ${route.label}; first-viewport islands of ${info.path}: ${info.islands.join(', ')}; content: ${route.target(probeKey(route)).host}'s <${route.inner}> “${info.text}”`);
@@ -743,7 +767,7 @@ try {
           const s = await measure(context, server.url, route, target, infos[route.name]!, mode, run);
           if (run >= 0) samples.push(s);
           if (mode !== 'reload') clientWorked = true;
-          for (const p of s.problems) failures.push(`${route.name} ${mode} run ${run + 1}: ${p}`);
+          for (const p of s.problems) failures.push(`${route.name} ${mode} ${run < 0 ? 'warm-up' : `run ${run + 1}`}: ${p}`);
         } catch (e) {
           if (e instanceof NoClientNavigation && !clientWorked) {
             clientMissing = e.message;
@@ -776,7 +800,8 @@ out.push(
   `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC (${gitLine()}): Chromium ${chromium}, ${cpus().length} × ${(cpus()[0]?.model ?? '?').trim()}, ` +
     `load average ${loadBefore} before and ${loadAfter} after. The demo shop through \`atoll serve\` (${engine} engine) on 127.0.0.1, ${profile.label} ` +
     `(CDP: Emulation.setCPUThrottlingRate, Network.emulateNetworkConditions; on the measured navigation only); from a warm \`/home\`, ` +
-    `${RUNS} runs per cell after one warm-up round, interleaved; median (min–max) in ms from the click.`,
+    `${RUNS} runs per cell after one warm-up round, interleaved; median (min–max) in ms from the click. ` +
+    `The demo's pages ${support.viewTransitions ? 'opt in to View Transitions (the router swaps inside one)' : 'do not opt in to View Transitions (the router swaps without one)'}.`,
   '',
   `Command: \`npm run bench:nav -- --runs ${RUNS}${values.modes ? ` --modes ${values.modes}` : ''}${values.routes ? ` --routes ${values.routes}` : ''}${values.profile ? ` --profile ${values.profile}` : ''}${values.engine ? ` --engine ${values.engine}` : ''}\``,
 );
@@ -815,6 +840,8 @@ for (const route of routes) {
         `swapped the page in at ${m('swapped')}, fired the event at ${m('navigated')}; the new content was in the DOM at ${m('contentFound')} and painted at ${m('contentDom')}; instances kept: ${m('kept')}.`,
     );
   }
+  const slow = modes.filter((m) => of(route.name, m, 'slowdown').n > 0).map((m) => `${m} ${of(route.name, m, 'slowdown').median.toFixed(1)}×`);
+  if (slow.length > 0) out.push('', `Throttling check — fixed work (JSON.stringify) in the page after the navigation ÷ the same work unthrottled before it (median): ${slow.join(', ')}.`);
   const client = of(route.name, 'client', 'content');
   const full = reload('content');
   if (client.n > 0 && full.n > 0) {
