@@ -146,6 +146,8 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
   let root: string;
   let running: RunningServer;
   let proxy: { server: Server; url: string; origin2: string };
+  /** The same site with Atoll's default CSP (nonces and 'strict-dynamic'). */
+  let strict: RunningServer;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'atoll-nav-'));
@@ -156,11 +158,13 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
     await buildClient(await loadSite({ root }), { minify: false });
     running = await listen(await createAtoll({ root, logger: memoryLogger() }), { port: 0, host: '127.0.0.1' });
     proxy = await faultProxy(running.url);
+    strict = await listen(await createAtoll({ root, logger: memoryLogger(), config: { csp: true } }), { port: 0, host: '127.0.0.1' });
   });
   after(async () => {
     proxy?.server.closeAllConnections();
     proxy?.server.close();
     await running?.close({ drainMs: 0 });
+    await strict?.close({ drainMs: 0 });
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -358,6 +362,34 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           return { prefetched: d.prefetched, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
         });
         assert.deepEqual(used, { prefetched: true, requests: 1 }, 'the prefetched answer is used, no second request');
+        assert.deepEqual(await page.errors(), []);
+      });
+
+      test("under a strict CSP ('strict-dynamic', nonces) the router loads, navigates and prefetches without a violation", async () => {
+        await page.goto(strict.url + '/home');
+        assert.match(await page.evaluate(() => (document.querySelector('script[type=importmap]') as HTMLScriptElement).nonce), /.+/, 'the page is served with nonces');
+        await until(page, 'the router (imported by the nonce’d loader)', () => !!(window as unknown as { atollRouter?: unknown }).atollRouter);
+        await page.evaluate(instrument);
+        await page.evaluate(() => {
+          const w = window as unknown as { __violations: string[] };
+          w.__violations = [];
+          document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`), true);
+          // A document prefetch (speculation rules or <link rel=prefetch>), which the policy must allow too.
+          const a = document.createElement('a');
+          a.href = '/category/audio';
+          a.setAttribute('data-atoll-reload', '');
+          a.setAttribute('data-atoll-prefetch', 'hover');
+          a.textContent = 'audio';
+          document.body.append(a);
+          a.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
+        });
+        const [x, y] = await pointAt(page, 'shop-navbar', 'a[href="/category/kitchen"]');
+        await page.click(x, y);
+        const s = await navigated(1);
+        assert.equal(s.path, '/category/kitchen');
+        assert.equal(s.marker, true);
+        await sleep(300);
+        assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
         assert.deepEqual(await page.errors(), []);
       });
 
