@@ -186,7 +186,13 @@ export function start(...[imports, adopt]: LoaderHooks): void {
   }
   const nonce = map.nonce ?? '';
   const nav = win.navigation && typeof win.navigation.navigate === 'function' ? win.navigation : undefined;
-  history.scrollRestoration = 'manual';
+  if (!nav) {
+    // popstate would otherwise restore the old scroll position on the page being left.
+    // The entry the document is left from (to another site) scrolls as usual when come back to.
+    history.scrollRestoration = 'manual';
+    addEventListener('pagehide', () => (history.scrollRestoration = 'auto'));
+    addEventListener('pageshow', () => (history.scrollRestoration = 'manual'));
+  }
 
   /** The path and query of the page shown: a `popstate` that keeps them is a hash change. */
   let rendered = location.pathname + location.search;
@@ -311,10 +317,15 @@ export function start(...[imports, adopt]: LoaderHooks): void {
   const navigate = (url: URL): void => {
     const kind: NavigationKind = url.href === location.href ? 'replace' : 'push';
     if (nav) {
-      const r = nav.navigate(url.href, { history: kind, info: OURS });
-      // Rejections (aborted by the next navigation, a document load) are not errors here.
-      r.committed.catch(() => {});
-      r.finished.catch(() => {});
+      try {
+        const r = nav.navigate(url.href, { history: kind, info: OURS });
+        // Rejections (aborted by the next navigation, a document load) are not errors here.
+        r.committed.catch(() => {});
+        r.finished.catch(() => {});
+      } catch {
+        // The document cannot navigate in place now (e.g. it is unloading): as a document.
+        location.assign(url.href);
+      }
       return;
     }
     running?.abort();

@@ -367,7 +367,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
 
       test("under a strict CSP ('strict-dynamic', nonces) the router loads, navigates and prefetches without a violation", async () => {
         await page.goto(strict.url + '/home');
-        assert.match(await page.evaluate(() => (document.querySelector('script[type=importmap]') as HTMLScriptElement).nonce), /.+/, 'the page is served with nonces');
+        assert.match(await page.evaluate(() => (document.querySelector('script[type=importmap]') as HTMLScriptElement).nonce ?? ''), /.+/, 'the page is served with nonces');
         await until(page, 'the router (imported by the nonce’d loader)', () => !!(window as unknown as { atollRouter?: unknown }).atollRouter);
         await page.evaluate(instrument);
         await page.evaluate(() => {
