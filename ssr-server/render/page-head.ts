@@ -190,6 +190,9 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
   if (prior) timing.unshift(prior);
   headers.set('server-timing', timing.length > 0 ? timing.join(', ') : 'total;dur=0');
   if (run.nav?.keep !== undefined) navigationHeaders(headers, run.nav.layoutId);
+  // A full page a cache may store varies on the navigation header: else the browser's
+  // HTTP cache hands the stored document to the router's fetch (no layout id: a document load).
+  else if (run.nav !== undefined && !/no-store/i.test(headers.get('cache-control') ?? '')) addVary(headers, [NAV_HEADER]);
   return { type: 'page', status, headers, body, elements: run.elements };
 }
 
@@ -204,11 +207,16 @@ export function decideHead(env: PageEnvironment, run: PageRun, body: Output): Pa
 export function navigationHeaders(headers: HeaderList, layoutId: string): void {
   headers.set(NAV_HEADER, layoutId);
   headers.set('cache-control', UNKNOWN_HEADERS_CACHE_CONTROL);
+  addVary(headers, [NAV_HEADER, KEEP_HEADER]);
+}
+
+/** Adds `names` to the `Vary` header (kept as it is when it is `*` or has them already). */
+function addVary(headers: HeaderList, names: readonly string[]): void {
   const vary = headers.get('vary');
-  if (vary === null || vary.trim() === '') headers.set('vary', `${NAV_HEADER}, ${KEEP_HEADER}`);
+  if (vary === null || vary.trim() === '') headers.set('vary', names.join(', '));
   else if (!/(^|,)\s*\*\s*(,|$)/.test(vary)) {
     const have = new Set(vary.toLowerCase().split(',').map((t) => t.trim()));
-    const add = [NAV_HEADER, KEEP_HEADER].filter((n) => !have.has(n));
+    const add = names.filter((n) => !have.has(n));
     if (add.length > 0) headers.set('vary', `${vary}, ${add.join(', ')}`);
   }
 }

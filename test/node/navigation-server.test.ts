@@ -226,6 +226,14 @@ describe('navigation requests', () => {
     assert.match(res.headers.get('vary') ?? '', /^accept-language, atoll-navigation, atoll-keep\b/i, "merged with the navbar's Vary");
   });
 
+  test("a full page a cache may store varies on the navigation header (the browser's HTTP cache must not answer the router's fetch with it)", async () => {
+    const { res } = await page('/b');
+    assert.match(res.headers.get('cache-control') ?? '', /max-age=60/);
+    assert.equal(res.headers.get(NAV_HEADER), null);
+    assert.match(res.headers.get('vary') ?? '', /^accept-language, atoll-navigation\b/i, "merged with the navbar's Vary");
+    assert.doesNotMatch(res.headers.get('vary') ?? '', /atoll-keep/);
+  });
+
   test('a kept instance drops everything nested in it; a nested instance can be kept inside one that renders', async () => {
     const full = (await page('/inner/7')).html;
     const box = keyOf(full, 'nav-box');
@@ -467,6 +475,7 @@ describe('navigation: false', () => {
       assert.match(body, /navbar-markup/);
       assert.ok(!body.includes(KEEP_ATTR));
       assert.match(res.headers.get('cache-control') ?? '', /max-age=60/);
+      assert.doesNotMatch(res.headers.get('vary') ?? '', /atoll/, 'no navigation, nothing to vary on');
     }
     assert.equal(delta(before, counts(), 'nav-bar').render, 2);
   });

@@ -215,7 +215,7 @@ describe('headers', () => {
     const res = await server.get('/headers', { headers: { 'accept-encoding': 'identity' } });
     await res.text();
     assert.equal(res.headers.get('cache-control'), 'max-age=60');
-    assert.equal(res.headers.get('vary'), 'Accept-Language, Cookie');
+    assert.equal(res.headers.get('vary'), 'Accept-Language, Cookie, atoll-navigation', "the elements' Vary, and the client router's header (a cacheable page, docs/navigation.md)");
     assert.equal(res.headers.get('x-team'), 'h2', 'the primary wins');
     assert.deepEqual(res.headers.getSetCookie(), ['a=2']);
     assert.equal(res.headers.get('connection'), 'keep-alive', 'hop-by-hop headers from elements are dropped');
