@@ -20,7 +20,7 @@
  * own answer).
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,8 @@ const OTHER_LAYOUT = `<!doctype html>
 <body><main><h1 id="other">Another layout</h1><shop-footer hydrate="none"></shop-footer></main></body>
 </html>
 `;
+
+const RENDER_ONLY_ROUTE = '<atoll-route path="/render-only"><x-render-only defer-hydration><p id="ro">rendered by another team</p></x-render-only></atoll-route>';
 
 /**
  * Forwards to `target`, except navigation fetches of /fail/500 (a 500
@@ -153,6 +155,12 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
     root = mkdtempSync(join(tmpdir(), 'atoll-nav-'));
     for (const dir of ['layouts', 'elements', 'public']) cpSync(join(repoRoot, dir), join(root, dir), { recursive: true });
     writeFileSync(join(root, 'layouts', 'other.html'), OTHER_LAYOUT);
+    // A route with a render-only island (server markup with defer-hydration, no client module), as a remote element gives.
+    const index = join(root, 'layouts', 'index.html');
+    const layout = readFileSync(index, 'utf8');
+    const at = layout.indexOf('<atoll-route default');
+    assert.ok(at > 0, 'the demo layout has a default route');
+    writeFileSync(index, layout.slice(0, at) + RENDER_ONLY_ROUTE + layout.slice(at));
     writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ layouts: { '/': 'index.html', '/other/': 'other.html' } }));
     writeFileSync(join(root, 'package.json'), '{ "private": true, "type": "module" }\n');
     await buildClient(await loadSite({ root }), { minify: false });
@@ -268,6 +276,16 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.equal(s.path, '/home?q=lamp');
         assert.equal(s.marker, true);
         assert.deepEqual(await page.errors(), []);
+      });
+
+      test('an island without a client module (render-only) in a page swapped in is left alone, not reported', async () => {
+        await open('/home');
+        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/render-only'));
+        const s = await navigated(1);
+        assert.equal(s.path, '/render-only');
+        assert.equal(await page.evaluate(() => document.getElementById('ro')?.textContent), 'rendered by another team');
+        await sleep(300);
+        assert.deepEqual(await page.errors(), [], 'no "no client module" hydration error');
       });
 
       test('back and forward restore the content and the scroll position', async () => {
