@@ -154,6 +154,15 @@ function viewTransitions(doc: Document): boolean {
   return doc.head.querySelector(`meta[name="${VIEW_TRANSITION_META}"]`) !== null && !matchMedia('(prefers-reduced-motion: reduce)').matches && doc.visibilityState === 'visible';
 }
 
+/** A URL's `#hash` without `#`, percent-decoded (as written when it cannot be: `#%E0%A4%A`). */
+function decodeHash(hash: string): string {
+  try {
+    return decodeURIComponent(hash.slice(1));
+  } catch {
+    return hash.slice(1);
+  }
+}
+
 /** Starts the router. Called once by the island loader. */
 export function start(...[imports, adopt]: LoaderHooks): void {
   const doc = document;
@@ -279,7 +288,7 @@ export function start(...[imports, adopt]: LoaderHooks): void {
         // update during it would abort it).
         setTimeout(() => history.replaceState(history.state, '', final.href));
       }
-      const target = final.hash ? doc.getElementById(decodeURIComponent(final.hash.slice(1))) : null;
+      const target = final.hash ? (doc.getElementById(final.hash.slice(1)) ?? doc.getElementById(decodeHash(final.hash))) : null;
       if (restore) scrollTo(restore[0], restore[1]);
       else if (target) target.scrollIntoView();
       else scrollTo(0, 0);
