@@ -51,6 +51,13 @@ export async function setupRenderCache(
   // An empty variable counts as unset.
   const envUrl = env.ATOLL_REDIS_URL || undefined;
   const envToken = env.ATOLL_PURGE_TOKEN || undefined;
+  // The purge endpoint exists only with a store to purge (not for `atoll export` or the testing kit, which pass
+  // `cache: false`). Checked before any connection is made, so a refused start leaves nothing open.
+  const token = given === false ? undefined : (envToken ?? config.purgeToken);
+  if (token !== undefined && envToken !== undefined) {
+    const p = purgeTokenProblem(token);
+    if (p !== undefined) throw new Error(`ATOLL_PURGE_TOKEN: ${p}`);
+  }
   let store: RenderCacheStore | undefined;
   if (given !== undefined) store = given === false ? undefined : given;
   else if (config.store === 'redis') {
@@ -65,12 +72,6 @@ export async function setupRenderCache(
     );
   } else {
     store = new LruStore(config.localEntries === undefined ? {} : { maxEntries: config.localEntries });
-  }
-  // The purge endpoint exists only with a store to purge (not for `atoll export` or the testing kit, which pass `cache: false`).
-  const token = store === undefined ? undefined : (envToken ?? config.purgeToken);
-  if (token !== undefined && envToken !== undefined) {
-    const p = purgeTokenProblem(token);
-    if (p !== undefined) throw new Error(`ATOLL_PURGE_TOKEN: ${p}`);
   }
   const layered = store instanceof LayeredStore ? store : undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
