@@ -238,6 +238,12 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.equal(detail.kept.length, 2, 'the navbar and the footer are kept');
         assert.equal(detail.hero, false, 'the hero left');
         assert.equal(detail.list, 'kitchen');
+        // The new page's island hydrates through the loader, by its strategy (visible: it is in view).
+        const hydrated = await until(page, 'the new product list to hydrate', () => {
+          const list = document.querySelector('shop-product-list');
+          return list && !list.hasAttribute('defer-hydration') && (list as unknown as { hasUpdated?: boolean }).hasUpdated ? list.shadowRoot!.querySelectorAll('shop-product-card').length : 0;
+        });
+        assert.ok(hydrated > 0, 'the hydrated list shows its cards');
         assert.deepEqual(await page.errors(), []);
       });
 
