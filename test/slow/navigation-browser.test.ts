@@ -344,13 +344,20 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.equal(await page.evaluate(() => location.origin), proxy.origin2);
       });
 
-      test('a failing navigation falls back to a document load: a 500 without the header, a dropped connection, a host without navigation', async () => {
+      test('a failing navigation falls back to a document load: a 500 without the header, a dropped connection, a cancelled atoll:navigate, a host without navigation', async () => {
         for (const path of ['/fail/500', '/fail/drop']) {
           await open('/home');
           await page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
           const s = await documentLoaded(path);
           assert.match(s.title, /not found|Atoll Shop/i, `the server's own page for ${path} (its 404)`);
         }
+        // atoll:navigate cancelled: the browser loads the URL as a document.
+        await open('/home');
+        await page.evaluate(() => {
+          document.addEventListener('atoll:navigate', (e) => e.preventDefault(), { once: true });
+          (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/category/audio');
+        });
+        await documentLoaded('/category/audio');
         // A successful answer without the header (a static host): a document load, and the
         // router stays off for this layout for the rest of the session (no double fetch per click).
         await open('/home');
