@@ -424,6 +424,33 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.deepEqual(await page.errors(), []);
       });
 
+      test('View Transitions are opt-in: only a page with <meta name="atoll-view-transition"> swaps inside one', async () => {
+        await open('/home');
+        const supported = await page.evaluate(() => {
+          const d = document as Document & { startViewTransition?: (cb: () => void) => unknown };
+          const w = window as unknown as { __vt: number };
+          w.__vt = 0;
+          if (typeof d.startViewTransition !== 'function') return false;
+          const original = d.startViewTransition.bind(d);
+          d.startViewTransition = (cb: () => void) => (w.__vt++, original(cb));
+          return true;
+        });
+        const go = (path: string): Promise<void> => page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
+        await go('/category/audio');
+        await navigated(1);
+        assert.equal(await page.evaluate(() => (window as unknown as { __vt: number }).__vt), 0, 'no transition without the meta');
+        await page.evaluate(() => {
+          const m = document.createElement('meta');
+          m.name = 'atoll-view-transition';
+          document.head.append(m);
+        });
+        await go('/category/kitchen');
+        const s = await navigated(2);
+        assert.equal(s.path, '/category/kitchen');
+        assert.equal(await page.evaluate(() => (window as unknown as { __vt: number }).__vt), supported ? 1 : 0, supported ? 'one transition with the meta' : 'no View Transitions in this engine');
+        assert.deepEqual(await page.errors(), []);
+      });
+
       test('focus moves to the new content and the new title is announced', async () => {
         await open('/home');
         const [x, y] = await pointAt(page, 'shop-navbar', 'a[href="/category/outdoors"]');
