@@ -49,3 +49,40 @@ describe('router prefetch cache', () => {
     expect(cache.size).to.equal(0);
   });
 });
+
+describe('router prefetch triggers', () => {
+  it('visible: a link in view (also inside an open shadow root) is prefetched once it intersects; hover: on pointerover and focus; none: never', async () => {
+    const { installPrefetch } = await import('../../islands/prefetch.ts');
+    const fetched: string[] = [];
+    const cache = new PrefetchCache();
+    const box = document.createElement('div');
+    document.body.append(box);
+    try {
+      box.innerHTML =
+        '<a id="v" href="/visible-page" data-atoll-prefetch="visible">v</a><a id="n" href="/none-page" data-atoll-prefetch="none">n</a><a id="h" href="/hover-page" data-atoll-prefetch="hover">h</a><x-host></x-host>';
+      const root = box.querySelector('x-host')!.attachShadow({ mode: 'open' });
+      root.innerHTML = '<a id="sv" href="/shadow-visible" data-atoll-prefetch="visible">sv</a>';
+      const scan = installPrefetch(
+        {
+          cache,
+          nonce: '',
+          fetchPage: (url) => (fetched.push(new URL(url).pathname), Promise.resolve(new Response('x'))),
+        },
+        document,
+      );
+      scan();
+      for (let i = 0; i < 50 && fetched.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect([...fetched].sort()).to.deep.equal(['/shadow-visible', '/visible-page']);
+      box.querySelector('#n')!.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
+      expect(fetched).to.not.include('/none-page');
+      box.querySelector('#h')!.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
+      expect(fetched).to.include('/hover-page');
+      expect(cache.take(new URL('/hover-page', location.href).href)).to.not.equal(undefined);
+      (box.querySelector('#h') as HTMLElement).focus();
+      expect(fetched.filter((p) => p === '/hover-page').length, 'focus prefetches again once the answer was used').to.equal(2);
+    } finally {
+      box.remove();
+      cache.clear();
+    }
+  });
+});
