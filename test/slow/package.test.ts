@@ -152,7 +152,7 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
       assert.ok(files.includes(f.replace(/\.js$/, '.d.ts')), `${f} has its .d.ts`);
     }
     // The browser scripts, prebuilt by rollup.config.mjs, and the module hooks (plain JavaScript).
-    for (const f of ['dist/browser/loader.iife.js', 'dist/browser/embed.es.js', 'dist/ssr-server/site/resolve-hooks.mjs', 'bin/atoll.mjs']) {
+    for (const f of ['dist/browser/loader.iife.js', 'dist/browser/embed.es.js', 'dist/browser/router.es.js', 'dist/ssr-server/site/resolve-hooks.mjs', 'bin/atoll.mjs']) {
       assert.ok(files.includes(f), `${f} ships`);
     }
     // Every file a compiled module finds next to itself with new URL('…', import.meta.url) is there.
@@ -183,13 +183,14 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
     assert.match(r.stdout, /ok: 1 layout, 1 element/);
   });
 
-  test('atoll build: the element bundle, and the prebuilt loader and embed.js as the checkout builds them', async () => {
+  test('atoll build: the element bundle, and the prebuilt loader, embed.js and router as the checkout builds them', async () => {
     const r = await sh(project, atollBin, ['build']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const out = join(project, '.atoll', 'client');
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
       loader: string;
       embed: string;
+      router: string;
       elements: Record<string, { file?: string }>;
       inputs: { files: string[] };
     };
@@ -201,9 +202,15 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
       const found = atoll ? existsSync(join(pkgDir, atoll[1]!)) || existsSync(join(pkgDir, 'dist', atoll[1]!)) : existsSync(join(project, key));
       assert.ok(found, `the build's input ${key} does not exist`);
     }
-    const [loader, embed] = await Promise.all([bundleScript(join(REPO, 'islands', 'loader.ts'), 'iife'), bundleScript(join(REPO, 'islands', 'embed.ts'), 'es')]);
+    const [loader, embed, router] = await Promise.all([
+      bundleScript(join(REPO, 'islands', 'loader.ts'), 'iife'),
+      bundleScript(join(REPO, 'islands', 'embed.ts'), 'es'),
+      bundleScript(join(REPO, 'islands', 'router.ts'), 'es'),
+    ]);
     assert.equal(readFileSync(join(out, manifest.loader), 'utf8'), loader.code, 'the installed loader is the one the checkout builds');
     assert.equal(readFileSync(join(out, manifest.embed), 'utf8'), embed.code, 'the installed embed.js is the one the checkout builds');
+    assert.ok(manifest.router, 'the build has the client router');
+    assert.equal(readFileSync(join(out, manifest.router), 'utf8'), router.code, 'the installed router is the one the checkout builds');
   });
 
   test('atoll serve: a real HTTP request gets the server-rendered element and its module; SIGTERM ends it cleanly', async () => {
