@@ -7,8 +7,9 @@
  * A link the router will handle is prefetched with the navigation fetch
  * itself (the keys kept as of now): the response waits in
  * {@link PrefetchCache}, is used by one click on the same URL within
- * {@link PREFETCH_TTL} ms, and every navigation empties the cache (what was
- * kept has changed). A link it will not handle (RELOAD_ATTR, another origin,
+ * {@link PREFETCH_TTL} ms, and every navigation empties the cache when it
+ * starts and again when it settles (what was kept has changed); no prefetch
+ * starts while a navigation runs. A link it will not handle (RELOAD_ATTR, another origin,
  * a `target`) gets a document prefetch: a Speculation Rules `prefetch` where
  * the browser has them, `<link rel="prefetch">` otherwise.
  */
@@ -22,14 +23,50 @@ interface Entry {
   response: Promise<Response>;
   expires: number;
   controller: AbortController;
+  /** The cache's generation when it was asked. */
+  generation: number;
 }
 
-/** Prefetched navigation answers by URL (without the hash): each used at most once. */
+/**
+ * Prefetched navigation answers by URL (without the hash): each used at most
+ * once, and only in the page generation they were asked in. A navigation is
+ * bracketed by {@link begin} and {@link settle}: each empties the cache (the
+ * keys a waiting answer was asked with are those of the page being left),
+ * and no prefetch starts in between (its keys would be stale by the swap).
+ */
 export class PrefetchCache {
   private readonly entries = new Map<string, Entry>();
+  /** Bumped when a navigation starts and when it settles. */
+  private generation = 0;
+  /** A navigation is running (between {@link begin} and its {@link settle}). */
+  private navigating = false;
 
-  /** Starts `fetchPage(url, signal)` unless a fresh answer for `url` is waiting already. */
+  /**
+   * A navigation starts (after it took its answer): every waiting answer is
+   * dropped and aborted, and prefetches are refused until {@link settle}
+   * with the number returned.
+   */
+  begin(): number {
+    this.clear();
+    this.navigating = true;
+    return ++this.generation;
+  }
+
+  /**
+   * The navigation `generation` is over (swapped, failed or aborted): the
+   * cache is emptied again and prefetches start again, with the new page's
+   * keys. Does nothing when a later navigation has begun since.
+   */
+  settle(generation: number): void {
+    if (generation !== this.generation) return;
+    this.clear();
+    this.navigating = false;
+    this.generation++;
+  }
+
+  /** Starts `fetchPage(url, signal)` unless a fresh answer for `url` is waiting already, or a navigation is running. */
   add(url: string, fetchPage: (url: string, signal: AbortSignal) => Promise<Response>): void {
+    if (this.navigating) return;
     const key = url.split('#')[0]!;
     const known = this.entries.get(key);
     if (known !== undefined && known.expires > Date.now()) return;
@@ -38,7 +75,7 @@ export class PrefetchCache {
     // The body is read (through a clone) now: the answer is complete when the click comes.
     // An unused failure must not surface as an unhandled rejection.
     response.then((r) => r.clone().text()).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
-    this.entries.set(key, { response, expires: Date.now() + PREFETCH_TTL, controller });
+    this.entries.set(key, { response, expires: Date.now() + PREFETCH_TTL, controller, generation: this.generation });
   }
 
   /** The waiting answer for `url`, removed from the cache; undefined when there is none or it expired. */
@@ -47,7 +84,7 @@ export class PrefetchCache {
     const entry = this.entries.get(key);
     this.entries.delete(key);
     if (entry === undefined) return undefined;
-    if (entry.expires <= Date.now()) {
+    if (entry.expires <= Date.now() || entry.generation !== this.generation) {
       entry.controller.abort();
       return undefined;
     }

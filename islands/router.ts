@@ -237,9 +237,10 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       return documentLoad(url.href, committed);
     }
     const done = progress(doc);
+    // The prefetched answer, if any; then no prefetch until this navigation settles (their keys would be stale).
+    const waiting = cache.take(url.href);
+    const generation = cache.begin();
     try {
-      const waiting = cache.take(url.href);
-      cache.clear();
       let response: Response;
       try {
         response = await (waiting ?? fetchPage(url.href, signal));
@@ -282,6 +283,8 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       } else update();
       if (swapped === undefined) return documentLoad(url.href, committed);
       const swappedAt = performance.now();
+      // The new page's keys are in place: prefetches (the scan below, `atoll:navigated` listeners) ask with them.
+      cache.settle(generation);
       rendered = final.pathname + final.search;
       if (nav && final.href !== location.href) {
         // A redirect's final URL, once the intercepted navigation is over (a history
@@ -319,6 +322,7 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       }
     } finally {
       done();
+      cache.settle(generation);
     }
   }
 

@@ -48,6 +48,34 @@ describe('router prefetch cache', () => {
     expect(signal!.aborted).to.equal(true);
     expect(cache.size).to.equal(0);
   });
+
+  it('a navigation drops the waiting answers and refuses prefetches until it settles (their keys would be the old page’s); an older navigation settling changes nothing', () => {
+    const cache = new PrefetchCache();
+    const asked: string[] = [];
+    const fetchPage = (url: string, signal: AbortSignal): Promise<Response> => {
+      asked.push(new URL(url).pathname);
+      return new Promise<Response>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    };
+    cache.add('http://x.test/before', fetchPage);
+    const first = cache.begin();
+    expect(cache.take('http://x.test/before'), 'asked with the keys of the page being left').to.equal(undefined);
+    cache.add('http://x.test/during', fetchPage);
+    expect(asked, 'no prefetch while a navigation runs').to.deep.equal(['/before']);
+    expect(cache.take('http://x.test/during')).to.equal(undefined);
+    // A second navigation starts before the first one settles: the first one's settling does not reopen the cache.
+    const second = cache.begin();
+    cache.settle(first);
+    cache.add('http://x.test/during', fetchPage);
+    expect(asked).to.deep.equal(['/before']);
+    cache.settle(second);
+    cache.add('http://x.test/after', fetchPage);
+    expect(asked).to.deep.equal(['/before', '/after']);
+    expect(cache.take('http://x.test/after'), 'asked with the new page’s keys: used').to.not.equal(undefined);
+    // An answer from before a navigation is never given to a click after it, even if something kept it.
+    cache.add('http://x.test/stale', fetchPage);
+    cache.settle(cache.begin());
+    expect(cache.take('http://x.test/stale')).to.equal(undefined);
+  });
 });
 
 describe('router prefetch triggers', () => {
