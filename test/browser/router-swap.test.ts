@@ -177,6 +177,41 @@ describe('router swap: the head', () => {
   });
 });
 
+describe('router swap: the head of real pages', () => {
+  it('changes only the page-owned head nodes: the icon, stylesheets, charset, viewport and equal nodes stay the same nodes; merging the same page again changes nothing', async () => {
+    const get = async (path: string): Promise<Document> => parse(await (await fetch(`/atoll/demo${path}`)).text());
+    const [home, kitchen] = await Promise.all([get('/home'), get('/category/kitchen')]);
+    const doc = await frame('');
+    // The live head: the first page's (scripts set this way never run).
+    doc.head.innerHTML = home.head.innerHTML;
+    const icon = doc.head.querySelector('link[rel=icon]');
+    expect(icon, 'the demo layout has an icon').to.not.equal(null);
+    const stay = [...doc.head.querySelectorAll('link[rel=icon],link[rel=stylesheet],style,meta[charset],meta[name=viewport]')];
+    const describe = (n: Node): string => (n.nodeType === 1 ? (n as Element).outerHTML.slice(0, 80) : `#${n.nodeName}`);
+    const observer = new MutationObserver(() => {});
+    observer.observe(doc.head, { childList: true, subtree: true, attributes: true, characterData: true });
+    /** The elements added, removed or changed since the last call. */
+    const changes = (): string[] =>
+      observer
+        .takeRecords()
+        .flatMap((r) => (r.type === 'childList' ? [...r.addedNodes, ...r.removedNodes] : [r.target]))
+        .filter((n) => n.nodeType === 1)
+        .map(describe);
+    const base = new URL('/atoll/demo/category/kitchen', location.href).href;
+    mergeHead(doc, kitchen, {}, base, '');
+    const changed = changes();
+    for (const n of stay) expect(n.isConnected, `${describe(n)} stays`).to.equal(true);
+    expect(doc.head.querySelector('link[rel=icon]'), 'the icon is the same node (a re-inserted icon is fetched again)').to.equal(icon);
+    expect(changed.length, 'the title changes at least').to.be.greaterThan(0);
+    const owned = /^<(title|meta (name|property)=|link rel="(canonical|alternate|modulepreload)"|script type="application\/ld\+json")/;
+    for (const c of changed) expect(c, 'only page-owned nodes change').to.match(owned);
+    expect(doc.title).to.equal(kitchen.title);
+    mergeHead(doc, kitchen, {}, base, '');
+    expect(changes(), 'the same page again: no node changes').to.deep.equal([]);
+    observer.disconnect();
+  });
+});
+
 describe('router: parsing a page', () => {
   it('keeps every comment (Lit hydrates from its <!--lit-part--> markers) and attaches declarative shadow roots', async () => {
     const { parsePage } = await import('../../islands/router.ts');
