@@ -14,6 +14,8 @@ const THEMES: readonly (readonly [Theme, string])[] = [
  * The settings page: a theme select (previewed at once), a newsletter
  * checkbox and a save button that counts saves. The server renders the
  * defaults; once hydrated, the stored preferences are loaded and applied.
+ * An unsaved preview ends when the element leaves the page (the saved
+ * theme applies again). Its page title comes from `server.ts`'s `head()`.
  */
 export class ShopSettings extends LitElement {
   static override styles = [
@@ -51,6 +53,19 @@ export class ShopSettings extends LitElement {
     const prefs = loadPrefs();
     this.theme = prefs.theme;
     this.newsletter = prefs.newsletter;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved (a navigation took it along): its preview, dropped when it left, applies again.
+    if (this.hasUpdated) applyTheme(this.theme);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Leaving the page (a client navigation keeps the document): an unsaved preview must not
+    // carry over to other pages. Browser only: the server never disconnects.
+    applyTheme(loadPrefs().theme);
   }
 
   #onTheme(event: Event): void {

@@ -72,6 +72,28 @@ describe('demo elements (with the testing kit)', function () {
       expect(root.querySelector('output')!.textContent).to.equal('Your preferences are saved.');
       expect(JSON.parse(settings.ownerDocument.defaultView!.localStorage.getItem('atoll-shop:prefs')!)).to.deep.equal({ theme: 'dark', newsletter: false });
     });
+
+    it('an unsaved theme preview ends when the element leaves the page (a client navigation keeps the document); moved back, it applies again', async () => {
+      const settings = (await ssrFixture(html`<shop-settings></shop-settings>`)) as Lit;
+      await hydrate(settings);
+      const doc = settings.ownerDocument;
+      const theme = (): string | undefined => doc.documentElement.dataset['theme'];
+      doc.defaultView!.localStorage.setItem('atoll-shop:prefs', JSON.stringify({ theme: 'light', newsletter: false }));
+      const select = settings.shadowRoot!.querySelector('select')!;
+      select.value = 'dark';
+      select.dispatchEvent(new Event('change'));
+      expect(theme(), 'previewed').to.equal('dark');
+      const parent = settings.parentNode!;
+      settings.remove();
+      expect(theme(), 'the saved theme again').to.equal('light');
+      parent.append(settings);
+      expect(theme(), 'the preview of the element still showing it').to.equal('dark');
+      settings.remove();
+      doc.defaultView!.localStorage.removeItem('atoll-shop:prefs');
+      parent.append(settings);
+      settings.remove();
+      expect(theme(), 'nothing saved: the system theme').to.equal(undefined);
+    });
   });
 
   describe('the product page route', () => {

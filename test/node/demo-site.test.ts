@@ -84,10 +84,12 @@ describe('demo shop', () => {
     assert.ok(cards.length > 0 && cards.length < 50, `${cards.length} audio cards`);
   });
 
-  test('settings renders under /settings/*', async () => {
+  test('settings renders under /settings/*, titled by its head() hook', async () => {
     const { doc } = await load('/settings/profile');
     assert.equal(doc.querySelector('shop-settings')!.getAttribute('hydrate'), 'load');
     assert.match(shadowHtml(doc, 'shop-settings'), /<form/);
+    assert.equal(doc.title, 'Settings — Atoll Shop');
+    assert.match(doc.querySelector('meta[name=description]')?.getAttribute('content') ?? '', /^Choose how Atoll Shop looks/);
   });
 
   test('an unknown path is the 404 page', async () => {
