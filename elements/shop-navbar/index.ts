@@ -15,7 +15,8 @@ const LINKS: readonly (readonly [string, string])[] = [
  * The site bar: brand, main links, a product search (`GET /home?q=…`) and a
  * cart counter. The counter goes up when the button is clicked and whenever an
  * `atoll-cart-add` event reaches `window` (cards dispatch it, composed).
- * Once hydrated it also applies the theme saved on the settings page.
+ * Once hydrated it also applies the theme saved on the settings page, and
+ * its search box shows the URL's `q` (after every client navigation too).
  */
 export class ShopNavbar extends LitElement {
   static override styles = [
@@ -47,22 +48,46 @@ export class ShopNavbar extends LitElement {
     this.cartCount++;
   };
 
+  /**
+   * Shows the URL's `q` in the search box (browser only, once hydrated). The
+   * navbar is kept across client navigations (docs/navigation.md): without
+   * this, the box would keep the last typed query on every page. The value
+   * is set as a property, outside the template: the server renders the box
+   * empty and hydration has nothing to compare.
+   */
+  #showQuery = (): void => {
+    const input = this.renderRoot.querySelector<HTMLInputElement>('input[name=q]');
+    if (input !== null) input.value = new URLSearchParams(location.search).get('q') ?? '';
+  };
+
+  #listen(on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    window[method]('atoll-cart-add', this.#onCartAdd);
+    // The router's event after each client navigation (`atoll:navigated`, docs/navigation.md), and history steps.
+    document[method]('atoll:navigated', this.#showQuery);
+    window[method]('popstate', this.#showQuery);
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     if (isServer) return;
     applyTheme(loadPrefs().theme);
-    // Counting starts once hydrated (see firstUpdated), so that the first
-    // client render matches the server's HTML; this covers reconnection.
-    if (this.hasUpdated) window.addEventListener('atoll-cart-add', this.#onCartAdd);
+    // Counting and the search box's query start once hydrated (see firstUpdated), so
+    // that the first client render matches the server's HTML; this covers reconnection.
+    if (this.hasUpdated) {
+      this.#listen(true);
+      this.#showQuery();
+    }
   }
 
   override firstUpdated(): void {
-    window.addEventListener('atoll-cart-add', this.#onCartAdd);
+    this.#listen(true);
+    this.#showQuery();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    if (!isServer) window.removeEventListener('atoll-cart-add', this.#onCartAdd);
+    if (!isServer) this.#listen(false);
   }
 
   override render() {

@@ -96,6 +96,26 @@ describe('demo elements (with the testing kit)', function () {
     });
   });
 
+  describe('<shop-navbar>', () => {
+    it('hydrates without a mismatch with a query in the URL, then shows the URL’s q in the search box, again after each client navigation and history step', async () => {
+      const navbar = (await ssrFixture(html`<shop-navbar></shop-navbar>`)) as Lit;
+      const win = navbar.ownerDocument.defaultView!;
+      const url = (q: string): string => `${win.location.pathname}${q}`;
+      win.history.replaceState(null, '', url('?q=mug'));
+      await expectNoHydrationMismatch(navbar);
+      const input = navbar.shadowRoot!.querySelector<HTMLInputElement>('input[name=q]')!;
+      expect(input.value, 'after hydration').to.equal('mug');
+      input.value = 'typed';
+      // A client navigation (the navbar is kept: the same node) to a page without a query.
+      win.history.pushState(null, '', url(''));
+      navbar.ownerDocument.dispatchEvent(new win.CustomEvent('atoll:navigated', { detail: {} }));
+      expect(input.value, 'the last typed query is gone').to.equal('');
+      win.history.replaceState(null, '', url('?q=lamp%20%26%20shade'));
+      win.dispatchEvent(new win.PopStateEvent('popstate'));
+      expect(input.value, 'a history step').to.equal('lamp & shade');
+    });
+  });
+
   describe('the product page route', () => {
     it('renders the product and its reviews with the site layout, and hydrates the product in place', async () => {
       const product = await ssrFixture({ route: '/products/stoneware-mug', select: 'shop-product' });
