@@ -13,7 +13,9 @@
  * - a link to another layout and one to another origin are document loads;
  * - a failing navigation (500 without the navigation header, a dropped
  *   connection) falls back to a document load of the URL;
- * - focus moves to the new content and the title is announced.
+ * - focus moves to the new content and the title is announced;
+ * - a link hovered while a navigation loads is not prefetched with the keys
+ *   of the page being left (its answer would not fit the new page).
  *
  * A small proxy in front of the server injects the failures (only for
  * navigation fetches: the document load that follows gets the server's
@@ -63,8 +65,12 @@ function faultProxy(target: string): Promise<{ server: Server; url: string; orig
       return;
     }
     const upstream = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      // `?slow=1` on a navigation fetch: a slow server, the answer starts after 2 s.
+      const wait = nav && /[?&]slow=1(&|$)/.test(req.url ?? '') ? 2000 : 0;
+      setTimeout(() => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      }, wait);
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
@@ -393,6 +399,23 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           return { prefetched: d.prefetched, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
         });
         assert.deepEqual(used, { prefetched: true, requests: 1 }, 'the prefetched answer is used, no second request');
+        assert.deepEqual(await page.errors(), []);
+      });
+
+      test('a link hovered while a slow navigation loads is not prefetched with the old page’s keys: clicked after the swap, it navigates in the page', async () => {
+        await open('/home');
+        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/category/kitchen?slow=1'));
+        await sleep(400);
+        // "Shop all" (/home) hovered (focus counts) while Kitchen loads: the page still shows /home's instances.
+        await page.evaluate(() => (document.querySelector('shop-navbar')!.shadowRoot!.querySelector('a[href="/home"]') as HTMLElement).focus());
+        let s = await navigated(1);
+        assert.equal(s.path, '/category/kitchen?slow=1');
+        const early = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/home').length);
+        assert.equal(early, 0, 'no prefetch while the navigation ran');
+        const [x, y] = await pointAt(page, 'shop-navbar', 'a[href="/home"]');
+        await page.click(x, y);
+        s = await navigated(2);
+        assert.deepEqual([s.path, s.marker, s.loads], ['/home', true, 0], 'a client navigation, not a document load');
         assert.deepEqual(await page.errors(), []);
       });
 
