@@ -116,8 +116,9 @@ export const MAX_KEEP = 256;
 /**
  * On every layout element's host in a page served with navigation on: the
  * instance key — a short hash (`[0-9a-z]{1,16}`) of the element's place in
- * its layout (tag and source position), its attributes as rendered, and the
- * keys of the instances nested in its light DOM. Same key = same instance.
+ * its layout (tag and source position), its attributes as rendered, the
+ * route parameters it sees, and the keys of the instances nested in its
+ * light DOM (and the routes matched there). Same key = same instance.
  */
 export const KEY_ATTR = 'atoll-key';
 
