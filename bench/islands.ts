@@ -42,6 +42,7 @@ import { buildClient } from '../ssr-server/build/build.ts';
 import { createAtoll, listen, loadSite, silentLogger, type ClientOptions, type RunningServer } from '../ssr-server/index.ts';
 import { launchChromium, measureLoad, PROFILES, tagsInFirstViewport, type Sample, type View } from './lib/browser.ts';
 import { PAGE_PATH, REPO_ROOT } from './lib/page.ts';
+import { commandLine, positiveInteger } from './lib/args.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const USAGE = 'usage: npm run bench:islands -- [--runs N] [--profile slow-mobile|desktop] [--views first,repeat] [--variants atoll,csr,eager,static,inline,external,atoll:firstScreen=3,…] [--json FILE] [--write-docs]';
@@ -56,17 +57,9 @@ const { values } = parseArgs({
     help: { type: 'boolean' },
   },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const fail = (message: string): never => {
-  console.error(`bench:islands: ${message}\n${USAGE}`);
-  process.exit(2);
-};
+const fail = commandLine('bench:islands', USAGE, values.help);
 
-const RUNS = Number(values.runs ?? 9);
-if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs must be a positive integer, got ${values.runs}`);
+const RUNS = positiveInteger(values.runs, 9, '--runs', fail);
 const profile = PROFILES[values.profile ?? 'slow-mobile'] ?? fail(`unknown profile ${values.profile}`);
 const views = (values.views ?? 'first,repeat').split(',').map((v) => v.trim()) as View[];
 for (const v of views) if (v !== 'first' && v !== 'repeat') fail(`unknown view ${v}`);

@@ -84,6 +84,7 @@ import { KEY_ATTR, LAYOUT_ATTR, NAV_HEADER, NAVIGATED_EVENT, PREFETCH_ATTR, RELO
 import { startAtollServe, type AtollServe } from './lib/atoll-serve.ts';
 import { launchChromium, PROFILES, type DeviceProfile } from './lib/browser.ts';
 import { REPO_ROOT } from './lib/page.ts';
+import { commandLine, positiveInteger } from './lib/args.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const USAGE =
@@ -101,17 +102,9 @@ const { values } = parseArgs({
     help: { type: 'boolean' },
   },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const fail = (message: string): never => {
-  console.error(`bench:nav: ${message}\n${USAGE}`);
-  process.exit(2);
-};
+const fail = commandLine('bench:nav', USAGE, values.help);
 
-const RUNS = Number(values.runs ?? 7);
-if (!Number.isInteger(RUNS) || RUNS < 1) fail(`--runs must be a positive integer, got ${values.runs}`);
+const RUNS = positiveInteger(values.runs, 7, '--runs', fail);
 const profile: DeviceProfile = PROFILES[values.profile ?? 'slow-mobile'] ?? fail(`unknown profile ${values.profile}`);
 const engine = (values.engine ?? 'source') as 'source' | 'compiled';
 if (engine !== 'source' && engine !== 'compiled') fail(`--engine is source or compiled, got ${values.engine}`);
