@@ -247,32 +247,41 @@ describe('103 Early Hints from Atoll’s Node server, in real browsers', () => {
   });
 
   test('Chromium over HTTP/2: the island hydrates from the hinted responses, each file requested once', async () => {
-    const browser = await chromium([`--ignore-certificate-errors-spki-list=${spki}`]);
-    try {
-      requests.clear();
-      const fromHints = new Map<string, boolean>();
-      const watched = await browser.newPage();
-      const cdp = await watched.createCDPSession();
-      await cdp.send('Network.enable');
-      cdp.on('Network.responseReceived', (e) => {
-        const path = new URL(e.response.url).pathname;
-        if (hinted.includes(path)) fromHints.set(path, e.response.fromEarlyHints === true);
-      });
-      await watched.evaluateOnNewDocument(RECORDER);
-      const response = await watched.goto(relay.url + PAGE, { waitUntil: 'load' });
-      assert.equal(response?.status(), 200);
-      assert.equal(response?.headers()['content-type']?.startsWith('text/html'), true);
-      const r = await settled(watched);
-      assert.deepEqual(r.errors, [], 'no atoll:hydration-error');
-      assert.ok(r.hydrated.includes('shop-settings'), `hydrated: ${r.hydrated.join(', ')}`);
-      assert.equal(r.deferred, false);
-      assert.equal(requests.get(PAGE), 1);
-      for (const path of hinted) {
-        assert.equal(requests.get(path), 1, `${path} requested once from the server`);
-        assert.equal(fromHints.get(path), true, `${path}: the module loader used the 103's response`);
+    // Chromium does not act on every 103 here: in about one load of three (seen
+    // at 743d280 and after, with the relay's think time) it starts no hinted
+    // fetch at all and the page's module loader fetches the files itself —
+    // once, so nothing is wrong but the hints went unused. Each load must
+    // hydrate with every file requested once; at most three fresh browsers
+    // load the page until one shows the module loader taking the 103's
+    // responses, which must happen.
+    const used: boolean[] = [];
+    for (let attempt = 0; attempt < 3 && !used.includes(true); attempt++) {
+      const browser = await chromium([`--ignore-certificate-errors-spki-list=${spki}`]);
+      try {
+        requests.clear();
+        const fromHints = new Map<string, boolean>();
+        const watched = await browser.newPage();
+        const cdp = await watched.createCDPSession();
+        await cdp.send('Network.enable');
+        cdp.on('Network.responseReceived', (e) => {
+          const path = new URL(e.response.url).pathname;
+          if (hinted.includes(path)) fromHints.set(path, e.response.fromEarlyHints === true);
+        });
+        await watched.evaluateOnNewDocument(RECORDER);
+        const response = await watched.goto(relay.url + PAGE, { waitUntil: 'load' });
+        assert.equal(response?.status(), 200);
+        assert.equal(response?.headers()['content-type']?.startsWith('text/html'), true);
+        const r = await settled(watched);
+        assert.deepEqual(r.errors, [], 'no atoll:hydration-error');
+        assert.ok(r.hydrated.includes('shop-settings'), `hydrated: ${r.hydrated.join(', ')}`);
+        assert.equal(r.deferred, false);
+        assert.equal(requests.get(PAGE), 1);
+        for (const path of hinted) assert.equal(requests.get(path), 1, `${path} requested once from the server`);
+        used.push(hinted.every((path) => fromHints.get(path) === true));
+      } finally {
+        await browser.close();
       }
-    } finally {
-      await browser.close();
     }
+    assert.ok(used.includes(true), `the module loader used the 103's responses in none of ${used.length} loads`);
   });
 });
