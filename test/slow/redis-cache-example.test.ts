@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../helpers.ts';
-import { freePort } from './redis-server.ts';
+import { freePort } from '../free-port.ts';
 
 test('examples/redis-cache: a shared hit and a purge across two instances', { timeout: 110_000 }, async () => {
   const [redisPort, a, b] = [await freePort(), await freePort(), await freePort()];
