@@ -46,9 +46,10 @@ export function isCacheTag(value: unknown): value is string {
 }
 
 /**
- * Checks what a `cacheTags()` hook returned: an array (or other iterable
- * of at most {@link MAX_CACHE_TAGS}) of tags, duplicates removed. Never
- * throws, whatever the value.
+ * Checks what a `cacheTags()` hook returned: nothing (no tags), or an
+ * array of at most {@link MAX_CACHE_TAGS} distinct tags (duplicates
+ * removed); anything else is a problem. Never throws, whatever the value
+ * (an array proxy that throws when read is a problem too).
  */
 export function checkCacheTags(value: unknown): { tags: string[] } | { problem: string } {
   if (value === undefined || value === null) return { tags: [] };
