@@ -116,14 +116,26 @@ ${LOGGING}`,
     summary: 'bundle the client side (elements, loader) for serve',
     usage: 'atoll build [options]',
     positionals: 'none',
-    options: { ...siteOptions, out: { type: 'string' } },
+    options: { ...siteOptions, out: { type: 'string' }, element: { type: 'string' }, version: { type: 'string' }, 'base-url': { type: 'string' } },
     help: `Bundles the client side (element modules, the island loader,
 embed.js) into DIR/.atoll/client. The build is relocatable: copy the
 site with it and \`atoll serve --no-build\` serves it there.
 
+With --element TAG: builds that one element for an independent deploy
+(docs/deploys.md) into OUT/TAG/VERSION/: server.mjs (one ES module: the
+element and its server hooks; packages such as lit stay imports),
+client.mjs (self-contained, minified) and entry.json (their URLs, for
+\`atoll import-map set TAG --entry …\`).
+
 ${SITE}
   --out DIR        the build folder (default: the config's outDir, else
-                   DIR/.atoll/client); give serve the same --out`,
+                   DIR/.atoll/client); give serve the same --out. With
+                   --element: default DIR/.atoll/elements
+  --element TAG    build only this element, to upload to a static host
+  --version V      with --element: the version folder (default: a hash of
+                   the built files, so the same source gives the same URL)
+  --base-url URL   with --element: where OUT will be served from, for
+                   entry.json (default "." : URLs relative to the import map)`,
   },
   check: {
     summary: 'validate layouts, the config and the element registry',
@@ -248,7 +260,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       args: argv.slice(1),
       allowPositionals: true,
       strict: true,
-      options: { ...spec.options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+      // A command's own --version (build --element's) takes a value; elsewhere it is Atoll's version.
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' }, version: spec.options.version ?? { type: 'boolean', short: 'v' } },
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -267,7 +280,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     csp?: boolean; workers?: string; help?: boolean; version?: boolean; 'no-build'?: boolean;
   };
   const rest = parsed.positionals;
-  if (values.version) {
+  if (values.version === true) {
     process.stdout.write(`atoll-ssr ${atollVersion()}\n`);
     return 0;
   }
@@ -323,6 +336,11 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         });
       }
       case 'build': {
+        const elementVersion = typeof values.version === 'string' ? values.version : undefined;
+        if (values.element !== undefined || elementVersion !== undefined || values['base-url'] !== undefined) {
+          const { runElementBuild } = await import('./deploys/element-build.ts');
+          return await runElementBuild({ ...siteOptions, tag: values.element as string | undefined, outDir: values.out, version: elementVersion, baseUrl: values['base-url'] as string | undefined });
+        }
         const site = await loadSite(siteOptions);
         const { buildClient, formatBuild } = await import('./build/build.ts');
         const built = await buildClient(site, {
