@@ -13,7 +13,7 @@ import { PublicFiles } from '../assets/public.ts';
 import { earlyHints, headRenderer, type NonceOption } from './head.ts';
 import { buildIdentity } from '../render/navigation.ts';
 import { buildInChild } from './child.ts';
-import { ASSET_PATH, defaultOutDir, readManifest, staleReason, type ClientManifest } from './manifest.ts';
+import { ASSET_PATH, defaultOutDir, readManifest, staleReason, withClientUrls, type ClientManifest } from './manifest.ts';
 
 /** Client-side options of `createAtoll`. */
 export interface ClientOptions {
@@ -105,7 +105,9 @@ export function listPublicFiles(root: string, logger: Logger): PublicFiles | und
 /** Prepares the client side of `site` (building first when `options.build` says so). */
 export async function prepareClient(site: Site, options: ClientOptions, logger: Logger): Promise<ClientSide> {
   const publicFiles = listPublicFiles(site.root, logger);
-  const manifest = await ensureBuild(site, options, logger);
+  const built = await ensureBuild(site, options, logger);
+  // Entries with a client URL (an independent deploy's map elements) are mapped to it, whatever the build saw.
+  const manifest = built === undefined ? undefined : withClientUrls(built, site.registry);
   if (manifest === undefined) return { assets: undefined, publicFiles, head: undefined, preloads: undefined, moduleUrl: undefined, build: undefined };
   const assets = new AssetStore(buildFolder(site, options.outDir), manifest);
   const base = (options.base ?? '/').replace(/\/*$/, '/');

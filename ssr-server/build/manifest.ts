@@ -95,11 +95,21 @@ export function inputPath(root: string, key: string): string {
   return isAbsolute(key) ? key : join(root, key);
 }
 
-/** The registry as the build sees it: tag, module (relative to the site when inside it) and client of every built element. */
+/** Whether a registry entry's browser module is an absolute URL: loaded from there, never built. */
+export const hasClientUrl = (def: { client?: string | undefined }): boolean => def.client !== undefined && /^https?:\/\//i.test(def.client);
+
+/**
+ * The registry as the build sees it: tag, module (relative to the site when
+ * inside it) and client of every built element. Elements whose client is an
+ * absolute URL are not built, so they are left out: an independent deploy's
+ * map elements (docs/deploys.md) change with every deploy without making the
+ * build stale; pages take their URLs from the registry ({@link withClientUrls}).
+ */
 export function registrySignature(registry: ElementRegistry, root?: string): string {
   const rows: string[] = [];
   for (const def of registry.values()) {
     if (def.kind !== 'module' && def.client === undefined) continue;
+    if (hasClientUrl(def)) continue;
     let module = def.moduleUrl ?? '';
     if (root !== undefined && module.startsWith('file:')) {
       try {
@@ -159,12 +169,33 @@ export function readManifest(outDir: string): ClientManifest | undefined {
  */
 export function staleReason(manifest: ClientManifest | undefined, registry: ElementRegistry, outDir: string, root = resolve(outDir, '..', '..')): string | undefined {
   if (manifest === undefined) return 'there is no client build yet';
-  if (manifest.inputs.registry !== registrySignature(registry, root)) return 'the element registry changed';
+  // A built element that an entry with a client URL now replaces (a map element over the site's own) is not needed, not stale.
+  const replaced = new Set([...registry.values()].filter(hasClientUrl).map((d) => d.tag));
+  const built = replaced.size === 0 ? manifest.inputs.registry : manifest.inputs.registry.split('\n').filter((row) => !replaced.has(row.slice(0, row.indexOf(' ')))).join('\n');
+  if (built !== registrySignature(registry, root)) return 'the element registry changed';
   if (inputsDigest(root, manifest.inputs.files) !== manifest.inputs.digest) return 'a source file changed';
   for (const name of Object.keys(manifest.files)) {
     if (!existsSync(join(outDir, name))) return `the built file ${name} is missing`;
   }
   return undefined;
+}
+
+/**
+ * `manifest` as pages of the site with `registry` see it: every entry whose
+ * client is an absolute URL maps its tag to that URL, whatever the build saw
+ * (the build records such URLs but does not depend on them: a map element's
+ * URL changes with each deploy). The same manifest when nothing differs.
+ */
+export function withClientUrls(manifest: ClientManifest, registry: ElementRegistry): ClientManifest {
+  let elements: Record<string, ManifestElement> | undefined;
+  for (const def of registry.values()) {
+    if (!hasClientUrl(def)) continue;
+    const entry = manifest.elements[def.tag];
+    if (entry !== undefined && 'url' in entry && entry.url === def.client) continue;
+    elements ??= { ...manifest.elements };
+    elements[def.tag] = { url: def.client! };
+  }
+  return elements === undefined ? manifest : { ...manifest, elements };
 }
 
 /**

@@ -485,7 +485,8 @@ export class ElementWork {
     if (!(this.cacheLifetime > 0) || store === undefined || this.page.closed) return undefined;
     const vary = this.def.cacheVary;
     const key = cacheKey(
-      this.op.tag,
+      // A versioned entry (an independent deploy's map element) never shares renderings with another version.
+      this.def.version === undefined ? this.op.tag : `${this.op.tag}@${this.def.version}`,
       this.attributes,
       outcome.encoded,
       vary === undefined ? undefined : cacheVariant(vary, this.page.request.headers),

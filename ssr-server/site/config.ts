@@ -58,6 +58,13 @@ export interface ElementEntryConfig {
    * every element.
    */
   shims?: ShimsConfig;
+  /**
+   * The version of this element's code (1-128 printable characters, no
+   * spaces): part of its render-cache keys, so a rendering by another
+   * version is never served for this one. Map entries of independent deploys
+   * (docs/deploys.md) get a digest of their server module's URL.
+   */
+  version?: string;
 }
 
 /**
@@ -157,6 +164,47 @@ export interface AtollConfig {
   ssr?: SsrConfig;
   /** The render cache's store: in-process (default) or Redis shared by every instance (docs/caching.md). */
   cache?: CacheConfig;
+  /**
+   * Independent deploys (SPEC 9c, docs/deploys.md): element versions named
+   * by a server import map, loaded and swapped without a restart.
+   */
+  deploys?: DeploysConfig;
+}
+
+/** Independent deploys: where the server import map is and how it is followed (docs/deploys.md). */
+export interface DeploysConfig {
+  /** The server import map: a file path (relative to the site) or an `http(s)` URL whose origin is in `allow`. */
+  importMap: string;
+  /** Origins (`https://cdn.example`) the map and server modules may be read from over `http(s)`; client modules must come from them too. */
+  allow?: string[];
+  /** How often the map is read again (ms or a duration; default 30 s; 0: never, only on a push). */
+  pollInterval?: number | string;
+  /** Where downloaded server modules are kept, relative to the site (default `.atoll/deploys`). */
+  cacheDir?: string;
+  /** How long a replaced generation may finish its requests before it is stopped (ms or a duration; default 30 s). */
+  drainTimeout?: number | string;
+  /** Per-developer overrides from a signed cookie (docs/deploys.md, "Overrides"). */
+  overrides?: DeployOverridesConfig;
+}
+
+/** The `deploys.overrides` section. */
+export interface DeployOverridesConfig {
+  /** Whether a signed override cookie is honoured (default false; needs `ATOLL_OVERRIDE_SECRET`). */
+  enabled?: boolean;
+  /** Most override generations alive at once, least recently used stopped first (default 4). */
+  maxGenerations?: number;
+  /** How long a signed override stays valid (ms or a duration; default 8 h). */
+  maxAge?: number | string;
+}
+
+/** The `deploys` section as the engine reads it: defaults filled, durations in ms. */
+export interface ResolvedDeploysConfig {
+  importMap: string;
+  allow: string[];
+  pollInterval: number;
+  cacheDir: string;
+  drainTimeout: number;
+  overrides: { enabled: boolean; maxGenerations: number; maxAge: number };
 }
 
 /** The render cache's store (see docs/caching.md). */
@@ -220,8 +268,9 @@ export interface ResolvedElementEntry extends Omit<ElementEntryConfig, 'timeout'
  * milliseconds. `csp: true` becomes `{}`; `csp: false` is absent.
  */
 export interface ResolvedConfig
-  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout' | 'ssr' | 'cache'> {
+  extends Omit<AtollConfig, 'elements' | 'timeout' | 'remoteHeadDeadline' | 'csp' | 'sendTimeout' | 'drainTimeout' | 'ssr' | 'cache' | 'deploys'> {
   ssr?: ResolvedSsrConfig;
+  deploys?: ResolvedDeploysConfig;
   cache?: ResolvedCacheConfig;
   elements?: Record<string, ResolvedElementEntry>;
   timeout?: number;
@@ -266,6 +315,23 @@ export const CACHE_STATS_INTERVAL_BOUNDS: Bounds = { min: SECOND, max: 60 * MINU
 export const CACHE_VALUE_BOUNDS: Bounds = { min: 1024, max: 64 * MiB };
 /** `maxRemoteBytes` and `maxBufferedBytes`. */
 export const BYTES_BOUNDS: Bounds = { min: 1, max: GiB };
+/** `deploys.pollInterval` (0 turns polling off; else at least 1 s). */
+export const DEPLOY_POLL_BOUNDS: Bounds = { min: 0, max: 24 * 60 * MINUTE };
+/** `deploys.drainTimeout`. */
+export const DEPLOY_DRAIN_BOUNDS: Bounds = { min: SECOND, max: 60 * MINUTE };
+/** `deploys.overrides.maxAge`. */
+export const DEPLOY_OVERRIDE_AGE_BOUNDS: Bounds = { min: MINUTE, max: 7 * 24 * 60 * MINUTE };
+/** `deploys.overrides.maxGenerations`. */
+export const DEPLOY_OVERRIDE_GENERATIONS_MAX = 32;
+/** `deploys.allow`: most origins. */
+export const DEPLOY_ALLOW_MAX = 64;
+/** The defaults of the `deploys` section. */
+export const DEPLOY_DEFAULTS = {
+  pollInterval: 30 * SECOND,
+  cacheDir: '.atoll/deploys',
+  drainTimeout: 30 * SECOND,
+  overrides: { enabled: false, maxGenerations: 4, maxAge: 8 * 60 * MINUTE },
+} as const;
 
 /** The values a resolved config has when the site does not set them. */
 export const CONFIG_DEFAULTS = {
@@ -637,6 +703,9 @@ const elementEntrySchema = v.pipe(
       cacheControl: v.optional(headerValue),
       cacheVary: v.optional(cacheVarySchema),
       shims: v.optional(shimsSchema),
+      version: v.optional(jsonAs(field(isString, 'a version string', (s): Result<string> =>
+        /^[\x21-\x7e]{1,128}$/.test(s) ? { ok: s } : { problem: `${quote(s)} is not a version: 1-128 printable characters without spaces (e.g. "2.4.1" or a content hash)` },
+      ), { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' })),
     },
     'an object such as { "module": "…" } or { "url": "…" }',
   ),
@@ -728,6 +797,78 @@ const cspSchema = v.pipe(
   v.optional(cspObject),
 );
 
+/** `deploys.importMap`: a path relative to the site, or an http(s) URL. */
+const importMapLocation = jsonAs(field(isString, 'a file path or an http(s) URL', (s): Result<string> => {
+  if (s.trim() === '') return { problem: 'must be a file path (relative to the site) or an http(s) URL, not an empty string' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(s)) return { problem: `${quote(s)} contains a control character` };
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(s)) {
+    if (!/^https?:\/\//i.test(s)) return { problem: `${quote(s)} is neither a file path nor an http(s) URL (write a path relative to the site, e.g. "import-map.json")` };
+    if (UNSAFE_URL_CHARS.test(s) || !URL.canParse(s)) return { problem: `${quote(s)} is not a valid http(s) URL` };
+    const u = new URL(s);
+    if (u.username !== '' || u.password !== '') return { problem: `${quote(s)} has a user name or password: Atoll never sends credentials in a URL` };
+  }
+  return { ok: s };
+}), NON_EMPTY);
+
+/** A duration that is 0 (off) or at least 1 s. */
+const pollDuration = v.pipe(
+  duration(DEPLOY_POLL_BOUNDS),
+  v.check((ms) => ms === 0 || ms >= SECOND, (i) => `${describe(i.input)} ms is too often: use 0 (no polling, only pushes) or a duration from 1s to 24h`),
+);
+
+const deployOverridesEntries = strict(
+  {
+    enabled: v.optional(jsonAs(v.custom<boolean>(isBoolean, mustBe('true or false')), { type: 'boolean' }), DEPLOY_DEFAULTS.overrides.enabled),
+    maxGenerations: v.optional(jsonAs(field(isNumber, 'a number of generations', (n): Result<number> =>
+      Number.isInteger(n) && n >= 1 && n <= DEPLOY_OVERRIDE_GENERATIONS_MAX
+        ? { ok: n }
+        : { problem: `${describe(n)} is not a number of generations from 1 to ${DEPLOY_OVERRIDE_GENERATIONS_MAX} (each is a worker thread with its own copy of the site)` },
+    ), { type: 'integer', minimum: 1, maximum: DEPLOY_OVERRIDE_GENERATIONS_MAX }), DEPLOY_DEFAULTS.overrides.maxGenerations),
+    maxAge: v.optional(duration(DEPLOY_OVERRIDE_AGE_BOUNDS), DEPLOY_DEFAULTS.overrides.maxAge),
+  },
+  'an object such as { "enabled": true }',
+);
+
+const deployEntries = strict(
+  {
+    importMap: importMapLocation,
+    allow: v.optional(
+      v.pipe(
+        v.array(origin(false), mustBe('an array of origins, e.g. ["https://cdn.example"]')),
+        v.maxLength(DEPLOY_ALLOW_MAX, `must have at most ${DEPLOY_ALLOW_MAX} origins`),
+        v.check((list) => new Set(list).size === list.length, 'names the same origin twice: keep one'),
+      ),
+      () => [],
+    ),
+    pollInterval: v.optional(pollDuration, DEPLOY_DEFAULTS.pollInterval),
+    cacheDir: v.optional(nonEmptyString('a folder path'), DEPLOY_DEFAULTS.cacheDir),
+    drainTimeout: v.optional(duration(DEPLOY_DRAIN_BOUNDS), DEPLOY_DEFAULTS.drainTimeout),
+    overrides: v.optional(
+      v.pipe(jsonAs(v.custom<DeployOverridesConfig>(isRecord, mustBe('an object such as { "enabled": true }')), (convert) => convert(deployOverridesEntries)), deployOverridesEntries),
+      () => ({ ...DEPLOY_DEFAULTS.overrides }),
+    ),
+  },
+  'an object such as { "importMap": "https://cdn.example/import-map.json", "allow": ["https://cdn.example"] }',
+);
+const deploysSchema = v.pipe(
+  jsonAs(
+    v.custom<DeploysConfig>(isRecord, mustBe('an object such as { "importMap": "https://cdn.example/import-map.json", "allow": ["https://cdn.example"] }')),
+    (convert) => convert(deployEntries),
+  ),
+  deployEntries,
+  v.forward(
+    v.check(
+      (d) => !/^https?:\/\//i.test(d.importMap) || d.allow.includes(new URL(d.importMap).origin),
+      (i) => {
+        const d = i.input as { importMap: string; allow: string[] };
+        return `the origin ${quote(new URL(d.importMap).origin)} is not in deploys.allow (now ${JSON.stringify(d.allow)}): add it there`;
+      },
+    ),
+    ['importMap'],
+  ),
+);
+
 /** The whole configuration: types, defaults, bounds and messages. */
 export const configSchema = strict(
   {
@@ -786,6 +927,7 @@ export const configSchema = strict(
     logLevel: v.optional(logLevel, CONFIG_DEFAULTS.logLevel),
     ssr: v.optional(ssrSchema),
     cache: v.optional(cacheSchema),
+    deploys: v.optional(deploysSchema),
     outDir: v.optional(nonEmptyString('a folder path')),
     navigation: v.optional(jsonAs(v.custom<boolean>(isBoolean, mustBe('true or false')), { type: 'boolean' })),
   },

@@ -46,6 +46,8 @@ export interface ElementDefinition {
    * (docs/caching.md). Undefined: `private` output is never cached.
    */
   cacheVary?: readonly string[] | undefined;
+  /** The entry's `version` (part of the render-cache key), when it has one. */
+  version?: string | undefined;
   /** Where the entry came from, for messages. */
   source: SourceLocation;
 }
@@ -152,6 +154,7 @@ export function buildRegistry(root: string, config: ResolvedConfig, locate: Conf
       cache: entry.cache ?? prev?.cache,
       cacheControl: entry.cacheControl ?? prev?.cacheControl,
       cacheVary: entry.cacheVary === undefined ? undefined : checkCacheVary(tag, entry.cacheVary, config, locate, problems),
+      version: isRemote ? undefined : entry.version,
       source: locate(['elements', tag], 'key'),
     });
   }
