@@ -19,7 +19,7 @@ import type { Socket } from 'node:net';
 import { brotliCompressSync, constants as zlib, createBrotliCompress, createGzip, gzipSync, type BrotliCompress, type Gzip } from 'node:zlib';
 import { pickEncoding } from '../assets/store.ts';
 import { drainTo, type Sink } from '../render/chunks.ts';
-import { handle, type CoreResponse, type Engine } from '../handle.ts';
+import { handle, type CoreRequest, type CoreResponse, type Engine } from '../handle.ts';
 import type { RequestEnd, RequestHeaders } from '../wire.ts';
 import { HeaderList, isHeaderValue, type HeaderFields } from '../header-values.ts';
 import { errorFields, safeString, writesAt, type Logger } from '../log.ts';
@@ -423,11 +423,19 @@ function safeLog(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', fie
 
 const INTERNAL_ERROR = 'Internal Server Error\n';
 
+/** How a request is answered: `handle(engine, req)` by default; the generation manager (deploys/generations.ts) forwards it to a worker. */
+export type Respond = (req: CoreRequest) => CoreResponse | Promise<CoreResponse>;
+
 /**
  * Builds the `(req, res)` handler for Node's `http` server. `limits`
- * defaults to the site config's `sendTimeout` and `maxBufferedBytes`.
+ * defaults to the site config's `sendTimeout` and `maxBufferedBytes`;
+ * `respond` to answering through `handle(engine, …)` in this thread.
  */
-export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFromConfig(engine.site.config)): NodeHandler {
+export function nodeHandler(
+  engine: Engine,
+  limits: TransportLimits = limitsFromConfig(engine.site.config),
+  respondWith: Respond = (req) => handle(engine, req),
+): NodeHandler {
   const stats = { sendTimeouts: 0, bufferLimits: 0, headFailures: 0, bodyFailures: 0 };
   const compressors = { br: 0, gzip: 0 };
   let inFlight = 0;
@@ -563,7 +571,7 @@ export function nodeHandler(engine: Engine, limits: TransportLimits = limitsFrom
     try {
       const early = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
       let hintsFailed = false;
-      const response = handle(engine, {
+      const response = respondWith({
         method: req.method ?? 'GET',
         target: req.url ?? '/',
         headers,
