@@ -11,7 +11,8 @@ import type { Server } from 'node:http';
 import { formatLocation } from './errors.ts';
 import { fetchHandler } from './adapters/fetch.ts';
 import { nodeHandler, type NodeHandler, type TransportStats } from './adapters/node.ts';
-import { handle, type Engine } from './handle.ts';
+import { handle, type CoreRequest, type Engine } from './handle.ts';
+import type { Deploys, DeploysOptions } from './deploys/generations.ts';
 import { toWebHeaders } from './header-values.ts';
 import { isLogLevel, jsonLogger, type JsonLogger, type Logger } from './log.ts';
 import { DEFAULT_DRAIN_TIMEOUT, startServer, type CloseResult, type Readiness, type ServerOptions } from './server.ts';
@@ -38,6 +39,8 @@ export { LayeredStore, LruStore, type CacheEntry, type CacheStats, type LayeredO
 export type { AtollCache } from './cache/setup.ts';
 export { mergeHeaders, mergeCacheControl, type HeaderPart, type MergeHeaders } from './render/headers.ts';
 export type { ClientOptions } from './build/client.ts';
+export type { Deploys, DeploysOptions, RefreshResult } from './deploys/generations.ts';
+export type { DeployStatus, ImportMapEntry } from './deploys/types.ts';
 export type { BuildOptions, BuildResult } from './build/build.ts';
 export { MARKUP_FILE, type MarkupInput, type MarkupOptions, type RenderOptions } from './in-process.ts';
 /**
@@ -90,6 +93,14 @@ export interface AtollOptions extends LoadSiteOptions {
   compress?: boolean;
   /** The client build: when to build, where, the public base path, a CSP nonce. */
   client?: ClientOptions;
+  /**
+   * Independent deploys (the config's `deploys` section, docs/deploys.md):
+   * `false` renders in this thread even with that section (what a
+   * generation worker does); an object adds what only code can give —
+   * `overrides` (the entries that replace the live map's for one request)
+   * and `pollInterval` (ms, replaces the config's; tests).
+   */
+  deploys?: false | Pick<DeploysOptions, 'overrides' | 'admin' | 'pollInterval'>;
 }
 
 /** The result of rendering one path to a string. */
@@ -139,6 +150,15 @@ export interface Atoll {
    * its connections (docs/caching.md).
    */
   cache: AtollCache;
+  /**
+   * The generation manager, when the config has a `deploys` section: every
+   * page is rendered by the worker of the live import map's generation.
+   * `status()`, `refresh()` (read the map now), `close()` (terminates the
+   * workers; `listen`'s close does it).
+   */
+  deploys?: Deploys;
+  /** The engine in this thread. @internal */
+  engine: Engine;
 }
 
 /** Loads a site (throwing `SiteError` with every problem) and builds its handlers. */
@@ -165,10 +185,32 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
     ...client,
   };
   const fetchWith = fetchHandler(engine);
+  // Independent deploys: pages render in the import map's generation workers (docs/deploys.md).
+  const deploysConfig = options.deploys === false ? undefined : site.config.deploys;
+  let deploys: Deploys | undefined;
+  if (deploysConfig !== undefined) {
+    const { createDeploys } = await import('./deploys/generations.ts');
+    const given = options.deploys === false ? undefined : options.deploys;
+    deploys = await createDeploys({
+      ...given,
+      root: site.root,
+      configPath: options.configPath,
+      deploys: deploysConfig,
+      logger,
+      env: options.env,
+      config: options.config,
+      client: options.client,
+      compress: options.compress,
+      main: engine,
+    });
+  }
+  const respond = deploys?.respond ?? ((req: CoreRequest) => handle(engine, req));
   return {
     site,
     logger,
-    handler: nodeHandler(engine),
+    engine,
+    deploys,
+    handler: nodeHandler(engine, undefined, respond),
     fetch: (request) => fetchWith(request),
     async request(input, init, renderOptions) {
       return fetchWith(requestOf(input, init), checkRenderOptions(renderOptions));
@@ -176,7 +218,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
     renderMarkup: (input, markupOptions) => renderMarkup(engine, input, markupOptions),
     cache: cache.api,
     async render(target, init = {}) {
-      const response = await handle(engine, {
+      const response = await respond({
         method: 'GET',
         target,
         headers: new Headers(init.headers),
@@ -256,8 +298,10 @@ export async function listen(atoll: Atoll | Promise<Atoll>, options: ListenOptio
     close: (closeOptions = {}) => {
       const configured = loaded?.site.config.drainTimeout;
       const drainMs = closeOptions.drainMs ?? (typeof configured === 'number' && configured >= 0 ? configured : DEFAULT_DRAIN_TIMEOUT);
-      return running.close({ drainMs }).then((r) => {
+      return running.close({ drainMs }).then(async (r) => {
         closed = r;
+        // Every generation worker goes with the server.
+        await loaded?.deploys?.close();
       });
     },
     get closed() {

@@ -1,0 +1,192 @@
+/**
+ * Render generations (issue 16, docs/deploys.md "How a swap works"): real
+ * HTTP on 127.0.0.1, a static server standing in for the CDN, element
+ * versions as small `.mjs` files importing `lit`. A new map serves within
+ * one poll interval; a request in flight during the swap finishes on its
+ * version; broken versions never take traffic (logged, in the status);
+ * push refresh and status need the token; a worker that dies mid-response
+ * fails only what it was answering.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createAtoll, listen, memoryLogger, type Atoll, type RunningServer } from '../../ssr-server/index.ts';
+import { layout, makeSite } from '../helpers.ts';
+import { cdnServer, elementVersion, setMap, type Cdn } from './deploys-generations-fixture.ts';
+
+const TAG = 'dg-ver';
+const TOKEN = 'deploy-token-for-tests-0123456789';
+
+describe('generations: swap, drain, refusal', () => {
+  let cdn: Cdn;
+  let root: string;
+  let atoll: Atoll;
+  let running: RunningServer;
+  const logger = memoryLogger();
+  const POLL = 1000;
+
+  const page = async (query = ''): Promise<string> => {
+    const r = await fetch(`${running.url}/${query}`);
+    assert.equal(r.status, 200);
+    return r.text();
+  };
+  const versionOf = (html: string): string | undefined => /version <!--lit-part-->(\w+)/.exec(html)?.[1];
+
+  before(async () => {
+    cdn = await cdnServer();
+    for (const v of ['one', 'two', 'three', 'four']) cdn.put(`${TAG}/${v}/server.mjs`, elementVersion(TAG, v, cdn.url));
+    cdn.put(`${TAG}/throws/server.mjs`, `throw new Error('broken at import');\n`);
+    cdn.put(`${TAG}/notag/server.mjs`, `import { LitElement } from 'lit';\nexport class Nothing extends LitElement {}\n`);
+    cdn.put(
+      `${TAG}/renderthrows/server.mjs`,
+      `import { LitElement, html } from 'lit';\nclass V extends LitElement { render() { throw new Error('render broke'); } }\ncustomElements.define('${TAG}', V);\n`,
+    );
+    root = makeSite({ 'layouts/index.html': layout(`<p>before</p>\n<${TAG} mode="{query.mode}"></${TAG}>\n<p>after</p>`) });
+    setMap(root, cdn, { [TAG]: 'one' });
+    writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ timeout: '30s', deploys: { importMap: 'map.json', allow: [cdn.url], pollInterval: POLL } }));
+    atoll = await createAtoll({ root, logger, env: { ATOLL_DEPLOY_TOKEN: TOKEN } });
+    running = await listen(atoll, { port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await running?.close();
+    await cdn?.close();
+  });
+
+  test('the first generation serves the map\'s version, from a worker', async () => {
+    assert.equal(versionOf(await page()), 'one');
+    const status = atoll.deploys!.status();
+    assert.equal(status.current?.id, 1);
+    assert.equal(status.current?.elements[TAG]?.client, `${cdn.url}/${TAG}/one/client.mjs`);
+    // The main thread never imported the element: its registry has no such tag.
+    assert.equal(atoll.site.registry.has(TAG), false);
+  });
+
+  test('a new map serves within one poll interval (plus its load), and a request in flight finishes on its version', async () => {
+    // A request whose data() waits on the CDN's latch: its head and first bytes are out, its element is not.
+    const held = await fetch(`${running.url}/?mode=wait`);
+    assert.equal(held.status, 200);
+    const reader = held.body!.getReader();
+    let early = '';
+    while (!early.includes('before')) early += new TextDecoder().decode((await reader.read()).value);
+    await cdn.waiting(1);
+
+    const changed = performance.now();
+    setMap(root, cdn, { [TAG]: 'two' });
+    let seen = '';
+    while (performance.now() - changed < POLL + 15_000) {
+      seen = versionOf(await page()) ?? '';
+      if (seen === 'two') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const latency = performance.now() - changed;
+    process.stdout.write(`# swap latency (map change → first response from the new version, poll ${POLL} ms): ${Math.round(latency)} ms\n`);
+    assert.equal(seen, 'two', 'the new version serves');
+    const status = atoll.deploys!.status();
+    assert.equal(status.swaps, 1);
+    assert.deepEqual(
+      status.draining.map((d) => d.inFlight),
+      [1],
+      'the old generation drains its one request',
+    );
+
+    cdn.release();
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    const whole = early + rest;
+    assert.equal(versionOf(whole), 'one', 'the request in flight finished on version one');
+    assert.match(whole, /waited <!--lit-part-->yes/);
+    assert.match(whole, /<p>after<\/p>[\s\S]*<\/html>/);
+    // Its last request ended: the old generation is stopped.
+    for (let i = 0; i < 100 && atoll.deploys!.status().draining.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(atoll.deploys!.status().draining, []);
+  });
+
+  for (const [broken, why] of [
+    ['throws', /broken at import/],
+    ['notag', /defined no custom element|does not define the element/],
+    ['renderthrows', /failed its probe render/],
+  ] as const) {
+    test(`a version that ${broken === 'throws' ? 'throws on import' : broken === 'notag' ? 'defines no tag' : 'throws in render'} never takes traffic; the old one keeps serving`, async () => {
+      const before = atoll.deploys!.status();
+      setMap(root, cdn, { [TAG]: broken });
+      const result = await atoll.deploys!.refresh();
+      assert.equal(result.outcome, 'failed');
+      const status = atoll.deploys!.status();
+      assert.equal(status.current?.id, before.current?.id, 'the same generation serves');
+      assert.match(status.lastFailure?.reason ?? '', why);
+      assert.ok(status.lastFailure?.digest);
+      assert.equal(versionOf(await page()), 'two', 'the version of the previous test still answers');
+      assert.ok(
+        logger.lines.some((l) => l.level === 'error' && /did not take traffic/.test(String(l.msg)) && why.test(String(l.reason))),
+        'an error line says why',
+      );
+      // The same broken map is not loaded again on the next poll.
+      const again = await atoll.deploys!.refresh();
+      assert.equal(again.outcome, 'failed');
+      assert.equal(atoll.deploys!.status().current?.id, before.current?.id);
+    });
+  }
+
+  test('push refresh and status: bearer token required', async () => {
+    const url = `${running.url}/_atoll/deploys`;
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong-token-wrong-token-wrong' } })).status, 401);
+    assert.equal((await fetch(`${url}/refresh`, { method: 'POST' })).status, 401);
+    assert.equal((await fetch(`${url}/refresh`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 405);
+    const status = (await (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { current: { id: number } };
+    assert.equal(status.current.id, atoll.deploys!.status().current?.id);
+
+    setMap(root, cdn, { [TAG]: 'three' });
+    const pushed = await fetch(`${url}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(pushed.status, 200);
+    const body = (await pushed.json()) as { outcome: string; status: { lastFailure: unknown } };
+    assert.equal(body.outcome, 'swapped');
+    assert.equal(body.status.lastFailure, undefined, 'a map that serves clears the last failure');
+    assert.equal(versionOf(await page()), 'three');
+  });
+
+  test('a worker that dies mid-response fails that response only; the generation starts again', async () => {
+    const id = atoll.deploys!.status().current!.id;
+    const r = await fetch(`${running.url}/?mode=crash`);
+    assert.equal(r.status, 200, 'the head was out before the worker died');
+    await assert.rejects(r.text(), 'the body ends as failed');
+    // The process is fine and a new worker for the same map answers.
+    let html = '';
+    for (let i = 0; i < 200; i++) {
+      const next = await fetch(`${running.url}/`).catch(() => undefined);
+      if (next?.status === 200) {
+        html = await next.text();
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(versionOf(html), 'three');
+    assert.notEqual(atoll.deploys!.status().current?.id, id);
+    assert.ok(running.stats().bodyFailures >= 1);
+  });
+});
+
+describe('generations: admin endpoints without a token', () => {
+  test('answer 404', async () => {
+    const cdn = await cdnServer();
+    cdn.put(`${TAG}/one/server.mjs`, elementVersion(TAG, 'one', cdn.url));
+    const root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}>`) });
+    setMap(root, cdn, { [TAG]: 'one' });
+    writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'map.json', allow: [cdn.url], pollInterval: 0 } }));
+    const atoll = await createAtoll({ root, logger: memoryLogger(), env: {} });
+    const running = await listen(atoll, { port: 0, host: '127.0.0.1' });
+    try {
+      assert.equal((await fetch(`${running.url}/_atoll/deploys`)).status, 404);
+      assert.equal((await fetch(`${running.url}/_atoll/deploys/refresh`, { method: 'POST', headers: { authorization: 'Bearer x' } })).status, 404);
+    } finally {
+      await running.close();
+      await cdn.close();
+    }
+  });
+});
+
