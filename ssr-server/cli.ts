@@ -488,6 +488,14 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         if (first !== undefined) {
           if (cliLevel === undefined && isLogLevel(first.site.config.logLevel)) logger.level = first.site.config.logLevel;
           if (!isWorker()) process.stdout.write(`Atoll is serving ${first.site.root} at ${running.url}\n`);
+          // Independent deploys: SIGHUP reads the server import map now (docs/deploys.md).
+          const deploys = first.deploys;
+          if (deploys !== undefined) {
+            process.on('SIGHUP', () => {
+              logger.info({ signal: 'SIGHUP' }, 'deploys: reading the import map now');
+              deploys.refresh().catch(() => {});
+            });
+          }
         }
         const reason = await stop;
         logger.info({ signal: reason.signal, inFlight: running.stats().inFlight }, 'draining: no new connections, letting responses in flight finish');
