@@ -22,12 +22,17 @@
  * - Overrides disabled: 404 for every method — the endpoint does not exist.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SiteError } from '../errors.ts';
+import { requestIdFor } from '../handle.ts';
 import { escapeAttr, escapeText } from '../html.ts';
 import { parseDuration } from '../layout/attributes.ts';
 import type { Logger } from '../log.ts';
 import { textResponse } from '../responses.ts';
 import type { CoreResponse, RequestHeaders } from '../wire.ts';
-import { cookieValue, OverrideError, type Overrides } from './overrides.ts';
+import { CONFIG_FILES } from '../site/config.ts';
+import { cookieValue, OverrideError, overridesFromConfig, type Overrides, type OverridesConfigPart } from './overrides.ts';
 import { DEPLOYS_PATH, OVERRIDE_COOKIE, type ImportMapEntry } from './types.ts';
 
 /** The page's path. */
@@ -101,7 +106,7 @@ export function overridesEndpoint(options: OverridesEndpointOptions): (req: Over
   const httpsOrigin = options.publicOrigin?.startsWith('https:') === true;
 
   const respond = async (req: OverridesRequest): Promise<CoreResponse> => {
-    const requestId = req.requestId ?? '-';
+    const requestId = req.requestId ?? requestIdFor(req.headers);
     if (overrides === undefined) return textResponse(404, 'Not Found\n', requestId);
     if (req.method === 'GET' || req.method === 'HEAD') return page(200, currentOf(req.headers), {}, undefined, requestId);
     if (req.method !== 'POST') return textResponse(405, 'Method Not Allowed\n', requestId, { allow: 'GET, HEAD, POST', 'cache-control': 'no-store' });
@@ -263,4 +268,53 @@ ${field('maxAge', 'Lifetime (optional, e.g. 2h)')}
 </body></html>
 `;
   return { status, headers: new Headers(PAGE_HEADERS), body: { kind: 'text', text: html }, requestId };
+}
+
+/** What {@link deploysOverrides} needs: the resolved `deploys` section, the environment, where the config is. */
+export interface DeploysOverridesOptions {
+  deploys: OverridesConfigPart;
+  /** Where `ATOLL_OVERRIDE_SECRET` and `ATOLL_DEPLOY_TOKEN` are read (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  logger?: Logger | undefined;
+  /** The config's `publicOrigin` (an https one makes the cookie `Secure`). */
+  publicOrigin?: string | undefined;
+  /** The site folder and config file, for the start-up problem's location. */
+  root: string;
+  configPath?: string | undefined;
+}
+
+/**
+ * The generation manager's two overrides options from the config and the
+ * environment: `overrides` (each request's entries, {@link Overrides.overridesFor})
+ * and `admin` (this page at {@link OVERRIDES_PATH}). With overrides off,
+ * `overrides` is absent and the page answers 404. Overrides on without a
+ * usable `ATOLL_OVERRIDE_SECRET` throws a `SiteError` naming the config file:
+ * the server does not start with overrides silently off.
+ */
+export function deploysOverrides(options: DeploysOverridesOptions): {
+  overrides?: (headers: RequestHeaders) => Readonly<Record<string, ImportMapEntry>> | undefined;
+  admin: (req: OverridesRequest, pathname: string) => Promise<CoreResponse> | undefined;
+} {
+  const env = options.env ?? process.env;
+  let overrides: Overrides | undefined;
+  try {
+    overrides = overridesFromConfig(options.deploys, env, options.logger);
+  } catch (e) {
+    if (!(e instanceof OverrideError)) throw e;
+    throw new SiteError([{ file: configFileOf(options.root, options.configPath), message: e.message }]);
+  }
+  const token = env[DEPLOY_TOKEN_ENV];
+  const page = overridesEndpoint({ overrides, token: token === '' ? undefined : token, publicOrigin: options.publicOrigin, logger: options.logger });
+  return {
+    ...(overrides === undefined ? {} : { overrides: overrides.overridesFor }),
+    admin: (req, pathname) => (pathname === OVERRIDES_PATH ? page(req) : undefined),
+  };
+}
+
+/** The config file as problems name it (relative to the site when inside it). */
+function configFileOf(root: string, configPath: string | undefined): string {
+  const file = configPath ?? CONFIG_FILES.map((f) => join(root, f)).find((f) => existsSync(f));
+  if (file === undefined) return '(config: deploys.overrides)';
+  const rel = relative(root, file);
+  return rel.startsWith('..') ? file : rel;
 }

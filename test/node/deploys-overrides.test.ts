@@ -14,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { RawRequestHeaders, toNodeHeaders } from '../../ssr-server/adapters/node.ts';
 import { memoryLogger } from '../../ssr-server/log.ts';
 import { runOverride } from '../../ssr-server/deploys/override-command.ts';
-import { OVERRIDES_PATH, overridesEndpoint, tokenMatches, type OverridesEndpointOptions } from '../../ssr-server/deploys/overrides-endpoint.ts';
+import { OVERRIDES_PATH, deploysOverrides, overridesEndpoint, tokenMatches, type OverridesEndpointOptions } from '../../ssr-server/deploys/overrides-endpoint.ts';
+import { SiteError } from '../../ssr-server/errors.ts';
 import {
   MAX_COOKIE_LENGTH,
   OverrideError,
@@ -107,6 +108,28 @@ describe('the override cookie', () => {
     assert.equal(overridesFromConfig(undefined, {}), undefined);
     const o = overridesFromConfig(deploys, { ATOLL_OVERRIDE_SECRET: SECRET });
     assert.equal(o?.maxAge, HOUR);
+  });
+
+  test('the manager\'s options: enabled without the secret is a SiteError naming the config file; off: no overrides, the page 404s', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'atoll-overrides-cfg-'));
+    try {
+      writeFileSync(join(root, 'atoll.config.json'), '{}');
+      const deploys = { allow: ALLOW, overrides: { enabled: true, maxAge: HOUR } };
+      assert.throws(
+        () => deploysOverrides({ deploys, env: {}, root }),
+        (e: Error) => e instanceof SiteError && e.problems.length === 1 && e.problems[0]!.file === 'atoll.config.json' && /ATOLL_OVERRIDE_SECRET is not set/.test(e.message),
+      );
+      const on = deploysOverrides({ deploys, env: { ATOLL_OVERRIDE_SECRET: SECRET, ATOLL_DEPLOY_TOKEN: TOKEN }, root });
+      assert.equal(typeof on.overrides, 'function');
+      const req = { method: 'GET', target: OVERRIDES_PATH, headers: headersOf(undefined) };
+      assert.equal(on.admin(req, '/_atoll/deploys/other'), undefined);
+      assert.equal((await on.admin(req, OVERRIDES_PATH))!.status, 200);
+      const off = deploysOverrides({ deploys: { ...deploys, overrides: { enabled: false, maxAge: HOUR } }, env: {}, root });
+      assert.equal(off.overrides, undefined);
+      assert.equal((await off.admin(req, OVERRIDES_PATH))!.status, 404);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   // Every cookie the server must ignore: the live versions, never a throw, at most one debug line.
