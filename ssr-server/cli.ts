@@ -62,7 +62,7 @@ interface Command {
   options: Record<string, OptionSpec>;
   /** Lines of the options' help, in order. */
   help: string;
-  positionals: 'none' | 'one' | 'optional';
+  positionals: 'none' | 'one' | 'optional' | 'two';
 }
 
 const SITE = `  --root DIR       the site folder (default: the current folder)
@@ -186,6 +186,28 @@ ${LOGGING}`,
     help: `Writes a minimal site into dir (default: the current folder), which
 must be empty or missing. Then: npm install, npx atoll dev.`,
   },
+  'import-map': {
+    summary: 'set or remove an element\'s version in a server import map file',
+    usage: 'atoll import-map set <tag> --server URL --client URL [--map FILE]\n       atoll import-map set <tag> --entry entry.json [--map FILE]\n       atoll import-map remove <tag> [--map FILE]',
+    positionals: 'two',
+    options: { map: { type: 'string' }, 'map-url': { type: 'string' }, server: { type: 'string' }, client: { type: 'string' }, entry: { type: 'string' } },
+    help: `Makes a version of an element live (set) or takes the element out
+(remove) in a server import map file (docs/deploys.md): the map is checked
+as the server reads it, then written to a temporary file and renamed over
+the old one, so a server polling it never reads half a map; writers take
+turns (a lock file beside the map). Entries keep their order.
+
+  --map FILE       the import map file (default: importmap.json; created
+                   by set when missing)
+  --server URL     the element's server module (absolute, or relative to
+                   the map's own URL)
+  --client URL     the element's browser module
+  --entry FILE     the entry.json of atoll build --element, instead of
+                   --server and --client
+  --map-url URL    the URL the map is served from, to check relative URLs
+                   against (default: a map with relative URLs is checked
+                   as one served over http(s), one without as a file)`,
+  },
   help: {
     summary: 'this text, or a command\'s (atoll help serve)',
     usage: 'atoll help [command]',
@@ -199,7 +221,7 @@ const USAGE = `Usage: atoll <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(9)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(11)}${c.summary}`)
   .join('\n')}
 
 Options of every command:
@@ -301,7 +323,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     process.stdout.write(text);
     return 0;
   }
-  const most = spec.positionals === 'none' ? 0 : 1;
+  const most = spec.positionals === 'none' ? 0 : spec.positionals === 'two' ? 2 : 1;
   if (rest.length > most) {
     process.stderr.write(`atoll ${command}: unexpected argument "${rest[most]}" (atoll ${command} --help)\n`);
     return 2;
@@ -309,6 +331,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   if (command === 'init') {
     const { runInit } = await import('./init/command.ts');
     return runInit({ dir: rest[0] ?? '.' });
+  }
+  if (command === 'import-map') {
+    const { runImportMapCommand } = await import('./deploys/import-map-command.ts');
+    return runImportMapCommand(rest, values as { map?: string; 'map-url'?: string; server?: string; client?: string; entry?: string });
   }
   const root = values.root ?? '.';
   const siteOptions = { root, configPath: configFlagPath(values.config, root) };

@@ -130,7 +130,7 @@ export function checkBaseUrl(base: string): { ok: true; base: string } | { ok: f
   const bad = (why: string): { ok: false; message: string } => ({ ok: false, message: `--base-url "${printable(base)}": ${why}` });
   if (base === '') return bad('give a URL, e.g. https://cdn.example.com/elements');
   if (base.length > 2000) return bad('longer than 2000 characters');
-  const odd = /[^A-Za-z0-9\-._~:/!$&'()*+,;=%@]/.exec(base);
+  const odd = /[^A-Za-z0-9\-._~:/!$&()*+,;=%@]/.exec(base);
   if (odd !== null) return bad(`${describeChar(odd[0])} is not allowed in it (write a plain URL, escaped where it must be)`);
   if (/%(?![0-9A-Fa-f]{2})/.test(base)) return bad('a "%" must start an escape such as %20');
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(base)?.[1]?.toLowerCase();
