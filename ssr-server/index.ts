@@ -190,8 +190,12 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   let deploys: Deploys | undefined;
   if (deploysConfig !== undefined) {
     const { createDeploys } = await import('./deploys/generations.ts');
+    const { deploysOverrides } = await import('./deploys/overrides-endpoint.ts');
     const given = options.deploys === false ? undefined : options.deploys;
+    // The overrides cookie and its page, as the config and ATOLL_OVERRIDE_SECRET say (code may replace either).
+    const fromConfig = deploysOverrides({ deploys: deploysConfig, env: options.env, logger, publicOrigin: site.config.publicOrigin, root: site.root, configPath: options.configPath });
     deploys = await createDeploys({
+      ...fromConfig,
       ...given,
       root: site.root,
       configPath: options.configPath,

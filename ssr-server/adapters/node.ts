@@ -423,8 +423,13 @@ function safeLog(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', fie
 
 const INTERNAL_ERROR = 'Internal Server Error\n';
 
-/** How a request is answered: `handle(engine, req)` by default; the generation manager (deploys/generations.ts) forwards it to a worker. */
-export type Respond = (req: CoreRequest) => CoreResponse | Promise<CoreResponse>;
+/**
+ * How a request is answered: `handle(engine, req)` by default; the
+ * generation manager (deploys/generations.ts) forwards it to a worker. A
+ * POST's `body` (the request stream, unread) and `secure` (TLS) are for the
+ * manager's own admin endpoints on this thread; the core reads no bodies.
+ */
+export type Respond = (req: CoreRequest & { body?: AsyncIterable<Uint8Array>; secure?: boolean }) => CoreResponse | Promise<CoreResponse>;
 
 /**
  * Builds the `(req, res)` handler for Node's `http` server. `limits`
@@ -575,6 +580,7 @@ export function nodeHandler(
         method: req.method ?? 'GET',
         target: req.url ?? '/',
         headers,
+        ...(req.method === 'POST' ? { body: req, secure: (req.socket as { encrypted?: boolean }).encrypted === true } : {}),
         end: lifetime,
         onEarlyHints: early
           ? (links) => {

@@ -26,10 +26,7 @@
  * - `GET /_atoll/deploys` (status) and `POST /_atoll/deploys/refresh` are
  *   answered here, bearer `ATOLL_DEPLOY_TOKEN` (404 without one).
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { linkTo, type WorkerLink } from '../adapters/worker-link.ts';
 import { ASSET_PATH } from '../build/manifest.ts';
@@ -41,6 +38,8 @@ import type { ResolvedDeploysConfig, AtollConfig } from '../site/config.ts';
 import type { ClientOptions } from '../build/client.ts';
 import type { CoreRequest, CoreResponse, RequestHeaders } from '../wire.ts';
 import type { GenerationWorkerData } from './generation-worker.ts';
+import { importMapDigest, readImportMap } from './import-map.ts';
+import { prepareModules } from './module-cache.ts';
 import { DEPLOYS_PATH, type DeployStatus, type GenerationSpec, type GenerationState, type ImportMapEntry, type ImportMapSnapshot, type PreparedModules, type ServerImportMap } from './types.ts';
 
 /** The environment variable with the admin endpoints' bearer token. */
@@ -72,12 +71,15 @@ export interface DeploysOptions {
   /** The main thread's engine: it answers `/_atoll/assets/` and `public/` files itself (no worker hop). */
   main?: Engine | undefined;
   /** Overrides for one request (overrides.ts): the entries that replace the live map's, or undefined. */
-  overrides?: (headers: RequestHeaders) => Record<string, ImportMapEntry> | undefined;
+  overrides?: ((headers: RequestHeaders) => Readonly<Record<string, ImportMapEntry>> | undefined) | undefined;
   /** Other paths under `/_atoll/deploys/` (the overrides page): answered on the main thread when this returns a response. */
-  admin?: (req: CoreRequest, pathname: string) => CoreResponse | Promise<CoreResponse> | undefined;
+  admin?: (req: AdminRequest, pathname: string) => CoreResponse | Promise<CoreResponse> | undefined;
   /** Replaces `deploys.pollInterval` (ms; tests). */
   pollInterval?: number;
 }
+
+/** A request as the main thread's admin endpoints get it: with its body (a POST's form) when the adapter has one. Never forwarded to a worker. */
+export type AdminRequest = CoreRequest & { body?: AsyncIterable<Uint8Array> | undefined; secure?: boolean };
 
 /** What {@link Deploys.refresh} did. */
 export interface RefreshResult {
@@ -89,7 +91,7 @@ export interface RefreshResult {
 /** The generation manager. */
 export interface Deploys {
   /** Answers a request (for the Node adapter's `nodeHandler(engine, limits, respond)`). */
-  respond(req: CoreRequest): CoreResponse | Promise<CoreResponse>;
+  respond(req: AdminRequest): CoreResponse | Promise<CoreResponse>;
   status(): DeployStatus;
   /** Reads the map now; resolves once a new generation serves, or failed, or nothing changed. */
   refresh(): Promise<RefreshResult>;
@@ -115,43 +117,12 @@ interface Generation {
 // The map and its modules (import-map.ts and module-cache.ts, A1's).
 // ---------------------------------------------------------------------------
 
-/** sha256 of the map's canonical form (tags sorted). */
-export function mapDigest(map: ServerImportMap): string {
-  const tags = Object.keys(map.elements).sort();
-  const canonical = tags.map((t) => [t, map.elements[t]!.server, map.elements[t]!.client]);
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
-}
-
-const STANDIN_MAP = new URL('./import-map.ts', import.meta.url).href;
-const STANDIN_CACHE = new URL('./module-cache.ts', import.meta.url).href;
-
 async function readMap(root: string, config: ResolvedDeploysConfig): Promise<ImportMapSnapshot> {
-  const source = /^https?:/i.test(config.importMap) ? config.importMap : resolvePath(root, config.importMap);
-  const mod = (await import(STANDIN_MAP).catch(() => undefined)) as
-    | { readImportMap?: (source: string, options: { allow: readonly string[] }) => Promise<ImportMapSnapshot> }
-    | undefined;
-  if (mod?.readImportMap !== undefined) return mod.readImportMap(source, { allow: config.allow });
-  // Stand-in until import-map.ts lands: a local JSON file `{ elements: { tag: { server, client } } }`.
-  const text = await readFile(source, 'utf8');
-  const parsed = JSON.parse(text) as { elements?: Record<string, { server: string; client: string }> };
-  const base = pathToFileURL(source);
-  const elements: Record<string, ImportMapEntry> = {};
-  for (const [tag, e] of Object.entries(parsed.elements ?? {})) elements[tag] = { server: new URL(e.server, base).href, client: new URL(e.client, base).href };
-  const map = { elements };
-  return { source, digest: mapDigest(map), map };
+  return readImportMap(config.importMap, { allow: config.allow, root });
 }
 
-async function prepare(root: string, config: ResolvedDeploysConfig, map: ServerImportMap): Promise<PreparedModules> {
-  const mod = (await import(STANDIN_CACHE).catch(() => undefined)) as
-    | { prepareModules?: (map: ServerImportMap, options: { cacheDir: string; allow: readonly string[] }) => Promise<PreparedModules> }
-    | undefined;
-  if (mod?.prepareModules !== undefined) return mod.prepareModules(map, { cacheDir: resolvePath(root, config.cacheDir), allow: config.allow });
-  const out: Record<string, string> = {};
-  for (const [tag, e] of Object.entries(map.elements)) {
-    if (!e.server.startsWith('file:')) throw new Error(`<${tag}>: ${e.server}: only file: server modules until module-cache.ts lands`);
-    out[tag] = fileURLToPath(e.server);
-  }
-  return out;
+function prepare(root: string, config: ResolvedDeploysConfig, map: ServerImportMap): Promise<PreparedModules> {
+  return prepareModules(map, { cacheDir: resolvePath(root, config.cacheDir), allow: config.allow });
 }
 
 // ---------------------------------------------------------------------------
@@ -457,7 +428,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
   // -------------------------------------------------------------------------
 
   /** The generation for `entries` over the live map: made on demand, kept in the LRU; undefined when it failed. */
-  async function overrideGeneration(base: Generation, entries: Record<string, ImportMapEntry>): Promise<Generation | undefined> {
+  async function overrideGeneration(base: Generation, entries: Readonly<Record<string, ImportMapEntry>>): Promise<Generation | undefined> {
     const elements = { ...base.spec.map.elements };
     const overridden: string[] = [];
     for (const [tag, entry] of Object.entries(entries)) {
@@ -468,7 +439,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     }
     if (overridden.length === 0) return base;
     const map: ServerImportMap = { elements };
-    const digest = mapDigest(map);
+    const digest = importMapDigest(map);
     if (failedOverrides.has(digest)) return undefined;
     let g = overrideGens.get(digest);
     if (g === undefined) {
@@ -556,7 +527,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     return r;
   }
 
-  async function viaOverride(base: Generation, entries: Record<string, ImportMapEntry>, req: CoreRequest): Promise<CoreResponse> {
+  async function viaOverride(base: Generation, entries: Readonly<Record<string, ImportMapEntry>>, req: CoreRequest): Promise<CoreResponse> {
     const g = await overrideGeneration(base, entries);
     if (g === base) return forwardTo(base, req);
     if (g === undefined) {
@@ -573,7 +544,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     return g.link.forward(req);
   }
 
-  function respond(req: CoreRequest): CoreResponse | Promise<CoreResponse> {
+  function respond(req: AdminRequest): CoreResponse | Promise<CoreResponse> {
     const q = req.target.indexOf('?');
     const pathname = q === -1 ? req.target : req.target.slice(0, q);
     if (pathname === DEPLOYS_PATH || pathname.startsWith(`${DEPLOYS_PATH}/`)) {
@@ -593,7 +564,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
 
   function respondWith(g: Generation, req: CoreRequest): Promise<CoreResponse> {
     if (options.overrides !== undefined) {
-      let entries: Record<string, ImportMapEntry> | undefined;
+      let entries: Readonly<Record<string, ImportMapEntry>> | undefined;
       try {
         entries = options.overrides(req.headers);
       } catch (e) {

@@ -107,7 +107,7 @@ customElements.define(${JSON.stringify(tag)}, Version);
 }
 
 /** Where map entries point: the CDN (`http:`, through the module cache) or the disk copies (`file:`). */
-export const MAP_URLS: 'http' | 'file' = 'file';
+export const MAP_URLS: 'http' | 'file' = 'http';
 
 /** Writes `<root>/map.json` naming, for each tag, the version folder `<tag>/<version>/` on the CDN (atomically: a poll never reads half a file). */
 export function setMap(root: string, cdn: Cdn, versions: Record<string, string>): void {
