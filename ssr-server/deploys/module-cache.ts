@@ -101,17 +101,26 @@ async function prepareOne(tag: string, url: string, options: PrepareOptions): Pr
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return fail(`${parsed.protocol} URLs are not allowed: use file:, http: or https:`);
   if (!options.allow.includes(parsed.origin)) return fail(originNotAllowed(parsed.origin, options.allow));
   const file = cacheFile(options.cacheDir, parsed.href);
-  let pending = index.get(file);
-  if (pending === undefined) {
-    pending = download(parsed.href, file, options);
-    index.set(file, pending);
-    // A failure is not remembered: the next prepare tries again.
-    pending.catch(() => index.delete(file));
-  }
-  try {
-    return await (options.signal === undefined ? pending : abortable(pending, options.signal));
-  } catch (e) {
-    return fail(errorMessage(e));
+  for (let attempt = 0; ; attempt++) {
+    let pending = index.get(file);
+    if (pending === undefined) {
+      const started = download(parsed.href, file, options);
+      index.set(file, started);
+      // A failure is not remembered: the next prepare tries again.
+      started.catch(() => {
+        if (index.get(file) === started) index.delete(file);
+      });
+      pending = started;
+    }
+    let path: string;
+    try {
+      path = await (options.signal === undefined ? pending : abortable(pending, options.signal));
+    } catch (e) {
+      return fail(errorMessage(e));
+    }
+    // Someone removed the file since (cleaning the cache folder): download it again, once.
+    if (attempt > 0 || (await stat(path).catch(() => undefined))?.isFile()) return path;
+    if (index.get(file) === pending) index.delete(file);
   }
 }
 

@@ -8,7 +8,7 @@
  * through the engine.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -91,6 +91,18 @@ describe('prepareModules', () => {
     const prepared = await prepareModules(one('x-a', url), o);
     assert.equal(readFileSync(prepared['x-a']!, 'utf8'), 'export const cached = 1;\n');
     assert.equal(cdn.hits.get('/never/asked.mjs'), undefined);
+  });
+
+  test('a cache file removed by hand is downloaded again at the next prepare', async () => {
+    const o = options();
+    const url = `${cdn.origin}/a/1/server.mjs`;
+    const first = (await prepareModules(one('x-a', url), o))['x-a']!;
+    const hits = cdn.hits.get('/a/1/server.mjs');
+    rmSync(first);
+    const again = (await prepareModules(one('x-a', url), o))['x-a']!;
+    assert.equal(again, first);
+    assert.equal(readFileSync(again, 'utf8'), MODULE);
+    assert.equal(cdn.hits.get('/a/1/server.mjs'), hits! + 1);
   });
 
   test('concurrent prepares of one URL share one download', async () => {

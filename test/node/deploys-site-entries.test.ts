@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readManifest, staleReason, withClientUrls, type ClientManifest } from '../../ssr-server/build/manifest.ts';
+import { buildIdentity } from '../../ssr-server/render/navigation.ts';
 import { elementsConfig, entryVersion } from '../../ssr-server/deploys/site-entries.ts';
 import type { ServerImportMap } from '../../ssr-server/deploys/types.ts';
 import { createAtoll, LruStore, memoryLogger, type Atoll, type CacheEntry, type RenderCacheStore } from '../../ssr-server/index.ts';
@@ -143,6 +144,12 @@ describe('map entries as elements config', () => {
     assert.equal(built.elements['dse-ver'], undefined);
     const withUrl = withClientUrls(built, atoll.site.registry);
     assert.equal(withClientUrls(withUrl, atoll.site.registry), withUrl);
+    // The layout id (client navigation) changes with the map: a navigation across versions becomes a document load.
+    const layoutId = /data-atoll-layout="([^"]+)"/.exec(html)?.[1];
+    const first = await createAtoll({ root, logger: memoryLogger() });
+    const plain = await (await first.request('/')).text();
+    assert.notEqual(/data-atoll-layout="([^"]+)"/.exec(plain)?.[1], layoutId);
+    assert.notEqual(buildIdentity(withUrl), buildIdentity(built));
   });
 
   test("the element's renderings are keyed with its version", async () => {
