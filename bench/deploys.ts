@@ -84,7 +84,7 @@ async function serve(variant: Variant, mapFile: string | undefined): Promise<voi
   const { createAtoll, listen, silentLogger } = await import('../ssr-server/index.ts');
   const generation = variant.endsWith('generation');
   const config: Record<string, unknown> = { elements: elementsConfig(variant.startsWith('cached')) };
-  if (generation) config.deploys = { importMap: mapFile, pollInterval: 0 };
+  if (generation) config.deploys = { importMap: mapFile, allow: ['https://cdn.invalid'], pollInterval: 0 };
   const running = await listen(
     createAtoll({ root: shape.site, logger: silentLogger, client: { build: false, outDir: CLIENT_DIR }, config: config as never, env: {} }),
     { port: 0, host: '127.0.0.1' },
