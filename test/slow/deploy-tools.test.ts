@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseAst } from 'rollup/parseAst';
@@ -266,6 +266,23 @@ describe('atoll import-map set and remove', () => {
     assert.match(r.stderr, /broken\.json:3:15: elements\.team-a: has no "client"/);
     assert.match(r.stderr, /nothing was written; fix it first/);
     assert.equal(readFileSync(broken, 'utf8'), text);
+  });
+
+  test('a lock left by a writer that died is taken over; a file too big to be a map is refused', { timeout: 30_000 }, async () => {
+    const folder = freshDir('atoll-map-lock-');
+    const target = join(folder, 'importmap.json');
+    // A dead writer's lock: a process id that is not running on this host.
+    writeFileSync(join(folder, '.importmap.json.lock'), `999999999 ${hostname()} ${Date.now()}\n`);
+    const huge = join(folder, 'huge.json');
+    writeFileSync(huge, '{"elements":{}}' + ' '.repeat(5 * 1024 * 1024));
+    const [taken, big] = await Promise.all([
+      runCli(['import-map', 'set', 'team-a', '--server', url('team-a', '1', 'server'), '--client', url('team-a', '1', 'client'), '--map', target]),
+      runCli(['import-map', 'set', 'team-a', '--server', url('team-a', '1', 'server'), '--client', url('team-a', '1', 'client'), '--map', huge]),
+    ]);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.deepEqual(readdirSync(folder).sort(), ['huge.json', 'importmap.json'], 'the stale lock is gone with ours');
+    assert.equal(big.code, 1);
+    assert.match(big.stderr, /huge\.json is \d+ bytes: more than an import map should be/);
   });
 
   test('concurrent writers all land, and a reader never sees half a map', { timeout: 60_000 }, async () => {
