@@ -10,7 +10,8 @@
  *   node examples/independent-deploys/demo.mjs
  *
  * Environment: CDN_PORT (4400), PORT (4401). The CDN
- * folder is .atoll/demo-cdn/ here, emptied first.
+ * folder is .atoll/demo-cdn/ here; it, the built releases and the server's
+ * module cache are emptied first.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -57,7 +58,9 @@ const deploy = async (release) => {
 };
 
 let failed = false;
-const cdn = await startCdn({ dir: (rmSync(cdnDir, { recursive: true, force: true }), cdnDir), port: cdnPort });
+// A fresh start: no versions on the CDN, no releases built, no server modules cached from earlier runs.
+for (const dir of [cdnDir, join(here, '.atoll', 'releases'), join(here, '.atoll', 'deploys')]) rmSync(dir, { recursive: true, force: true });
+const cdn = await startCdn({ dir: cdnDir, port: cdnPort });
 console.log(`CDN: ${cdn.url} serving ${cdn.dir}`);
 try {
   await deploy('v1');
