@@ -25,6 +25,9 @@ import {
   type Overrides,
 } from '../../ssr-server/deploys/overrides.ts';
 import { OVERRIDE_COOKIE, type ImportMapEntry } from '../../ssr-server/deploys/types.ts';
+import { createAtoll, listen, type Atoll, type RunningServer } from '../../ssr-server/index.ts';
+import { layout, makeSite } from '../helpers.ts';
+import { cdnServer, elementVersion, setMap, type Cdn } from './deploys-generations-fixture.ts';
 
 const SECRET = 'a'.repeat(16) + 'secret-for-tests-only-0123456789';
 const TOKEN = 'deploy-token-for-tests';
@@ -509,5 +512,113 @@ describe('atoll override', () => {
       assert.equal(await runOverride(args, values, run.io), 2, args.join(' '));
       assert.match(run.err.join(''), message);
     }
+  });
+});
+
+describe('overrides through the generation manager (atoll serve with deploys.overrides on)', () => {
+  const TAG = 'ov-ver';
+  let cdn: Cdn;
+  let root: string;
+  let atoll: Atoll;
+  let running: RunningServer;
+  let signer: Overrides;
+  const logger = memoryLogger();
+
+  const versionOf = (html: string): string | undefined => /version <!--lit-part-->(\w+)/.exec(html)?.[1];
+  /** The URL the page's browser import map gives `@atoll/<tag>`. */
+  const clientOf = (html: string): string | undefined => {
+    const map = /<script type="importmap"[^>]*>([\s\S]*?)<\/script>/.exec(html)?.[1];
+    return map === undefined ? undefined : (JSON.parse(map) as { imports: Record<string, string> }).imports[`@atoll/${TAG}`];
+  };
+  const get = async (cookie?: string): Promise<{ status: number; html: string; cacheControl: string | null; overrideHeader: string | null }> => {
+    const r = await fetch(`${running.url}/`, { headers: cookie === undefined ? {} : { cookie } });
+    return { status: r.status, html: await r.text(), cacheControl: r.headers.get('cache-control'), overrideHeader: r.headers.get('x-atoll-override') };
+  };
+
+  before(async () => {
+    cdn = await cdnServer();
+    for (const v of ['one', 'two']) cdn.put(`${TAG}/${v}/server.mjs`, elementVersion(TAG, v, cdn.url));
+    // <atoll-head> and a client build (of a site with no elements of its own): the page then carries the browser import map.
+    root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}>`).replace('</head>', '<atoll-head></atoll-head></head>') });
+    setMap(root, cdn, { [TAG]: 'one' });
+    writeFileSync(
+      join(root, 'atoll.config.json'),
+      JSON.stringify({ deploys: { importMap: 'map.json', allow: [cdn.url], pollInterval: 0, overrides: { enabled: true, maxGenerations: 2, maxAge: '1h' } } }),
+    );
+    atoll = await createAtoll({ root, logger, env: { ATOLL_OVERRIDE_SECRET: SECRET, ATOLL_DEPLOY_TOKEN: TOKEN }, client: { build: 'if-stale' } });
+    running = await listen(atoll, { port: 0, host: '127.0.0.1' });
+    signer = createOverrides({ secret: SECRET, allow: [cdn.url], maxAge: HOUR });
+  });
+  after(async () => {
+    await running?.close();
+    await cdn?.close();
+  });
+
+  const entryFor = (v: string): ImportMapEntry => {
+    const live = atoll.deploys!.status().current!.elements[TAG]!;
+    return { server: live.server.replace('/one/', `/${v}/`).replace('__one__', `__${v}__`), client: `${cdn.url}/${TAG}/${v}/client.mjs` };
+  };
+
+  test('two clients at once, one with the cookie, see different versions: server render and the browser import map', async () => {
+    const cookie = `${OVERRIDE_COOKIE}=${signer.sign({ [TAG]: entryFor('two') })}`;
+    const [plain, overridden, plain2, overridden2] = await Promise.all([get(), get(`theme=dark; ${cookie}`), get(), get(cookie)]);
+    for (const r of [plain, overridden, plain2, overridden2]) assert.equal(r.status, 200);
+    assert.equal(versionOf(plain.html), 'one');
+    assert.equal(clientOf(plain.html), `${cdn.url}/${TAG}/one/client.mjs`);
+    assert.equal(versionOf(overridden.html), 'two');
+    assert.equal(clientOf(overridden.html), `${cdn.url}/${TAG}/two/client.mjs`);
+    assert.equal(versionOf(plain2.html), 'one');
+    assert.equal(versionOf(overridden2.html), 'two');
+    assert.equal(overridden.cacheControl, 'private, no-store', 'an overridden page is never cached by others');
+    assert.equal(atoll.deploys!.status().overrides.length, 1, 'one override generation, shared by both overridden requests');
+    assert.equal(atoll.deploys!.status().current!.elements[TAG]!.client, `${cdn.url}/${TAG}/one/client.mjs`, 'the live map is unchanged');
+  });
+
+  test('a forged, altered or expired cookie gets the live version', async () => {
+    const good = signer.sign({ [TAG]: entryFor('two') });
+    const forged = `${good.split('.')[0]}.${'A'.repeat(43)}`;
+    const otherSecret = createOverrides({ secret: 'x'.repeat(40), allow: [cdn.url] }).sign({ [TAG]: entryFor('two') });
+    const expired = createOverrides({ secret: SECRET, allow: [cdn.url], maxAge: HOUR, now: () => Date.now() - 2 * HOUR }).sign({ [TAG]: entryFor('two') });
+    for (const value of [forged, otherSecret, expired]) {
+      const r = await get(`${OVERRIDE_COOKIE}=${value}`);
+      assert.equal(r.status, 200);
+      assert.equal(versionOf(r.html), 'one');
+      assert.equal(clientOf(r.html), `${cdn.url}/${TAG}/one/client.mjs`);
+      assert.equal(r.overrideHeader, null);
+    }
+  });
+
+  test('the page through the real server: set with the token, then that browser renders the override', async () => {
+    const entry = entryFor('two');
+    const refused = await fetch(`${running.url}${OVERRIDES_PATH}`, { method: 'POST', headers: FORM, body: form({ token: 'nope', action: 'set', tag: TAG, ...entry }), redirect: 'manual' });
+    assert.equal(refused.status, 403);
+    assert.deepEqual(refused.headers.getSetCookie(), []);
+    const res = await fetch(`${running.url}${OVERRIDES_PATH}`, { method: 'POST', headers: FORM, body: form({ token: TOKEN, action: 'set', tag: TAG, ...entry }), redirect: 'manual' });
+    assert.equal(res.status, 303);
+    const setCookie = res.headers.getSetCookie()[0]!;
+    assert.match(setCookie, /; HttpOnly; SameSite=Lax$/);
+    const r = await get(setCookie.split(';')[0]!);
+    assert.equal(versionOf(r.html), 'two');
+    const page = await (await fetch(`${running.url}${OVERRIDES_PATH}`, { headers: { cookie: setCookie.split(';')[0]! } })).text();
+    assert.ok(page.includes(`<td>${TAG}</td>`));
+  });
+
+  test('an override whose module does not load answers with the live version and says so', async () => {
+    cdn.put(`${TAG}/broken/server.mjs`, `throw new Error('broken override');\n`);
+    const r = await get(`${OVERRIDE_COOKIE}=${signer.sign({ [TAG]: entryFor('broken') })}`);
+    assert.equal(r.status, 200);
+    assert.equal(versionOf(r.html), 'one');
+    assert.ok(r.overrideHeader?.startsWith('failed'));
+  });
+});
+
+describe('overrides enabled without ATOLL_OVERRIDE_SECRET', () => {
+  test('the server does not start: a SiteError naming the config file and the variable', async () => {
+    const root = makeSite({ 'layouts/index.html': layout('<p>x</p>'), 'map.json': JSON.stringify({ elements: {} }) });
+    writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'map.json', allow: [], pollInterval: 0, overrides: { enabled: true } } }));
+    await assert.rejects(
+      createAtoll({ root, logger: memoryLogger(), env: {} }),
+      (e: Error) => e instanceof SiteError && e.problems[0]!.file === 'atoll.config.json' && /deploys\.overrides\.enabled is true but ATOLL_OVERRIDE_SECRET is not set/.test(e.message),
+    );
   });
 });
