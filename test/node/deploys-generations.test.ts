@@ -190,3 +190,78 @@ describe('generations: admin endpoints without a token', () => {
   });
 });
 
+
+describe('generations: override generations', () => {
+  let cdn: Cdn;
+  let atoll: Atoll;
+  let running: RunningServer;
+  const logger = memoryLogger();
+  const versionOf = (html: string): string | undefined => /version <!--lit-part-->(\w+)/.exec(html)?.[1];
+  const entry = (v: string): { server: string; client: string } => ({ server: `${cdn.url}/${TAG}/${v}/server.mjs`, client: `${cdn.url}/${TAG}/${v}/client.mjs` });
+
+  before(async () => {
+    cdn = await cdnServer();
+    for (const v of ['one', 'two', 'three', 'four']) cdn.put(`${TAG}/${v}/server.mjs`, elementVersion(TAG, v, cdn.url));
+    cdn.put(`${TAG}/throws/server.mjs`, `throw new Error('broken at import');\n`);
+    const root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}>`) });
+    setMap(root, cdn, { [TAG]: 'one' });
+    writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'map.json', allow: [cdn.url], pollInterval: 0, overrides: { maxGenerations: 2 } } }));
+    atoll = await createAtoll({
+      root,
+      logger,
+      env: {},
+      // What overrides.ts reads from a signed cookie, here from a plain header.
+      deploys: { overrides: (headers) => (headers.get('x-try') === null ? undefined : { [TAG]: entry(headers.get('x-try')!) }) },
+    });
+    running = await listen(atoll, { port: 0, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await running?.close();
+    await cdn?.close();
+  });
+
+  const get = (version?: string): Promise<Response> => fetch(`${running.url}/`, { headers: version === undefined ? {} : { 'x-try': version } });
+
+  test('two clients at once, one with an override, see different versions; the override\'s pages are private', async () => {
+    const [plain, tried] = await Promise.all([get(), get('two')]);
+    assert.equal(versionOf(await plain.text()), 'one');
+    assert.equal(versionOf(await tried.text()), 'two');
+    assert.equal(tried.headers.get('cache-control'), 'private, no-store');
+    assert.notEqual(plain.headers.get('cache-control'), 'private, no-store');
+    // An override equal to the live entry is the live generation.
+    const same = await get('one');
+    assert.equal(versionOf(await same.text()), 'one');
+    const status = atoll.deploys!.status();
+    assert.equal(status.overrides.length, 1);
+    assert.equal(status.current?.id, 1);
+  });
+
+  test('override generations are bounded: the least recently used drains and stops', async () => {
+    assert.equal(versionOf(await (await get('three')).text()), 'three');
+    assert.equal(versionOf(await (await get('two')).text()), 'two'); // two is used again: three is now the oldest
+    assert.equal(versionOf(await (await get('four')).text()), 'four');
+    for (let i = 0; i < 100 && atoll.deploys!.status().draining.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const status = atoll.deploys!.status();
+    assert.equal(status.overrides.length, 2);
+    const versions = status.overrides.map((o) => o.digest);
+    assert.equal(new Set(versions).size, 2);
+    assert.deepEqual(status.draining, []);
+    // `three` was evicted: asking again loads it again (a new generation id).
+    const before = Math.max(...status.overrides.map((o) => o.id));
+    assert.equal(versionOf(await (await get('three')).text()), 'three');
+    assert.ok(Math.max(...atoll.deploys!.status().overrides.map((o) => o.id)) > before);
+  });
+
+  test('an override that fails to load: the live version answers, with a header saying so', async () => {
+    const r = await get('throws');
+    assert.equal(r.status, 200);
+    assert.equal(versionOf(await r.text()), 'one');
+    assert.match(r.headers.get('x-atoll-override') ?? '', /^failed/);
+    assert.equal(r.headers.get('cache-control'), 'private, no-store');
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /override generation did not load/.test(String(l.msg))));
+    // Remembered: the next request does not load it again.
+    const again = await get('throws');
+    assert.match(again.headers.get('x-atoll-override') ?? '', /^failed/);
+    assert.equal(atoll.deploys!.status().current?.id, 1);
+  });
+});
