@@ -208,6 +208,28 @@ turns (a lock file beside the map). Entries keep their order.
                    against (default: a map with relative URLs is checked
                    as one served over http(s), one without as a file)`,
   },
+  override: {
+    summary: 'sign, set or clear a developer\'s override cookie',
+    usage: 'atoll override sign <tag> --server URL --client URL [--max-age 8h]\n       atoll override set <tag> --url SITE --server URL --client URL\n       atoll override clear [<tag>] --url SITE',
+    positionals: 'two',
+    options: { ...siteOptions, server: { type: 'string' }, client: { type: 'string' }, 'max-age': { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, cookie: { type: 'string' } },
+    help: `Per-developer overrides (docs/deploys.md, "Overrides"): a signed
+cookie with which one browser (or curl) gets other versions of some
+elements. sign prints a cookie value signed with ATOLL_OVERRIDE_SECRET,
+checked against the site's deploys config; set and clear ask the site's
+/_atoll/deploys/overrides with the deploy token. The value goes to stdout
+alone (empty when cleared); what to do with it to stderr.
+
+${SITE}
+  --server URL     the element's server module (file: or http(s), an
+                   origin in deploys.allow)
+  --client URL     its browser module (http(s), an origin in deploys.allow)
+  --max-age D      how long it lasts (default and at most the config's
+                   deploys.overrides.maxAge)
+  --url SITE       the site's origin (set, clear)
+  --token T        the deploy token (default: ATOLL_DEPLOY_TOKEN)
+  --cookie VALUE   an override to add to (set) or remove <tag> from (clear)`,
+  },
   help: {
     summary: 'this text, or a command\'s (atoll help serve)',
     usage: 'atoll help [command]',
@@ -331,6 +353,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   if (command === 'init') {
     const { runInit } = await import('./init/command.ts');
     return runInit({ dir: rest[0] ?? '.' });
+  }
+  if (command === 'override') {
+    const { runOverride } = await import('./deploys/override-command.ts');
+    return runOverride(rest, values as Record<string, string | undefined>);
   }
   if (command === 'import-map') {
     const { runImportMapCommand } = await import('./deploys/import-map-command.ts');

@@ -23,41 +23,6 @@ import { DEPLOY_TOKEN_ENV, OVERRIDES_PATH } from './overrides-endpoint.ts';
 import { OVERRIDE_SECRET_ENV, OverrideError, createOverrides } from './overrides.ts';
 import { OVERRIDE_COOKIE } from './types.ts';
 
-/** The options `atoll override` takes (cli.ts's command table lists the same). */
-export const OVERRIDE_OPTIONS = {
-  server: { type: 'string' },
-  client: { type: 'string' },
-  'max-age': { type: 'string' },
-  url: { type: 'string' },
-  token: { type: 'string' },
-  cookie: { type: 'string' },
-  root: { type: 'string' },
-  config: { type: 'string' },
-} as const;
-
-/** The help text's option lines. */
-export const OVERRIDE_HELP = `Per-developer overrides (docs/deploys.md, "Overrides"): a signed cookie
-that makes one browser (or curl) get other versions of some elements.
-
-  atoll override sign <tag> --server URL --client URL [--max-age 8h]
-      prints a cookie value signed with ${OVERRIDE_SECRET_ENV}, checked
-      against the site's deploys config (--root, --config)
-  atoll override set <tag> --url SITE --server URL --client URL
-      asks SITE's ${OVERRIDES_PATH} for the cookie (deploy token)
-  atoll override clear [<tag>] --url SITE
-      the cookie without <tag> (or none: clears every override)
-
-  --server URL     the element's server module (file: or http(s), an
-                   origin in deploys.allow)
-  --client URL     its browser module (http(s), an origin in deploys.allow)
-  --max-age D      how long the override lasts (default and at most the
-                   config's deploys.overrides.maxAge)
-  --url SITE       the site's origin (set, clear)
-  --token T        the deploy token (default: ${DEPLOY_TOKEN_ENV})
-  --cookie VALUE   an existing override to add to or remove from
-  --root DIR       the site folder, for sign (default: the current folder)
-  --config FILE    a config file instead of DIR/atoll.config.*`;
-
 /** Where the command writes and what it reads (tests give their own). */
 export interface OverrideIo {
   out: (text: string) => void;
@@ -71,7 +36,8 @@ const defaultIo: OverrideIo = {
   env: process.env,
 };
 
-type Values = Partial<Record<keyof typeof OVERRIDE_OPTIONS, string>>;
+/** The options (cli.ts's command table lists them, with the help text). */
+type Values = Partial<Record<'server' | 'client' | 'max-age' | 'url' | 'token' | 'cookie' | 'root' | 'config', string | undefined>>;
 
 /** Runs `atoll override <args…>` (the positionals after `override`); returns the exit code. */
 export async function runOverride(args: readonly string[], values: Values, io: OverrideIo = defaultIo): Promise<number> {

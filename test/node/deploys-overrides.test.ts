@@ -26,7 +26,7 @@ import {
 } from '../../ssr-server/deploys/overrides.ts';
 import { OVERRIDE_COOKIE, type ImportMapEntry } from '../../ssr-server/deploys/types.ts';
 import { createAtoll, listen, type Atoll, type RunningServer } from '../../ssr-server/index.ts';
-import { layout, makeSite } from '../helpers.ts';
+import { layout, makeSite, runCli } from '../helpers.ts';
 import { cdnServer, elementVersion, setMap, type Cdn } from './deploys-generations-fixture.ts';
 
 const SECRET = 'a'.repeat(16) + 'secret-for-tests-only-0123456789';
@@ -494,6 +494,14 @@ describe('atoll override', () => {
     assert.equal(await runOverride(['set', 'team-greeting'], { url: site.url, token: 'nope', server: v2.server, client: v2.client }, wrong.io), 1);
     assert.match(wrong.err.join(''), /403 the token is missing or wrong/);
     assert.deepEqual(wrong.out, []);
+  });
+
+  test('the command line: atoll override sign through bin/atoll.mjs (the row in cli.ts\'s table)', async () => {
+    const r = await runCli(['override', 'sign', 'team-greeting', '--root', dir, '--server', v2.server, '--client', v2.client], { env: { ATOLL_OVERRIDE_SECRET: SECRET } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(verifier.overridesFor(headersOf(`${OVERRIDE_COOKIE}=${r.stdout.trim()}`)), { 'team-greeting': v2 });
+    const help = await runCli(['help', 'override']);
+    assert.match(help.stdout, /atoll override sign <tag> --server URL --client URL/);
   });
 
   test('usage errors exit 2 with a message', async () => {
