@@ -53,6 +53,8 @@ export type FromWorker =
   | { t: 'hints'; n: number; links: string[] }
   | { t: 'head'; n: number; status: number; names: string[]; values: string[]; requestId: string; body: WireBody }
   | { t: 'chunk'; n: number; data: Uint8Array }
+  /** The whole body at once (the drain's `writeWhole`: one run joined by the run memo), and its end. `id` names that buffer in the worker: the same id, the same bytes. */
+  | { t: 'whole'; n: number; data: Uint8Array; id: number }
   | { t: 'done'; n: number }
   | { t: 'fail'; n: number; message: string };
 
@@ -87,6 +89,37 @@ export class LineHeaders implements RequestHeaders {
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** Whole bodies the main side keeps per worker, by the worker's id for them (bounded in bytes, least recently used dropped). */
+class WholeBodies {
+  private readonly kept = new Map<number, Uint8Array>();
+  private bytes = 0;
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
+  /** The kept buffer for `id` when it holds the same bytes' length, else `data` (kept from now on). */
+  take(id: number, data: Uint8Array): Uint8Array {
+    const known = this.kept.get(id);
+    if (known !== undefined && known.byteLength === data.byteLength) {
+      this.kept.delete(id);
+      this.kept.set(id, known);
+      return known;
+    }
+    if (known !== undefined) {
+      this.kept.delete(id);
+      this.bytes -= known.byteLength;
+    }
+    if (data.byteLength > this.maxBytes / 8) return data;
+    this.kept.set(id, data);
+    this.bytes += data.byteLength;
+    for (const [k, v] of this.kept) {
+      if (this.bytes <= this.maxBytes) break;
+      this.kept.delete(k);
+      this.bytes -= v.byteLength;
+    }
+    return data;
+  }
+}
+
 /** One response being received on the main side. */
 interface Pending {
   resolve(r: CoreResponse): void;
@@ -108,6 +141,16 @@ class BodyQueue {
   push(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.wake();
+  }
+  /**
+   * The whole body as two pieces, `[kept, EMPTY]`: the main thread's drain
+   * joins a run of more than one piece through its run memo and hands it to
+   * the sink's `writeWhole` — the same buffer for the same `kept` — so the
+   * Node adapter compresses a cached page once, not per request.
+   */
+  pushWhole(kept: Uint8Array): void {
+    this.chunks.push(kept, EMPTY);
+    this.finish();
   }
   finish(error?: Error): void {
     if (this.done) return;
@@ -168,6 +211,7 @@ export interface WorkerLink {
  */
 export function linkTo(port: MessagePort, other: (message: Record<string, unknown>) => void = () => {}): WorkerLink {
   const pending = new Map<number, Pending>();
+  const wholes = new WholeBodies();
   let next = 0;
   let dead: string | undefined;
   const post = (m: ToWorker): void => {
@@ -216,6 +260,10 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
       }
       case 'chunk':
         p.body?.push(msg.data);
+        return;
+      case 'whole':
+        p.body?.pushWhole(wholes.take(msg.id, msg.data));
+        finished(msg.n);
         return;
       case 'done':
         p.body?.finish();
@@ -308,9 +356,14 @@ class ForwardedEnd implements RequestEnd {
 
 const encoder = new TextEncoder();
 
+/** Ids of the whole bodies a worker posted (run-memo buffers: the same object, the same bytes). */
+const wholeIds = new WeakMap<Uint8Array, number>();
+let nextWholeId = 0;
+
 /** A sink that posts each write as a chunk, holding back once {@link CREDIT_BYTES} are unacknowledged. */
 class PortSink implements Sink {
   unacked = 0;
+  private wroteWhole = false;
   private waiters: Array<() => void> = [];
   constructor(
     private readonly port: MessagePort,
@@ -348,8 +401,16 @@ class PortSink implements Sink {
     if (this.closed || this.unacked < this.credit) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
+  /** The whole body (a run the run memo keeps): posted with its id and its end in one message. */
+  writeWhole(body: Uint8Array): void {
+    if (this.closed) return;
+    let id = wholeIds.get(body);
+    if (id === undefined) wholeIds.set(body, (id = ++nextWholeId));
+    this.wroteWhole = true;
+    this.port.postMessage({ t: 'whole', n: this.n, data: body, id } satisfies FromWorker);
+  }
   end(): void {
-    if (!this.closed) this.port.postMessage({ t: 'done', n: this.n } satisfies FromWorker);
+    if (!this.closed && !this.wroteWhole) this.port.postMessage({ t: 'done', n: this.n } satisfies FromWorker);
   }
   get closed(): boolean {
     return this.lifetime.ended;

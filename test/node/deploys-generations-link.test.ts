@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { CREDIT_BYTES, linkTo, serve, headerLines, LineHeaders } from '../../ssr-server/adapters/worker-link.ts';
-import { collect } from '../../ssr-server/render/chunks.ts';
+import { collect, drainTo } from '../../ssr-server/render/chunks.ts';
 import { createAtoll, memoryLogger, type Atoll } from '../../ssr-server/index.ts';
 import { layout, makeSite } from '../helpers.ts';
 
@@ -67,6 +67,39 @@ customElements.define('wl-wait', W);`,
     assert.equal(html.split('x'.repeat(PER_ELEMENT)).length - 1, ELEMENTS, 'every element whole');
     assert.match(html, /<p>end<\/p>[\s\S]*<\/html>\s*$/);
     assert.equal(link.inFlight, 0);
+    stop();
+    port1.close();
+  });
+
+  test('a whole body (a fully cached page) reaches the sink\'s writeWhole as the same buffer on every request, so it is compressed once', async () => {
+    const root = makeSite({
+      'layouts/index.html': layout('<p>static</p><wl-c></wl-c>'),
+      'elements/wl-c.ts': `import { LitElement, html } from 'lit';\nclass C extends LitElement { render() { return html\`<b>c</b>\`; } }\ncustomElements.define('wl-c', C);`,
+      'atoll.config.json': JSON.stringify({ elements: { 'wl-c': { cache: '60s' } } }),
+    });
+    const cached = await createAtoll({ root, logger: memoryLogger() });
+    const { port1, port2 } = new MessageChannel();
+    const stop = serve(port2, cached.engine);
+    const link = linkTo(port1);
+    const wholes: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await link.forward({ method: 'GET', target: '/', headers: new Headers() });
+      const result = (r.body as { result: import('../../ssr-server/render/chunks.ts').Output }).result;
+      let text = '';
+      await drainTo(result, {
+        write: (c) => ((text += typeof c === 'string' ? c : new TextDecoder().decode(c)), true),
+        writeWhole: (b) => {
+          wholes.push(b);
+          text += new TextDecoder().decode(b);
+        },
+        drain: async () => {},
+        closed: false,
+      });
+      assert.match(text, /<p>static<\/p>[\s\S]*<b>c<\/b>[\s\S]*<\/html>/);
+    }
+    // The first request renders (no whole body); from then on the cached page comes whole, as one buffer.
+    assert.ok(wholes.length >= 2, `writeWhole was called ${wholes.length} times`);
+    assert.ok(wholes.every((b) => b === wholes[0]), 'the same buffer every time');
     stop();
     port1.close();
   });
