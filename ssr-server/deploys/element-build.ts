@@ -203,7 +203,14 @@ export async function buildElement(options: ElementBuildOptions): Promise<Elemen
   const prefix = `${base.base === '/' ? '' : base.base}/${tag}/${version}`;
   const entry: ElementEntryFile = { tag, version, server: `${prefix}/server.mjs`, client: `${prefix}/client.mjs` };
   const entryText = JSON.stringify(entry, null, 2) + '\n';
-  const unchanged = writeVersion(dir, { 'server.mjs': server, 'client.mjs': client }, entryText);
+  let unchanged: boolean;
+  try {
+    unchanged = writeVersion(dir, { 'server.mjs': server, 'client.mjs': client }, entryText);
+  } catch (e) {
+    if (e instanceof ElementBuildError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new ElementBuildError(`cannot write ${dir}${err.path !== undefined && err.path !== dir ? ` (${err.path})` : ''}: ${err.code ?? err.message} — give --out a folder you can write to`);
+  }
   return {
     tag,
     version,
@@ -393,7 +400,7 @@ function writeVersion(dir: string, modules: Record<string, string>, entryText: s
     return true;
   }
   const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
+  makeFolders(parent);
   const tmp = join(parent, `.${dir.slice(parent.length + 1)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(tmp);
   try {
@@ -411,6 +418,26 @@ function writeVersion(dir: string, modules: Record<string, string>, entryText: s
     return false;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time: Node 20's `mkdirSync(…, { recursive: true })`
+ * never returns for some paths it cannot create (e.g. under /proc); this
+ * fails at the first level that cannot be made.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 

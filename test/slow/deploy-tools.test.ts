@@ -170,6 +170,8 @@ describe('atoll build --element', () => {
       [['--element', 'x-greet', '--base-url', 'javascript:alert(1)'], /"javascript:" URLs cannot hold modules/, 1],
       [['--element', 'x-greet', '--base-url', 'https://user:pw@cdn.example'], /credentials do not belong/, 1],
       [['--version', '2'], /--version and --base-url go with --element TAG/, 2],
+      // --out is a file (the last --out wins): the build's folder cannot be made.
+      [['--element', 'x-greet', '--out', join(site, 'atoll.config.json')], /cannot write .*atoll\.config\.json\/x-greet\/[0-9a-f]{12} \(.*\): ENOTDIR — give --out a folder you can write to/, 1],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(['build', '--root', site, '--out', out, ...args], { timeoutMs: 60_000 })));
     results.forEach((r, i) => {
