@@ -60,6 +60,8 @@ export const STALE_LOCK_MS = 30_000;
 /** The biggest map this command edits (the server's reader has its own limit). */
 const MAX_MAP_BYTES = 4 * 1024 * 1024;
 const TAG_RE = /^[a-z][a-z0-9._]*-[a-z0-9._-]*$/;
+/** The biggest entry.json read (`atoll build --element` writes ~250 bytes). */
+const MAX_ENTRY_BYTES = 64 * 1024;
 
 /** Checks a tag given on the command line. */
 function checkTag(tag: string): void {
@@ -93,8 +95,11 @@ export async function removeImportMapEntry(options: { map: string; tag: string; 
 export function readEntryFile(file: string, tag: string): { server: string; client: string } {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_ENTRY_BYTES) throw new ImportMapCommandError(`--entry ${file} is ${size} bytes: an entry.json is a few hundred; is it the right file?`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof ImportMapCommandError) throw e;
     throw new ImportMapCommandError(`--entry ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); it is the entry.json that atoll build --element wrote`);
   }
   let entry: unknown;

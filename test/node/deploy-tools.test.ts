@@ -139,6 +139,8 @@ describe('import-map set and remove, in process', () => {
       assert.throws(() => readEntryFile(file, 'team-a'), /--entry .*entry\.json: (not JSON|needs "server" and "client")/, text);
     }
     assert.throws(() => readEntryFile(join(dir, 'missing.json'), 'team-a'), /cannot be read \(ENOENT\)/);
+    writeFileSync(file, JSON.stringify({ server: 'x', client: 'y', pad: ' '.repeat(100_000) }));
+    assert.throws(() => readEntryFile(file, 'team-a'), /is \d+ bytes: an entry\.json is a few hundred/);
     symlinkSync(dir, join(dir, 'folder.json'));
     assert.throws(() => readEntryFile(join(dir, 'folder.json'), 'team-a'), /cannot be read \(EISDIR\)/);
   });
