@@ -53,8 +53,13 @@ export type FromWorker =
   | { t: 'hints'; n: number; links: string[] }
   | { t: 'head'; n: number; status: number; names: string[]; values: string[]; requestId: string; body: WireBody }
   | { t: 'chunk'; n: number; data: Uint8Array }
-  /** The whole body at once (the drain's `writeWhole`: one run joined by the run memo), and its end. `id` names that buffer in the worker: the same id, the same bytes. */
-  | { t: 'whole'; n: number; data: Uint8Array; id: number }
+  /**
+   * The whole body at once (the drain's `writeWhole`: one run joined by the
+   * run memo), and its end. `id` names that buffer in the worker: the same
+   * id, the same bytes. `data` is left out when the main side keeps that id
+   * already (both sides run the same bounded LRU in message order).
+   */
+  | { t: 'whole'; n: number; id: number; size: number; data?: Uint8Array }
   | { t: 'done'; n: number }
   | { t: 'fail'; n: number; message: string };
 
@@ -91,32 +96,43 @@ export class LineHeaders implements RequestHeaders {
 
 const EMPTY = new Uint8Array(0);
 
-/** Whole bodies the main side keeps per worker, by the worker's id for them (bounded in bytes, least recently used dropped). */
-class WholeBodies {
-  private readonly kept = new Map<number, Uint8Array>();
+/** Most bytes of whole bodies kept per worker link (on the main side; the worker mirrors it). */
+const WHOLE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The whole bodies a link keeps, by the worker's id for them: a bounded
+ * LRU that both sides run with the same operations in message order — the
+ * main side on the bodies it receives, the worker on the ones it posts — so
+ * the worker knows which bodies it need not send again. A cached page then
+ * crosses as an id, not as a copy of its bytes.
+ */
+class WholeLru<V> {
+  private readonly kept = new Map<number, { size: number; value: V }>();
   private bytes = 0;
-  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
-  /** The kept buffer for `id` when it holds the same bytes' length, else `data` (kept from now on). */
-  take(id: number, data: Uint8Array): Uint8Array {
-    const known = this.kept.get(id);
-    if (known !== undefined && known.byteLength === data.byteLength) {
+  constructor(private readonly maxBytes = WHOLE_BYTES) {}
+  /** The value kept for `id` (now the most recently used), if any. */
+  touch(id: number): V | undefined {
+    const k = this.kept.get(id);
+    if (k === undefined) return undefined;
+    this.kept.delete(id);
+    this.kept.set(id, k);
+    return k.value;
+  }
+  /** Keeps `value` for `id` (unless too large to keep), dropping the least recently used past the bound. */
+  keep(id: number, size: number, value: V): void {
+    const old = this.kept.get(id);
+    if (old !== undefined) {
       this.kept.delete(id);
-      this.kept.set(id, known);
-      return known;
+      this.bytes -= old.size;
     }
-    if (known !== undefined) {
-      this.kept.delete(id);
-      this.bytes -= known.byteLength;
-    }
-    if (data.byteLength > this.maxBytes / 8) return data;
-    this.kept.set(id, data);
-    this.bytes += data.byteLength;
+    if (size > this.maxBytes / 8) return;
+    this.kept.set(id, { size, value });
+    this.bytes += size;
     for (const [k, v] of this.kept) {
       if (this.bytes <= this.maxBytes) break;
       this.kept.delete(k);
-      this.bytes -= v.byteLength;
+      this.bytes -= v.size;
     }
-    return data;
   }
 }
 
@@ -177,7 +193,8 @@ class BodyQueue {
       let bytes = 0;
       for (const c of this.chunks) bytes += c.byteLength;
       this.chunks = [];
-      this.ack(bytes);
+      // After the end nothing more comes: no acknowledgement needed (a whole body is one message, and none).
+      if (!this.done) this.ack(bytes);
       if (!this.done || this.error !== undefined) out.push(this.pull);
       return out;
     }
@@ -211,7 +228,7 @@ export interface WorkerLink {
  */
 export function linkTo(port: MessagePort, other: (message: Record<string, unknown>) => void = () => {}): WorkerLink {
   const pending = new Map<number, Pending>();
-  const wholes = new WholeBodies();
+  const wholes = new WholeLru<Uint8Array>();
   let next = 0;
   let dead: string | undefined;
   const post = (m: ToWorker): void => {
@@ -232,6 +249,12 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
       return;
     }
     const msg = m as FromWorker;
+    // Whole bodies update the kept set in message order even for a request that ended meanwhile: the worker mirrors it.
+    let whole: Uint8Array | undefined;
+    if (msg.t === 'whole') {
+      if (msg.data !== undefined) wholes.keep(msg.id, msg.size, (whole = msg.data));
+      else whole = wholes.touch(msg.id);
+    }
     const p = pending.get(msg.n);
     if (p === undefined) return;
     switch (msg.t) {
@@ -262,7 +285,8 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
         p.body?.push(msg.data);
         return;
       case 'whole':
-        p.body?.pushWhole(wholes.take(msg.id, msg.data));
+        if (whole === undefined) p.body?.finish(new Error('the worker sent a whole body the main side does not keep (protocol error)'));
+        else p.body?.pushWhole(whole);
         finished(msg.n);
         return;
       case 'done':
@@ -360,6 +384,12 @@ const encoder = new TextEncoder();
 const wholeIds = new WeakMap<Uint8Array, number>();
 let nextWholeId = 0;
 
+/** What the worker side of one port shares between its responses. */
+interface PortState {
+  /** The mirror of the main side's kept whole bodies. */
+  sent: WholeLru<true>;
+}
+
 /** A sink that posts each write as a chunk, holding back once {@link CREDIT_BYTES} are unacknowledged. */
 class PortSink implements Sink {
   unacked = 0;
@@ -370,6 +400,7 @@ class PortSink implements Sink {
     private readonly n: number,
     private readonly lifetime: ForwardedEnd,
     private readonly credit: number,
+    private readonly shared: PortState,
   ) {}
   write(chunk: Piece): boolean {
     if (this.closed) return false;
@@ -407,7 +438,12 @@ class PortSink implements Sink {
     let id = wholeIds.get(body);
     if (id === undefined) wholeIds.set(body, (id = ++nextWholeId));
     this.wroteWhole = true;
-    this.port.postMessage({ t: 'whole', n: this.n, data: body, id } satisfies FromWorker);
+    const size = body.byteLength;
+    if (this.shared.sent.touch(id) === true) this.port.postMessage({ t: 'whole', n: this.n, id, size } satisfies FromWorker);
+    else {
+      this.shared.sent.keep(id, size, true);
+      this.port.postMessage({ t: 'whole', n: this.n, id, size, data: body } satisfies FromWorker);
+    }
   }
   end(): void {
     if (!this.closed && !this.wroteWhole) this.port.postMessage({ t: 'done', n: this.n } satisfies FromWorker);
@@ -431,6 +467,7 @@ export interface ServeOptions {
 export function serve(port: MessagePort, engine: Engine, options: ServeOptions = {}): () => void {
   const credit = options.credit ?? CREDIT_BYTES;
   const active = new Map<number, { lifetime: ForwardedEnd; sink?: PortSink }>();
+  const shared: PortState = { sent: new WholeLru<true>() };
   const send = (m: FromWorker, transfer?: ArrayBuffer[]): void => {
     try {
       port.postMessage(m, transfer);
@@ -470,7 +507,7 @@ export function serve(port: MessagePort, engine: Engine, options: ServeOptions =
         finish(n);
         return;
       }
-      const sink = new PortSink(port, n, lifetime, credit);
+      const sink = new PortSink(port, n, lifetime, credit, shared);
       state.sink = sink;
       drainTo(b.result, sink).then(
         () => finish(n),
