@@ -81,6 +81,10 @@ customElements.define('wl-wait', W);`,
     const { port1, port2 } = new MessageChannel();
     const stop = serve(port2, cached.engine);
     const link = linkTo(port1);
+    const copies: boolean[] = [];
+    port1.on('message', (m: { t?: string; data?: unknown }) => {
+      if (m.t === 'whole') copies.push(m.data !== undefined);
+    });
     const wholes: Uint8Array[] = [];
     for (let i = 0; i < 4; i++) {
       const r = await link.forward({ method: 'GET', target: '/', headers: new Headers() });
@@ -100,6 +104,8 @@ customElements.define('wl-wait', W);`,
     // The first request renders (no whole body); from then on the cached page comes whole, as one buffer.
     assert.ok(wholes.length >= 2, `writeWhole was called ${wholes.length} times`);
     assert.ok(wholes.every((b) => b === wholes[0]), 'the same buffer every time');
+    // Its bytes crossed once: later answers name the kept body by id.
+    assert.deepEqual(copies, [true, ...copies.slice(1).map(() => false)]);
     stop();
     port1.close();
   });
