@@ -240,7 +240,10 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
     }
   };
   const finished = (n: number): void => {
-    if (pending.delete(n)) link.onIdle?.();
+    if (!pending.delete(n)) return;
+    // An idle link does not keep the process alive (a server does); one with requests in flight does.
+    if (pending.size === 0) port.unref();
+    link.onIdle?.();
   };
   port.on('message', (m: FromWorker | Record<string, unknown>) => {
     if (typeof m !== 'object' || m === null) return;
@@ -302,6 +305,7 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
       }
     }
   });
+  port.unref();
   const link: WorkerLink = {
     get inFlight() {
       return pending.size;
@@ -311,6 +315,7 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
       const n = ++next;
       return new Promise<CoreResponse>((resolve, reject) => {
         const p: Pending = { resolve, reject, onHints: req.onEarlyHints, headed: false };
+        if (pending.size === 0) port.ref();
         pending.set(n, p);
         const onEnd = (reason: unknown): void => {
           if (!pending.has(n)) return;

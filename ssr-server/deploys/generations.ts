@@ -244,6 +244,8 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
           // as above
         }
       } else if (m.t === 'ready') {
+        // Loading kept the process alive; serving, the worker does not (the HTTP server does, and a request in flight its link).
+        worker.unref();
         g.state = 'serving';
         g.since = new Date().toISOString();
         const s = settle;
