@@ -93,7 +93,11 @@ export interface Deploys {
   /** Answers a request (for the Node adapter's `nodeHandler(engine, limits, respond)`). */
   respond(req: AdminRequest): CoreResponse | Promise<CoreResponse>;
   status(): DeployStatus;
-  /** Reads the map now; resolves once a new generation serves, or failed, or nothing changed. */
+  /**
+   * Reads the map now; resolves once a new generation serves, or failed, or
+   * nothing changed. A map that failed before is tried again (a poll skips
+   * it: the same digest names the same modules).
+   */
   refresh(): Promise<RefreshResult>;
   /** Stops polling and terminates every worker. */
   close(): Promise<void>;
@@ -355,7 +359,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     return done;
   }
 
-  async function doRefresh(): Promise<RefreshResult> {
+  async function doRefresh(retryFailed: boolean): Promise<RefreshResult> {
     let snapshot: ImportMapSnapshot;
     let modules: PreparedModules;
     try {
@@ -363,7 +367,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
       lastPoll = new Date().toISOString();
       const live = loading?.spec.digest ?? current?.spec.digest;
       if (snapshot.digest === live) return { outcome: 'unchanged', status: status() };
-      if (lastFailure !== undefined && lastFailure.digest === snapshot.digest) return { outcome: 'failed', status: status() };
+      if (!retryFailed && lastFailure !== undefined && lastFailure.digest === snapshot.digest) return { outcome: 'failed', status: status() };
       modules = await prepare(root, config, snapshot.map);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
@@ -385,19 +389,23 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
   let running: Promise<RefreshResult> | undefined;
   let again: Promise<RefreshResult> | undefined;
   /** One read at a time; a read asked for while one runs happens once right after it (all those askers share it). */
-  function refresh(): Promise<RefreshResult> {
+  let againRetries = false;
+  function refresh(retryFailed = true): Promise<RefreshResult> {
     if (closed) return Promise.resolve({ outcome: 'unchanged', status: status() });
     if (running !== undefined) {
+      againRetries ||= retryFailed;
       again ??= running.then(
         () => undefined,
         () => undefined,
       ).then(() => {
         again = undefined;
-        return refresh();
+        const retry = againRetries;
+        againRetries = false;
+        return refresh(retry);
       });
       return again;
     }
-    running = doRefresh().finally(() => {
+    running = doRefresh(retryFailed).finally(() => {
       running = undefined;
     });
     return running;
@@ -406,7 +414,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
   function schedule(): void {
     if (closed || !(pollInterval > 0)) return;
     timer = setTimeout(() => {
-      refresh().then(schedule, schedule);
+      refresh(false).then(schedule, schedule);
     }, pollInterval);
     timer.unref();
   }
@@ -595,5 +603,5 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     throw e;
   }
   schedule();
-  return { respond, status, refresh, close };
+  return { respond, status, refresh: () => refresh(true), close };
 }

@@ -125,10 +125,17 @@ describe('generations: swap, drain, refusal', () => {
         logger.lines.some((l) => l.level === 'error' && /did not take traffic/.test(String(l.msg)) && why.test(String(l.reason))),
         'an error line says why',
       );
-      // The same broken map is not loaded again on the next poll.
+      // A push tries it again (and it fails again); a poll would skip it (the same digest, the same modules).
       const again = await atoll.deploys!.refresh();
       assert.equal(again.outcome, 'failed');
       assert.equal(atoll.deploys!.status().current?.id, before.current?.id);
+      if (broken === 'throws') {
+        const failures = (): number => logger.lines.filter((l) => /did not take traffic/.test(String(l.msg))).length;
+        const seen = failures();
+        await new Promise((r) => setTimeout(r, POLL * 2.5));
+        assert.equal(failures(), seen, 'polls do not load the same broken map again');
+        assert.ok(Date.parse(atoll.deploys!.status().lastPoll!) > Date.now() - POLL * 2, 'the polls ran');
+      }
     });
   }
 
