@@ -367,7 +367,8 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
       lastPoll = new Date().toISOString();
       const live = loading?.spec.digest ?? current?.spec.digest;
       if (snapshot.digest === live) return { outcome: 'unchanged', status: status() };
-      if (!retryFailed && lastFailure !== undefined && lastFailure.digest === snapshot.digest) return { outcome: 'failed', status: status() };
+      // (With nothing serving — the live worker died and did not start again — every poll tries.)
+      if (!retryFailed && current !== undefined && lastFailure !== undefined && lastFailure.digest === snapshot.digest) return { outcome: 'failed', status: status() };
       modules = await prepare(root, config, snapshot.map);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);

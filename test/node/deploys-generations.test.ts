@@ -8,11 +8,13 @@
  * fails only what it was answering.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAtoll, listen, memoryLogger, type Atoll, type RunningServer } from '../../ssr-server/index.ts';
-import { layout, makeSite } from '../helpers.ts';
+import { freePort } from '../free-port.ts';
+import { layout, makeSite, repoRoot } from '../helpers.ts';
 import { cdnServer, elementVersion, setMap, type Cdn } from './deploys-generations-fixture.ts';
 
 const TAG = 'dg-ver';
@@ -270,5 +272,45 @@ describe('generations: override generations', () => {
     const again = await get('throws');
     assert.match(again.headers.get('x-atoll-override') ?? '', /^failed/);
     assert.equal(atoll.deploys!.status().current?.id, 1);
+  });
+});
+
+describe('generations: atoll serve', () => {
+  test('SIGHUP reads the map now; SIGTERM stops the server and its workers', { skip: process.platform === 'win32' }, async () => {
+    const cdn = await cdnServer();
+    for (const v of ['one', 'two']) cdn.put(`${TAG}/${v}/server.mjs`, elementVersion(TAG, v, cdn.url));
+    const root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}>`) });
+    setMap(root, cdn, { [TAG]: 'one' });
+    writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'map.json', allow: [cdn.url], pollInterval: 0 } }));
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atoll.mjs'), 'serve', '--root', root, '--port', String(port), '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Atoll is serving')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+      });
+      const version = async (): Promise<string | undefined> => /version <!--lit-part-->(\w+)/.exec(await (await fetch(`http://127.0.0.1:${port}/`)).text())?.[1];
+      assert.equal(await version(), 'one');
+      setMap(root, cdn, { [TAG]: 'two' });
+      child.kill('SIGHUP');
+      let seen: string | undefined;
+      for (let i = 0; i < 300 && seen !== 'two'; i++) {
+        seen = await version();
+        if (seen !== 'two') await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(seen, 'two', `the new version serves after SIGHUP (${stderr})`);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, 'a clean stop: the workers end with the server');
+    } finally {
+      child.kill('SIGKILL');
+      await cdn.close();
+    }
   });
 });
