@@ -167,7 +167,14 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   const site = await loadSite(options);
   // The default logger follows the config's logLevel; a logger given in code keeps its own.
   if (options.logger === undefined && isLogLevel(site.config.logLevel)) (logger as JsonLogger).level = site.config.logLevel;
-  for (const w of site.warnings) logger.warn({ at: formatLocation(w) }, w.message);
+  // With deploys, the layout's tags that the import map provides are warned about only once the map is known.
+  const logWarnings = (mapTags: ReadonlySet<string>): void => {
+    for (const w of site.warnings) {
+      const tag = /^<([^>\s]+)> is not in the element registry/.exec(w.message)?.[1];
+      if (tag === undefined || !mapTags.has(tag)) logger.warn({ at: formatLocation(w) }, w.message);
+    }
+  };
+  if (site.config.deploys === undefined || options.deploys === false) logWarnings(new Set());
   if (!fastPathInEffect()) {
     logger.warn({}, '@lit-labs/ssr was loaded before Atoll, so Lit rendering runs without Atoll\'s fast path (about 13% slower): import atoll first');
   }
@@ -208,6 +215,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
       main: engine,
     });
   }
+  if (deploys !== undefined) logWarnings(new Set(Object.keys(deploys.status().current?.elements ?? {})));
   const respond = deploys?.respond ?? ((req: CoreRequest) => handle(engine, req));
   return {
     site,

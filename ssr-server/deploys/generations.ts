@@ -40,6 +40,8 @@ import type { CoreRequest, CoreResponse, RequestHeaders } from '../wire.ts';
 import type { GenerationWorkerData } from './generation-worker.ts';
 import { importMapDigest, readImportMap } from './import-map.ts';
 import { prepareModules } from './module-cache.ts';
+import { configFileOf } from './overrides-endpoint.ts';
+import { SiteError } from '../errors.ts';
 import { DEPLOYS_PATH, type DeployStatus, type GenerationSpec, type GenerationState, type ImportMapEntry, type ImportMapSnapshot, type PreparedModules, type ServerImportMap } from './types.ts';
 
 /** The environment variable with the admin endpoints' bearer token. */
@@ -350,7 +352,9 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
         g.state = 'failed';
         void terminate(g);
         lastFailure = { digest, at: new Date().toISOString(), reason: e.message };
-        log('error', { generation: g.spec.id, digest, reason: e.message }, 'deploys: a new import map did not take traffic; the previous generation keeps serving');
+        log('error', { generation: g.spec.id, digest, reason: e.message }, current === undefined
+          ? 'deploys: a new import map did not take traffic, and no generation serves yet'
+          : 'deploys: a new import map did not take traffic; the previous generation keeps serving');
         throw e;
       },
     );
@@ -373,7 +377,11 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       // A map that cannot be read or prepared: logged once per reason, the live generation stays.
-      if (lastFailure?.reason !== reason) log('error', { reason }, 'deploys: the import map could not be read or its modules prepared; the live generation keeps serving');
+      if (lastFailure?.reason !== reason) {
+        log('error', { reason }, current === undefined
+          ? 'deploys: the import map could not be read or its modules prepared, and no generation serves yet'
+          : 'deploys: the import map could not be read or its modules prepared; the live generation keeps serving');
+      }
       lastFailure = { digest: undefined, at: new Date().toISOString(), reason };
       if (current === undefined) throw e;
       return { outcome: 'failed', status: status() };
@@ -597,11 +605,15 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
   }
 
   // The first generation: createAtoll waits for it (no traffic without one).
+  // Without it there is nothing to serve: a start-up problem, said as one
+  // (the config file and the reason), never a stack.
   try {
     await refresh();
   } catch (e) {
     await close();
-    throw e;
+    if (e instanceof SiteError) throw e;
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new SiteError([{ file: configFileOf(root, options.configPath), message: `deploys.importMap: the first import map did not load, so nothing can serve: ${reason}` }]);
   }
   schedule();
   return { respond, status, refresh: () => refresh(true), close };

@@ -312,7 +312,7 @@ export function deploysOverrides(options: DeploysOverridesOptions): {
 }
 
 /** The config file as problems name it (relative to the site when inside it). */
-function configFileOf(root: string, configPath: string | undefined): string {
+export function configFileOf(root: string, configPath: string | undefined): string {
   const file = configPath ?? CONFIG_FILES.map((f) => join(root, f)).find((f) => existsSync(f));
   if (file === undefined) return '(config: deploys.overrides)';
   const rel = relative(root, file);

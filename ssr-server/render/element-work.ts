@@ -258,7 +258,8 @@ export class ElementWork {
    */
   private warnForeignClient(): void {
     const client = this.def.client;
-    if (client === undefined || !/^https?:\/\//i.test(client) || client.includes('/_atoll/element/')) return;
+    // A server import map's entry (it has a version) names a client built by `atoll build --element`, which installs it.
+    if (client === undefined || !/^https?:\/\//i.test(client) || client.includes('/_atoll/element/') || this.def.version !== undefined) return;
     let warned = foreignClientsWarned.get(this.page.env.site);
     if (warned === undefined) foreignClientsWarned.set(this.page.env.site, (warned = new Set()));
     if (warned.has(this.op.tag)) return;

@@ -57,6 +57,11 @@ describe('generations: swap, drain, refusal', () => {
 
   test('the first generation serves the map\'s version, from a worker', async () => {
     assert.equal(versionOf(await page()), 'one');
+    // The layout's map tag is no client-only element (the main thread, which loads the site without the map, does not say so),
+    // and the map's client (built by atoll build --element) is not warned about as a foreign one.
+    const said = logger.lines.map((l) => String(l.msg));
+    assert.ok(!said.some((m) => m.includes(`<${TAG}> is not in the element registry`)), said.join('\n'));
+    assert.ok(!said.some((m) => m.includes('must install the decoder')), said.join('\n'));
     const status = atoll.deploys!.status();
     assert.equal(status.current?.id, 1);
     assert.equal(status.current?.elements[TAG]?.client, `${cdn.url}/${TAG}/one/client.mjs`);
@@ -177,6 +182,43 @@ describe('generations: swap, drain, refusal', () => {
     assert.equal(versionOf(html), 'three');
     assert.notEqual(atoll.deploys!.status().current?.id, id);
     assert.ok(running.stats().bodyFailures >= 1);
+  });
+});
+
+describe('generations: no first generation', () => {
+  test('a map that cannot be read, or whose module throws, is a start-up problem naming the config file (no stack); a stray tag is still warned about', async () => {
+    const cdn = await cdnServer();
+    try {
+      cdn.put(`${TAG}/throws/server.mjs`, `throw new Error('broken at import');\n`);
+      const root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}><dg-stray></dg-stray>`) });
+      writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'missing.json', allow: [cdn.url] } }));
+      await assert.rejects(createAtoll({ root, logger: memoryLogger(), env: {} }), (e: Error) => {
+        assert.equal(e.name, 'SiteError');
+        assert.match(e.message, /^atoll\.config\.json: deploys\.importMap: the first import map did not load, so nothing can serve: missing\.json: the import map does not exist/);
+        return true;
+      });
+      setMap(root, cdn, { [TAG]: 'throws' });
+      writeFileSync(join(root, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: 'map.json', allow: [cdn.url] } }));
+      const logger = memoryLogger();
+      await assert.rejects(createAtoll({ root, logger, env: {} }), (e: Error) => {
+        assert.equal(e.name, 'SiteError');
+        assert.match(e.message, /the first import map did not load[\s\S]*broken at import/);
+        return true;
+      });
+      assert.ok(logger.lines.some((l) => String(l.msg).includes('no generation serves yet')));
+      // With a good map, the tag no map provides is still a client-only warning.
+      setMap(root, cdn, {});
+      const warned = memoryLogger();
+      const atoll = await createAtoll({ root, logger: warned, env: {} });
+      try {
+        const said = warned.lines.map((l) => String(l.msg));
+        assert.ok(said.some((m) => m.includes('<dg-stray> is not in the element registry')), said.join('\n'));
+      } finally {
+        await atoll.deploys?.close();
+      }
+    } finally {
+      await cdn.close();
+    }
   });
 });
 
