@@ -31,16 +31,27 @@ interface Asset {
   etag: string;
   immutable: boolean;
   identity: Uint8Array;
-  gzip: Uint8Array;
-  br: Uint8Array;
+  /** Made at start-up, or on first use when the store was made with `precompress: false`. */
+  gzip?: Uint8Array;
+  br?: Uint8Array;
 }
+
+const encode = (data: Uint8Array, encoding: 'gzip' | 'br'): Uint8Array =>
+  encoding === 'gzip' ? gzipSync(data, { level: 9 }) : brotliCompressSync(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } });
 
 /** The built files of one site, in memory. */
 export class AssetStore {
   private readonly assets = new Map<string, Asset>();
 
-  /** Reads every file of `manifest` from `outDir`. */
-  constructor(readonly outDir: string, readonly manifest: ClientManifest) {
+  /**
+   * Reads every file of `manifest` from `outDir`, and compresses each once
+   * (brotli at 11, gzip at 9: a few hundred ms of CPU for a site's build) —
+   * unless `precompress` is false: then each encoding is made when first
+   * asked for. A generation worker of independent deploys (which never
+   * serves assets: the main thread does) skips that work on every swap.
+   */
+  constructor(readonly outDir: string, readonly manifest: ClientManifest, options: { precompress?: boolean } = {}) {
+    const precompress = options.precompress !== false;
     for (const name of Object.keys(manifest.files)) {
       const data = readFileSync(join(outDir, name));
       const ext = /\.([a-z0-9]+)$/.exec(name)?.[1] ?? '';
@@ -50,8 +61,7 @@ export class AssetStore {
         // `name-<hash>.js` and its `.map`: the hash is in the name.
         immutable: /-[\w-]{8,}\.(js|mjs|css)(\.map)?$/.test(name),
         identity: data,
-        gzip: gzipSync(data, { level: 9 }),
-        br: brotliCompressSync(data, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }),
+        ...(precompress ? { gzip: encode(data, 'gzip'), br: encode(data, 'br') } : {}),
       });
     }
   }
@@ -84,7 +94,7 @@ export class AssetStore {
       'access-control-allow-origin': '*',
     });
     const encoding = pickEncoding(headers.get('accept-encoding'));
-    const data = encoding === undefined ? asset.identity : asset[encoding];
+    const data = encoding === undefined ? asset.identity : (asset[encoding] ??= encode(asset.identity, encoding));
     // Each encoding is its own representation, with its own validator.
     const etag = encoding === undefined ? asset.etag : `${asset.etag.slice(0, -1)}-${encoding}"`;
     out.set('etag', etag);

@@ -4,6 +4,7 @@
  * `<atoll-head>` renderer and the asset store that `handle()` serves from;
  * and lists the site's `public/` folder (served at the root).
  */
+import { isMainThread } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { PageEnvironment } from '../render/page.ts';
@@ -109,7 +110,8 @@ export async function prepareClient(site: Site, options: ClientOptions, logger: 
   // Entries with a client URL (an independent deploy's map elements) are mapped to it, whatever the build saw.
   const manifest = built === undefined ? undefined : withClientUrls(built, site.registry);
   if (manifest === undefined) return { assets: undefined, publicFiles, head: undefined, preloads: undefined, moduleUrl: undefined, build: undefined };
-  const assets = new AssetStore(buildFolder(site, options.outDir), manifest);
+  // A worker thread (a generation of independent deploys) compresses a file only if it is ever asked for it.
+  const assets = new AssetStore(buildFolder(site, options.outDir), manifest, { precompress: isMainThread });
   const base = (options.base ?? '/').replace(/\/*$/, '/');
   const assetUrl = base + ASSET_PATH.slice(1);
   const loader = new TextDecoder().decode(assets.bytes(manifest.loader));

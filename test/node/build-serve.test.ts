@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { AssetStore } from '../../ssr-server/assets/store.ts';
 import { prepareClient } from '../../ssr-server/build/client.ts';
 import { readManifest, type ClientManifest } from '../../ssr-server/build/manifest.ts';
 import { handle } from '../../ssr-server/handle.ts';
@@ -94,6 +95,21 @@ describe('serving the client build', () => {
     const again = await rawGet(server.url, `/_atoll/assets/${entry}`, { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
+  });
+
+  test('a store made without precompressing (a deploys generation worker) encodes a file when first asked, the same bytes and validators', () => {
+    const manifest = readManifest(outDir)!;
+    const eager = new AssetStore(outDir, manifest);
+    const lazy = new AssetStore(outDir, manifest, { precompress: false });
+    for (const accept of ['br', 'gzip', 'identity']) {
+      const a = eager.respond(entry, new Headers({ 'accept-encoding': accept }), 'r1');
+      const b = lazy.respond(entry, new Headers({ 'accept-encoding': accept }), 'r2');
+      const bytes = (r: typeof a): Uint8Array => (r.body.kind === 'bytes' ? r.body.data : new Uint8Array());
+      assert.ok(bytes(a).length > 100, `${accept}: a body`);
+      assert.deepEqual(Buffer.from(bytes(b)), Buffer.from(bytes(a)), accept);
+      assert.equal(b.headers.get('etag'), a.headers.get('etag'), accept);
+      assert.equal(b.headers.get('content-encoding'), a.headers.get('content-encoding'), accept);
+    }
   });
 
   test('HEAD answers the headers without a body', async () => {
