@@ -9,7 +9,7 @@
  * of a file using the public types passes. Nothing else is installed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { bundleScript } from '../../ssr-server/build/script.ts';
@@ -244,6 +244,46 @@ describe('the packed package, installed with --omit=dev into an `npm init -y` pr
     assert.equal(signal, null, `serve ended by ${signal}:\n${stderr}`);
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stderr, /"level":"(error|fatal)"/, stderr);
+  });
+
+  test('atoll serve with a server import map: the installed engine renders the map\'s element in a generation worker and swaps to a new version without a restart', async () => {
+    const site = join(project, 'deploys-site');
+    const team = (v: number): string =>
+      `import { LitElement, html } from 'lit';\ncustomElements.define('team-x', class extends LitElement { render() { return html\`<p>team version ${v}</p>\`; } });\n`;
+    const map = (v: number): string =>
+      JSON.stringify({ elements: { 'team-x': { server: `./team/v${v}.mjs`, client: `http://127.0.0.1:9/team-x/${v}/client.mjs` } } });
+    mkdirSync(join(site, 'layouts'), { recursive: true });
+    mkdirSync(join(site, 'team'), { recursive: true });
+    writeFileSync(join(site, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(site, 'layouts', 'index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>d</title><atoll-head></atoll-head></head><body><team-x></team-x></body></html>\n');
+    writeFileSync(join(site, 'team', 'v1.mjs'), team(1));
+    writeFileSync(join(site, 'team', 'v2.mjs'), team(2));
+    writeFileSync(join(site, 'map.json'), map(1));
+    writeFileSync(join(site, 'atoll.config.json'), JSON.stringify({ deploys: { importMap: './map.json', allow: ['http://127.0.0.1:9'], pollInterval: '1s' } }));
+    const server = await startServer(site, atollBin, ['serve', '--port', '0', '--host', '127.0.0.1']);
+    let stopped: ReturnType<typeof server.stop>;
+    try {
+      const html = async (): Promise<string> => (await fetch(`${server.base}/`)).text();
+      const first = await html();
+      assert.match(first, /team version <!--lit-part-->1|team version 1/, first);
+      assert.match(first, /"@atoll\/team-x":"http:\/\/127\.0\.0\.1:9\/team-x\/1\/client\.mjs"/, 'the browser import map names version 1');
+      writeFileSync(join(site, 'map.json.tmp'), map(2));
+      renameSync(join(site, 'map.json.tmp'), join(site, 'map.json'));
+      let page = await html();
+      for (let waited = 0; !page.includes('team version 2') && waited < 30_000; waited += 200) {
+        await new Promise((r) => setTimeout(r, 200));
+        page = await html();
+      }
+      assert.match(page, /team version 2/, `version 2 within a poll and a worker's start:\n${server.output().stderr}`);
+      assert.match(page, /"@atoll\/team-x":"http:\/\/127\.0\.0\.1:9\/team-x\/2\/client\.mjs"/);
+    } finally {
+      stopped = server.stop();
+    }
+    const { code } = await stopped;
+    const { stderr } = server.output();
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /"level":"(error|fatal)"/, stderr);
+    assert.match(stderr, /deploys: a new generation serves/);
   });
 
   test('atoll render /', async () => {

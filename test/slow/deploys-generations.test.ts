@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { createAtoll, listen, memoryLogger, type Atoll, type RunningServer } from '../../ssr-server/index.ts';
 import { freePort } from '../free-port.ts';
 import { layout, makeSite, repoRoot } from '../helpers.ts';
-import { cdnServer, elementVersion, setMap, type Cdn } from './deploys-generations-fixture.ts';
+import { cdnServer, elementVersion, setMap, type Cdn } from '../node/deploys-generations-fixture.ts';
 
 const TAG = 'dg-ver';
 const TOKEN = 'deploy-token-for-tests-0123456789';
