@@ -51,7 +51,12 @@ type WireBody = { kind: 'html' } | { kind: 'text'; text: string } | { kind: 'byt
 /** Worker → main (per request; `generation-worker.ts` adds its own messages, without `n`). */
 export type FromWorker =
   | { t: 'hints'; n: number; links: string[] }
-  | { t: 'head'; n: number; status: number; names: string[]; values: string[]; requestId: string; body: WireBody }
+  /**
+   * The answer's head. An html body's first message rides along in `then`
+   * when the body starts at once (a cached page: head and whole body are one
+   * message, not two: one wake-up of each thread less per request).
+   */
+  | { t: 'head'; n: number; status: number; names: string[]; values: string[]; requestId: string; body: WireBody; then?: BodyMessage }
   | { t: 'chunk'; n: number; data: Uint8Array }
   /**
    * The whole body at once (the drain's `writeWhole`: one run joined by the
@@ -62,6 +67,9 @@ export type FromWorker =
   | { t: 'whole'; n: number; id: number; size: number; data?: Uint8Array }
   | { t: 'done'; n: number }
   | { t: 'fail'; n: number; message: string };
+
+/** What may follow a head in the same message. */
+type BodyMessage = Extract<FromWorker, { t: 'chunk' | 'whole' | 'done' }>;
 
 /** A request's header lines as a flat `[name, value, …]` list (Node's raw lines when the adapter gave them, else `forEach`). */
 export function headerLines(headers: RequestHeaders): string[] {
@@ -245,7 +253,7 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
     if (pending.size === 0) port.unref();
     link.onIdle?.();
   };
-  port.on('message', (m: FromWorker | Record<string, unknown>) => {
+  const onMessage = (m: FromWorker | Record<string, unknown>): void => {
     if (typeof m !== 'object' || m === null) return;
     if (typeof (m as { n?: unknown }).n !== 'number') {
       other(m as Record<string, unknown>);
@@ -278,6 +286,7 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
           const queue = new BodyQueue((bytes) => post({ t: 'ack', n, bytes }));
           p.body = queue;
           p.resolve({ status: msg.status, headers, requestId: msg.requestId, body: { kind: 'html', result: [queue.pull] } });
+          if (msg.then !== undefined) onMessage(msg.then);
         } else {
           finished(msg.n);
           p.resolve({ status: msg.status, headers, requestId: msg.requestId, body: msg.body });
@@ -304,7 +313,8 @@ export function linkTo(port: MessagePort, other: (message: Record<string, unknow
         return;
       }
     }
-  });
+  };
+  port.on('message', onMessage);
   port.unref();
   const link: WorkerLink = {
     get inFlight() {
@@ -406,7 +416,22 @@ class PortSink implements Sink {
     private readonly lifetime: ForwardedEnd,
     private readonly credit: number,
     private readonly shared: PortState,
+    /** The head, until it is posted (with the first body message, or by `flush`). */
+    private head: Extract<FromWorker, { t: 'head' }> | undefined,
   ) {}
+  /** Posts `m`, carrying the head when it has not gone yet. */
+  private post(m: BodyMessage, transfer?: ArrayBuffer[]): void {
+    const head = this.head;
+    this.head = undefined;
+    this.port.postMessage(head === undefined ? m : ({ ...head, then: m } satisfies FromWorker), transfer);
+  }
+  /** The drain sends what it holds before every wait: the head at least, so the main side writes it now. */
+  flush(): void {
+    const head = this.head;
+    if (head === undefined || this.closed) return;
+    this.head = undefined;
+    this.port.postMessage(head);
+  }
   write(chunk: Piece): boolean {
     if (this.closed) return false;
     let data: Uint8Array;
@@ -421,7 +446,7 @@ class PortSink implements Sink {
       if (chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) data = chunk.slice();
     }
     this.unacked += data.byteLength;
-    this.port.postMessage({ t: 'chunk', n: this.n, data } satisfies FromWorker, transfer);
+    this.post({ t: 'chunk', n: this.n, data }, transfer);
     return this.unacked < this.credit;
   }
   acked(bytes: number): void {
@@ -444,14 +469,14 @@ class PortSink implements Sink {
     if (id === undefined) wholeIds.set(body, (id = ++nextWholeId));
     this.wroteWhole = true;
     const size = body.byteLength;
-    if (this.shared.sent.touch(id) === true) this.port.postMessage({ t: 'whole', n: this.n, id, size } satisfies FromWorker);
+    if (this.shared.sent.touch(id) === true) this.post({ t: 'whole', n: this.n, id, size });
     else {
       this.shared.sent.keep(id, size, true);
-      this.port.postMessage({ t: 'whole', n: this.n, id, size, data: body } satisfies FromWorker);
+      this.post({ t: 'whole', n: this.n, id, size, data: body });
     }
   }
   end(): void {
-    if (!this.closed && !this.wroteWhole) this.port.postMessage({ t: 'done', n: this.n } satisfies FromWorker);
+    if (!this.closed && !this.wroteWhole) this.post({ t: 'done', n: this.n });
   }
   get closed(): boolean {
     return this.lifetime.ended;
@@ -507,12 +532,14 @@ export function serve(port: MessagePort, engine: Engine, options: ServeOptions =
       }
       const b = r.body;
       const body: WireBody = b.kind === 'html' ? { kind: 'html' } : b;
-      send({ t: 'head', n, status: r.status, names, values, requestId: r.requestId, body });
+      const head: Extract<FromWorker, { t: 'head' }> = { t: 'head', n, status: r.status, names, values, requestId: r.requestId, body };
       if (b.kind !== 'html') {
+        send(head);
         finish(n);
         return;
       }
-      const sink = new PortSink(port, n, lifetime, credit, shared);
+      // The head goes with the body's first message, or alone at the drain's first flush (before any wait).
+      const sink = new PortSink(port, n, lifetime, credit, shared, head);
       state.sink = sink;
       drainTo(b.result, sink).then(
         () => finish(n),

@@ -82,8 +82,12 @@ customElements.define('wl-wait', W);`,
     const stop = serve(port2, cached.engine);
     const link = linkTo(port1);
     const copies: boolean[] = [];
-    port1.on('message', (m: { t?: string; data?: unknown }) => {
-      if (m.t === 'whole') copies.push(m.data !== undefined);
+    const heads: Array<string | undefined> = [];
+    port1.on('message', (m: { t?: string; data?: unknown; then?: { t?: string; data?: unknown } }) => {
+      // A cached page's head carries its whole body in the same message.
+      if (m.t === 'head') heads.push(m.then?.t);
+      const body = m.t === 'head' ? m.then : m;
+      if (body?.t === 'whole') copies.push(body.data !== undefined);
     });
     const wholes: Uint8Array[] = [];
     for (let i = 0; i < 4; i++) {
@@ -106,6 +110,8 @@ customElements.define('wl-wait', W);`,
     assert.ok(wholes.every((b) => b === wholes[0]), 'the same buffer every time');
     // Its bytes crossed once: later answers name the kept body by id.
     assert.deepEqual(copies, [true, ...copies.slice(1).map(() => false)]);
+    // And it crossed with its head: one message per cached answer.
+    assert.equal(heads.filter((t) => t === 'whole').length, copies.length);
     stop();
     port1.close();
   });
