@@ -22,7 +22,7 @@
  *
  * The same file is the server (`--serve <variant>`).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { commandLine, positiveInteger } from './lib/args.ts';
 import { loadTest, processStats } from './lib/measure.ts';
-import { CLIENT_DIR, isPageName, PAGES, REPO_ROOT } from './lib/page.ts';
+import { CLIENT_DIR, isPageName, PAGES } from './lib/page.ts';
+import { fmt, gitHead, spread, startServerChild, writeDocsSection } from './lib/results.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const VARIANTS = ['cached-in-process', 'cached-generation', 'uncached-in-process', 'uncached-generation'] as const;
@@ -105,18 +106,7 @@ interface Running {
 }
 
 async function startVariant(variant: Variant, mapFile: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', variant, '--map', mapFile, '--page', shape.name], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
-  });
+  const { child, url } = await startServerChild(fileURLToPath(import.meta.url), ['--serve', variant, '--map', mapFile, '--page', shape.name], variant);
   return { variant, child, url };
 }
 
@@ -129,8 +119,6 @@ interface RoundResult {
   failures: number;
 }
 
-const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-const spread = (s: Summary, digits = 1): string => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
 async function drive(): Promise<void> {
   const rounds = positiveInteger(values.rounds, 5, '--rounds', fail);
@@ -194,28 +182,13 @@ async function drive(): Promise<void> {
     ...rows,
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
-  if (values['write-docs']) writeDocsSection(markdown);
+  if (values['write-docs']) writeDocsSection(BEGIN, END, markdown);
 }
 
-function gitHead(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 const BEGIN = '<!-- bench:deploys:results:begin (written by `npm run bench:deploys -- --write-docs`) -->';
 const END = '<!-- bench:deploys:results:end -->';
 
-function writeDocsSection(markdown: string): void {
-  const file = join(REPO_ROOT, 'docs', 'benchmarks.md');
-  const text = readFileSync(file, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`docs/benchmarks.md has no ${BEGIN} … ${END} markers`);
-  writeFileSync(file, text.slice(0, begin + BEGIN.length) + `\n${markdown}\n` + text.slice(end));
-}
 
 if (values.serve !== undefined) {
   if (!(VARIANTS as readonly string[]).includes(values.serve as string)) throw new Error(`--serve: one of ${VARIANTS.join(', ')}`);

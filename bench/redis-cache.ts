@@ -21,14 +21,15 @@
  * The same file is the server (`--serve <variant>`): createAtoll + listen,
  * engine from the sources through tsx (the same for all four, so ratios hold).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadTest, processStats } from './lib/measure.ts';
-import { CLIENT_DIR, isPageName, PAGES, REPO_ROOT } from './lib/page.ts';
+import { CLIENT_DIR, isPageName, PAGES } from './lib/page.ts';
+import { fmt, gitHead, spread, startServerChild, writeDocsSection } from './lib/results.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const VARIANTS = ['uncached', 'memory', 'redis-two-layers', 'redis-only'] as const;
@@ -106,19 +107,8 @@ interface Running {
 
 async function startVariant(variant: Variant, redisUrl: string): Promise<Running> {
   const statsFile = join(tmpdir(), `bench-redis-${process.pid}-${variant}.json`);
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', variant, '--redis', redisUrl, '--page', shape.name, '--stats-file', statsFile], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0]!;
-      if (out.includes('\n')) resolve(line.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
-  });
+  const args = ['--serve', variant, '--redis', redisUrl, '--page', shape.name, '--stats-file', statsFile];
+  const { child, url } = await startServerChild(fileURLToPath(import.meta.url), args, variant);
   return { variant, child, url, statsFile };
 }
 
@@ -131,8 +121,6 @@ interface RoundResult {
   failures: number;
 }
 
-const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-const spread = (s: Summary, digits = 1): string => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
 async function drive(): Promise<void> {
   const { startRedis } = await import('../test/slow/redis-server.ts');
@@ -209,29 +197,13 @@ async function drive(): Promise<void> {
   ].join('\n');
   process.stdout.write(`\n${markdown}\n`);
   if (values.json) writeFileSync(values.json, JSON.stringify(Object.fromEntries(results), null, 2));
-  if (values['write-docs']) writeDocsSection(markdown);
+  if (values['write-docs']) writeDocsSection(BEGIN, END, markdown);
 }
 
-function gitHead(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 const BEGIN = '<!-- bench:redis-cache:results:begin (written by `npm run bench:redis -- --write-docs`) -->';
 const END = '<!-- bench:redis-cache:results:end -->';
 
-/** Replaces the results between this bench's markers in docs/benchmarks.md. */
-function writeDocsSection(markdown: string): void {
-  const file = join(REPO_ROOT, 'docs', 'benchmarks.md');
-  const text = readFileSync(file, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`docs/benchmarks.md has no ${BEGIN} … ${END} markers`);
-  writeFileSync(file, text.slice(0, begin + BEGIN.length) + `\n${markdown}\n` + text.slice(end));
-}
 
 if (values.serve !== undefined) {
   if (!(VARIANTS as readonly string[]).includes(values.serve)) throw new Error(`--serve: one of ${VARIANTS.join(', ')}`);
