@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { commandLine, positiveInteger } from './lib/args.ts';
 import { loadTest, processStats } from './lib/measure.ts';
 import { CLIENT_DIR, isPageName, PAGES } from './lib/page.ts';
-import { fmt, gitHead, spread, startServerChild, writeDocsSection } from './lib/results.ts';
+import { fmt, gitHead, spread, startServerChild, stopServerChildren, writeDocsSection } from './lib/results.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const VARIANTS = ['cached-in-process', 'cached-generation', 'uncached-in-process', 'uncached-generation'] as const;
@@ -160,8 +160,7 @@ async function drive(): Promise<void> {
       }
     }
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => (s.child.exitCode !== null ? undefined : new Promise((r) => s.child.once('exit', r)))));
+    await stopServerChildren(servers.map((s) => s.child));
     rmSync(dir, { recursive: true, force: true });
   }
   const endLoad = loadavg();

@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadTest, processStats } from './lib/measure.ts';
 import { CLIENT_DIR, isPageName, PAGES } from './lib/page.ts';
-import { fmt, gitHead, spread, startServerChild, writeDocsSection } from './lib/results.ts';
+import { fmt, gitHead, spread, startServerChild, stopServerChildren, writeDocsSection } from './lib/results.ts';
 import { summarize, type Summary } from './lib/stats.ts';
 
 const VARIANTS = ['uncached', 'memory', 'redis-two-layers', 'redis-only'] as const;
@@ -159,8 +159,7 @@ async function drive(): Promise<void> {
       }
     }
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
-    await Promise.all(servers.map((s) => (s.child.exitCode !== null ? undefined : new Promise((r) => s.child.once('exit', r)))));
+    await stopServerChildren(servers.map((s) => s.child));
     await redis.stop();
   }
   const endLoad = loadavg();

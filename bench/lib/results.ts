@@ -46,3 +46,9 @@ export function writeDocsSection(begin: string, end: string, markdown: string): 
   if (from < 0 || to < from) throw new Error(`docs/benchmarks.md has no ${begin} … ${end} markers`);
   writeFileSync(file, text.slice(0, from + begin.length) + `\n${markdown}\n` + text.slice(to));
 }
+
+/** SIGTERM to every server child, resolved when all have exited. */
+export async function stopServerChildren(children: readonly ChildProcess[]): Promise<void> {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+}
