@@ -318,7 +318,7 @@ describe('generations: override generations', () => {
 });
 
 describe('generations: atoll serve', () => {
-  test('SIGHUP reads the map now; SIGTERM stops the server and its workers', { skip: process.platform === 'win32' }, async () => {
+  test('SIGHUP reads the map now; SIGTERM stops the server and its workers', async () => {
     const cdn = await cdnServer();
     for (const v of ['one', 'two']) cdn.put(`${TAG}/${v}/server.mjs`, elementVersion(TAG, v, cdn.url));
     const root = makeSite({ 'layouts/index.html': layout(`<${TAG}></${TAG}>`) });
