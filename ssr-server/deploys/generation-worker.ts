@@ -18,6 +18,8 @@
  * log line goes through the main thread's logger, which tags it with the
  * generation's id).
  */
+import { relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
 import { SiteError, formatProblem } from '../errors.ts';
@@ -100,9 +102,26 @@ process.on('unhandledRejection', (e) => {
   logger.error({ reason: e instanceof Error ? (e.stack ?? e.message) : String(e) }, 'unhandled rejection in a generation worker');
 });
 
+/**
+ * A downloaded module is loaded from its cache file (`.atoll/deploys/<hash>.mjs`);
+ * problems name the URL the map gave instead (line and column are the URL's
+ * content's: the file is its bytes).
+ */
+function byUrl(text: string): string {
+  let out = text;
+  for (const [tag, file] of Object.entries(data.spec.modules)) {
+    const url = data.spec.map.elements[tag]?.server;
+    if (url === undefined || !/^https?:/i.test(url)) continue;
+    // Longest first: the file URL and the absolute path contain the relative forms.
+    const forms = [pathToFileURL(file).href, file, relative(process.cwd(), file), relative(data.spec.root, file)];
+    for (const form of new Set(forms)) if (form !== '' && !form.startsWith('..')) out = out.split(form).join(url);
+  }
+  return out;
+}
+
 function describe(e: unknown): string {
-  if (e instanceof SiteError) return e.problems.map((p) => formatProblem(p)).join('\n');
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof SiteError) return byUrl(e.problems.map((p) => formatProblem(p)).join('\n'));
+  return byUrl(e instanceof Error ? e.message : String(e));
 }
 
 async function main(): Promise<void> {

@@ -137,6 +137,9 @@ describe('generations: swap, drain, refusal', () => {
       assert.equal(again.outcome, 'failed');
       assert.equal(atoll.deploys!.status().current?.id, before.current?.id);
       if (broken === 'throws') {
+        // The problem names the module by the URL the map gave (not its cache file), with the throw's line:col.
+        assert.match(status.lastFailure?.reason ?? '', new RegExp(`${cdn.url}/${TAG}/throws/server\\.mjs:1:7`));
+        assert.doesNotMatch(status.lastFailure?.reason ?? '', /\.atoll\/deploys\//);
         const failures = (): number => logger.lines.filter((l) => /did not take traffic/.test(String(l.msg))).length;
         const seen = failures();
         await new Promise((r) => setTimeout(r, POLL * 2.5));
