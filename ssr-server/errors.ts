@@ -14,6 +14,8 @@ export interface SourceLocation {
 /** One problem found in a site's files. */
 export interface SiteProblem extends SourceLocation {
   message: string;
+  /** A warning about a dashed tag the registry does not know (a client-only element): that tag. */
+  unknownTag?: string;
 }
 
 /** Line and column (1-based) of a character offset in `text`. */
@@ -68,8 +70,8 @@ export class ProblemList {
   error(loc: SourceLocation, message: string): void {
     this.errors.push({ ...loc, message });
   }
-  warn(loc: SourceLocation, message: string): void {
-    this.warnings.push({ ...loc, message });
+  warn(loc: SourceLocation, message: string, detail: Pick<SiteProblem, 'unknownTag'> = {}): void {
+    this.warnings.push({ ...loc, message, ...detail });
   }
   /** Throws a {@link SiteError} if any error was collected. */
   throwIfAny(): void {

@@ -169,10 +169,7 @@ export async function createAtoll(options: AtollOptions = {}): Promise<Atoll> {
   if (options.logger === undefined && isLogLevel(site.config.logLevel)) (logger as JsonLogger).level = site.config.logLevel;
   // With deploys, the layout's tags that the import map provides are warned about only once the map is known.
   const logWarnings = (mapTags: ReadonlySet<string>): void => {
-    for (const w of site.warnings) {
-      const tag = /^<([^>\s]+)> is not in the element registry/.exec(w.message)?.[1];
-      if (tag === undefined || !mapTags.has(tag)) logger.warn({ at: formatLocation(w) }, w.message);
-    }
+    for (const w of site.warnings) if (w.unknownTag === undefined || !mapTags.has(w.unknownTag)) logger.warn({ at: formatLocation(w) }, w.message);
   };
   if (site.config.deploys === undefined || options.deploys === false) logWarnings(new Set());
   if (!fastPathInEffect()) {

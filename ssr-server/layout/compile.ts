@@ -5,7 +5,7 @@
  */
 import { Parser } from 'parse5';
 import type { DefaultTreeAdapterMap, ParserError } from 'parse5';
-import { ProblemList, type SourceLocation } from '../errors.ts';
+import { ProblemList, type SiteProblem, type SourceLocation } from '../errors.ts';
 import { encodeLocation, isPageStatus, REDIRECT_STATUSES } from '../header-values.ts';
 import { extractLayoutTitle } from '../render/document-head.ts';
 import { escapeAttr, escapeText, trusted } from '../html.ts';
@@ -326,7 +326,7 @@ export function compileLayout(options: CompileOptions): CompiledLayout {
       }
       if (!warned.has(tag)) {
         warned.add(tag);
-        problems.warn(locOf(el), `<${clip(tag)}> is not in the element registry; it is emitted as written (a client-only element)`);
+        problems.warn(locOf(el), `<${clip(tag)}> is not in the element registry; it is emitted as written (a client-only element)`, { unknownTag: tag });
       }
     }
     // A static element.
@@ -533,13 +533,15 @@ function oneLine(message: string): string {
 function cappedProblems(problems: ProblemList, file: string) {
   const counts = { error: 0, warn: 0 };
   const firstHidden: { error?: SourceLocation; warn?: SourceLocation } = {};
-  const add = (kind: 'error' | 'warn', loc: SourceLocation, message: string): void => {
-    if (++counts[kind] <= MAX_PROBLEMS_PER_LAYOUT) problems[kind](loc, oneLine(message));
-    else firstHidden[kind] ??= loc;
+  const add = (kind: 'error' | 'warn', loc: SourceLocation, message: string, detail: Pick<SiteProblem, 'unknownTag'> = {}): void => {
+    if (++counts[kind] <= MAX_PROBLEMS_PER_LAYOUT) {
+      if (kind === 'warn') problems.warn(loc, oneLine(message), detail);
+      else problems.error(loc, oneLine(message));
+    } else firstHidden[kind] ??= loc;
   };
   return {
     error: (loc: SourceLocation, message: string) => add('error', loc, message),
-    warn: (loc: SourceLocation, message: string) => add('warn', loc, message),
+    warn: (loc: SourceLocation, message: string, detail?: Pick<SiteProblem, 'unknownTag'>) => add('warn', loc, message, detail),
     /** Adds one line for each kind that was cut, at the first problem not listed. */
     done(): void {
       for (const kind of ['error', 'warn'] as const) {
