@@ -134,8 +134,11 @@ test(`${SWAPS} swaps under ${CLIENTS} concurrent clients: no failed request, no 
   assert.deepEqual(failures, [], 'no failed request');
   assert.ok(requests > SWAPS, 'the load ran through the swaps');
   assert.equal(atoll.deploys!.status().swaps, SWAPS);
-  // Every replaced generation's thread ended: as many threads as after the first swap (Linux).
-  if (threadsAfterFirst !== undefined) assert.equal(threadsAfterLast, threadsAfterFirst, 'no worker thread left behind');
+  // Every replaced generation's threads ended: no more threads than after the first swap (Linux). Not "equal": a
+  // thread that was still ending at the first sample (seen once in CI: 15 then 14) is no leak, and a generation
+  // left alive per swap would add at least one thread each time (49 here).
+  if (threadsAfterFirst !== undefined) assert.ok(threadsAfterLast !== undefined && threadsAfterLast <= threadsAfterFirst, `no worker thread left behind: ${threadsAfterFirst} threads after the first swap, ${threadsAfterLast} after the last`);
+  assert.deepEqual(atoll.deploys!.status().draining, [], 'no generation still draining');
   assert.ok(
     rssAfterLast - rssAfterFirst <= RSS_BOUND_MB * 1024 * 1024,
     `RSS grew ${mb(rssAfterLast - rssAfterFirst)} MB over ${SWAPS - 1} swaps (bound ${RSS_BOUND_MB} MB)`,
