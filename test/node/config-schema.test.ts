@@ -300,6 +300,43 @@ describe('atoll.config.json: every hostile or invalid value is refused at its li
   });
 });
 
+describe('atoll.config.json: the deploys section refuses hostile or invalid values at their line and column', () => {
+  const cases: Array<[string, string[]]> = [
+    ['{ "deploys": { "importMap": "https://cdn.example/map.json" } }', [`${J}:1:29: deploys.importMap: the origin "https://cdn.example" is not in deploys.allow (now []): add it there`]],
+    ['{ "deploys": { "importMap": "javascript:alert(1)" } }', [`${J}:1:29: deploys.importMap: "javascript:alert(1)" is neither a file path nor an http(s) URL (write a path relative to the site, e.g. "import-map.json")`]],
+    [
+      '{ "deploys": { "importMap": "map.json", "allow": ["https://cdn.example/path", "*", "ftp://x"] } }',
+      [
+        `${J}:1:51: deploys.allow[0]: "https://cdn.example/path" is not an origin such as "https://shop.example" or "http://127.0.0.1:8080" (scheme, host and optional port; no path)`,
+        `${J}:1:79: deploys.allow[1]: "*" is not an origin such as "https://shop.example" or "http://127.0.0.1:8080" (scheme, host and optional port; no path)`,
+        `${J}:1:84: deploys.allow[2]: "ftp://x" is not an http(s) origin such as "https://shop.example" or "http://127.0.0.1:8080" (scheme, host and optional port; no path)`,
+      ],
+    ],
+    [
+      '{ "deploys": { "importMap": "map.json", "pollInterval": "10ms", "drainTimeout": -1 } }',
+      [
+        `${J}:1:57: deploys.pollInterval: 10 ms is too often: use 0 (no polling, only pushes) or a duration from 1s to 24h`,
+        `${J}:1:81: deploys.drainTimeout: -1 is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 s to 1 hour`,
+      ],
+    ],
+    [
+      '{ "deploys": { "importMap": "map.json", "overrides": { "enabled": "yes", "maxGenerations": 100000, "maxAge": "400d" } } }',
+      [
+        `${J}:1:67: deploys.overrides.enabled must be true or false, not "yes"`,
+        `${J}:1:92: deploys.overrides.maxGenerations: 100000 is not a number of generations from 1 to 32 (each is a worker thread with its own copy of the site)`,
+        `${J}:1:110: deploys.overrides.maxAge: "400d" is not a duration: use milliseconds (300) or a unit (300ms, 2s, 1m), from 1 minute to 7 days`,
+      ],
+    ],
+    ['{ "deploys": { "allow": [] } }', [`${J}:1:14: deploys: the key "importMap" is required`]],
+    ['{ "deploys": { "importMap": "map.json", "extra": 1 } }', [`${J}:1:41: deploys: unknown key "extra" (known: importMap, allow, pollInterval, cacheDir, drainTimeout, overrides)`]],
+  ];
+  for (const [text, expected] of cases) {
+    test(text, async () => {
+      assert.deepEqual(await jsonProblems(text), expected);
+    });
+  }
+});
+
 describe('atoll.config.mjs: problems name the file', () => {
   test('an .mjs config with a bad header and a bad origin', async () => {
     const root = makeSite({
