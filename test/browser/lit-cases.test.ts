@@ -155,7 +155,11 @@ const cases: Record<string, CaseSpec> = {
   request: { what: 'requestUpdate after an in-place change', update: (el) => el.add('two') },
   until: {
     what: 'until: server placeholder, resolved in the browser',
-    update: (_el, win) => new Promise((resolve) => win.setTimeout(resolve, 80)),
+    // The promise settles only when released here, so "after hydration" is always the placeholder on both sides.
+    update: (_el, win) => {
+      win.dispatchEvent(new Event('lc-until-release'));
+      return new Promise((resolve) => win.setTimeout(resolve, 0));
+    },
   },
   ref: {
     what: 'ref directives (object and callback) point at the server nodes',
