@@ -1,23 +1,42 @@
 /**
- * Prefetch (docs/navigation.md, "Prefetch"): `data-atoll-prefetch` on an
- * `<a>` says when to fetch its page before the click — `hover` (pointer
- * over it, or keyboard focus on it), `visible` (it enters the viewport),
- * `none` (never; the default).
+ * Prefetch (docs/navigation.md, "Prefetch"): when to fetch a link's page
+ * before the click. `data-atoll-prefetch` on the `<a>` or an ancestor
+ * (across shadow roots), else `<meta name="atoll-prefetch" content>` in the
+ * page, else `intent`:
+ * - `intent` (the default): the pointer rests on the link for
+ *   {@link INTENT_DELAY} ms, or presses it (`pointerdown`: a mouse button, a
+ *   pen or a finger touching it) — the time between a press and its click,
+ *   and most of the time a pointer rests on a link before the click, is
+ *   then spent fetching. Only for links the router will follow, never under
+ *   Save-Data;
+ * - `hover`: the pointer moves over it, or keyboard focus reaches it;
+ * - `visible`: it enters the viewport;
+ * - `none` (or `false`, or a value not listed): never.
  *
  * A link the router will handle is prefetched with the navigation fetch
  * itself (the keys kept as of now): the response waits in
  * {@link PrefetchCache}, is used by one click on the same URL within
  * {@link PREFETCH_TTL} ms, and every navigation empties the cache when it
  * starts and again when it settles (what was kept has changed); no prefetch
- * starts while a navigation runs. A link it will not handle (RELOAD_ATTR, another origin,
- * a `target`) gets a document prefetch: a Speculation Rules `prefetch` where
- * the browser has them, `<link rel="prefetch">` otherwise.
+ * starts while a navigation runs. A link it will not handle (RELOAD_ATTR,
+ * another origin, a `target`) and explicitly marked `hover` or `visible`
+ * gets a document prefetch: a Speculation Rules `prefetch` where the browser
+ * has them, `<link rel="prefetch">` otherwise.
  */
 import { PREFETCH_ATTR } from './protocol.ts';
-import { anchorOf, hashOnly, inSite, optedOut, selfTarget } from './router-links.ts';
+import { anchorOf, closestWith, hashOnly, inSite, optedOut, selfTarget } from './router-links.ts';
 
 /** How long a prefetched navigation answer may be used, in milliseconds. */
 export const PREFETCH_TTL = 30_000;
+
+/** How long the pointer rests on an `intent` link before its page is fetched, in milliseconds. */
+export const INTENT_DELAY = 80;
+
+/** At most this many answers wait at once; a new one pushes out (and aborts) the oldest. */
+export const PREFETCH_MAX = 8;
+
+/** When a link's page is prefetched (see the module comment). */
+export type PrefetchWhen = 'intent' | 'hover' | 'visible' | 'none';
 
 interface Entry {
   response: Promise<Response>;
@@ -70,6 +89,15 @@ export class PrefetchCache {
     const key = url.split('#')[0]!;
     const known = this.entries.get(key);
     if (known !== undefined && known.expires > Date.now()) return;
+    if (known !== undefined) {
+      known.controller.abort();
+      this.entries.delete(key);
+    }
+    for (const [k, e] of this.entries) {
+      if (this.entries.size < PREFETCH_MAX) break;
+      e.controller.abort();
+      this.entries.delete(k);
+    }
     const controller = new AbortController();
     const response = fetchPage(key, controller.signal);
     // The body is read (through a clone) now: the answer is complete when the click comes.
@@ -131,8 +159,38 @@ function documentPrefetch(doc: Document, url: string, nonce: string): void {
   }
 }
 
-/** Prefetches `a`'s page the way it will be followed (see the module comment). */
-export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorElement, path?: readonly EventTarget[]): void {
+/** The strategies a page can name; anything else means `none`. */
+const WHENS: ReadonlySet<string> = new Set(['intent', 'hover', 'visible', 'none']);
+
+const parseWhen = (value: string): PrefetchWhen => (WHENS.has(value.trim().toLowerCase()) ? (value.trim().toLowerCase() as PrefetchWhen) : 'none');
+
+/**
+ * When `a`'s page is prefetched: PREFETCH_ATTR on `a` or its nearest
+ * ancestor that has one (across shadow roots, along `path` when given),
+ * else the page's `<meta name="atoll-prefetch">`, else `intent`.
+ */
+export function prefetchWhen(doc: Document, a: Element, path?: readonly EventTarget[], page = pageWhen(doc)): PrefetchWhen {
+  const marked = closestWith(a, PREFETCH_ATTR, path);
+  return marked !== undefined ? parseWhen(marked.getAttribute(PREFETCH_ATTR)!) : page;
+}
+
+/** The page's own default: `<meta name="atoll-prefetch" content>`, else `intent`. */
+function pageWhen(doc: Document): PrefetchWhen {
+  const meta = doc.querySelector<HTMLMetaElement>('meta[name="atoll-prefetch"]');
+  return meta !== null ? parseWhen(meta.content) : 'intent';
+}
+
+/** True when the user asked the browser to save data (`Save-Data`): no prefetch the page did not ask for by name. */
+function savingData(): boolean {
+  return (navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData === true;
+}
+
+/**
+ * Prefetches `a`'s page the way it will be followed (see the module
+ * comment); `implicit` (the `intent` default): only a page the router will
+ * follow, never a document prefetch.
+ */
+export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorElement, path?: readonly EventTarget[], implicit = false): void {
   let url: URL;
   try {
     url = new URL(a.href);
@@ -141,32 +199,70 @@ export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorEle
   }
   if (!/^https?:$/.test(url.protocol) || hashOnly(url, doc.location)) return;
   if (selfTarget(a) && !optedOut(a, path) && inSite(url, doc.location)) host.cache.add(url.href, host.fetchPage);
-  else documentPrefetch(doc, url.href, host.nonce);
+  else if (!implicit) documentPrefetch(doc, url.href, host.nonce);
 }
 
-/** Every `[data-atoll-prefetch]` link in `root` and the open shadow roots inside it. */
-function prefetchLinks(root: ParentNode, out: HTMLAnchorElement[] = []): HTMLAnchorElement[] {
+/** Every link in `root` and the open shadow roots inside it whose strategy is `visible`. */
+function visibleLinks(doc: Document, root: ParentNode, page: PrefetchWhen, out: HTMLAnchorElement[] = []): HTMLAnchorElement[] {
   for (const el of root.querySelectorAll('*')) {
-    if (el instanceof HTMLAnchorElement && el.hasAttribute(PREFETCH_ATTR)) out.push(el);
-    if (el.shadowRoot) prefetchLinks(el.shadowRoot, out);
+    if (el instanceof HTMLAnchorElement && el.hasAttribute('href') && prefetchWhen(doc, el, undefined, page) === 'visible') out.push(el);
+    if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, out);
   }
   return out;
 }
 
 /**
- * Installs the prefetch listeners: `pointerover` and `focusin` (both
- * composed, so links in open shadow roots count) for `hover`, and returns
+ * Installs the prefetch listeners — all on `document`, passive, and
+ * composed events, so links in open shadow roots count: `pointerover`
+ * (`hover` at once; `intent` after INTENT_DELAY ms, cancelled when the
+ * pointer moves to something else or leaves the page), `pointerdown`
+ * (`intent` and `hover` at once), `focusin` (`hover`) — and returns
  * `scan()`, which watches the `visible` links of the page with an
- * IntersectionObserver — called at start and after each navigation.
+ * IntersectionObserver: called at start and after each navigation.
  */
 export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
-  const onHover = (e: Event): void => {
+  /** The `intent` link the pointer rests on, and its timer. */
+  let resting: { a: HTMLAnchorElement; timer: ReturnType<typeof setTimeout> } | undefined;
+  const stopResting = (): void => {
+    if (resting !== undefined) clearTimeout(resting.timer);
+    resting = undefined;
+  };
+  const onOver = (e: Event): void => {
     const path = e.composedPath();
     const a = anchorOf(path);
-    if (a !== undefined && a.getAttribute(PREFETCH_ATTR) === 'hover') prefetchLink(host, doc, a, path);
+    if (a === resting?.a) return;
+    stopResting();
+    if (a === undefined) return;
+    const when = prefetchWhen(doc, a, path);
+    if (when === 'hover') prefetchLink(host, doc, a, path);
+    else if (when === 'intent' && !savingData()) {
+      const timer = setTimeout(() => {
+        if (resting?.timer === timer) resting = undefined;
+        prefetchLink(host, doc, a, path, true);
+      }, INTENT_DELAY);
+      resting = { a, timer };
+    }
   };
-  doc.addEventListener('pointerover', onHover, { passive: true });
-  doc.addEventListener('focusin', onHover, { passive: true });
+  const onDown = (e: PointerEvent): void => {
+    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    const path = e.composedPath();
+    const a = anchorOf(path);
+    if (a === undefined) return;
+    const when = prefetchWhen(doc, a, path);
+    if (when === 'hover' || (when === 'intent' && !savingData())) {
+      if (a === resting?.a) stopResting();
+      prefetchLink(host, doc, a, path, when === 'intent');
+    }
+  };
+  const onFocus = (e: Event): void => {
+    const path = e.composedPath();
+    const a = anchorOf(path);
+    if (a !== undefined && prefetchWhen(doc, a, path) === 'hover') prefetchLink(host, doc, a, path);
+  };
+  doc.addEventListener('pointerover', onOver, { passive: true });
+  doc.addEventListener('pointerout', (e) => (e as PointerEvent).relatedTarget === null && stopResting(), { passive: true });
+  doc.addEventListener('pointerdown', onDown, { passive: true });
+  doc.addEventListener('focusin', onFocus, { passive: true });
   const io =
     typeof IntersectionObserver === 'function'
       ? new IntersectionObserver((entries) => {
@@ -179,6 +275,6 @@ export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
       : undefined;
   return () => {
     io?.disconnect();
-    for (const a of prefetchLinks(doc)) if (a.getAttribute(PREFETCH_ATTR) === 'visible') io?.observe(a);
+    for (const a of visibleLinks(doc, doc, pageWhen(doc))) io?.observe(a);
   };
 }

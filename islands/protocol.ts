@@ -138,7 +138,7 @@ export const LAYOUT_ATTR = 'data-atoll-layout';
 /** On an `<a>` or `<form>` (or an ancestor): navigate as a document load, never in the page. */
 export const RELOAD_ATTR = 'data-atoll-reload';
 
-/** On an `<a>`: when to prefetch its page (`hover` — also focus —, `visible`, `none`). */
+/** On an `<a>` or an ancestor: when to prefetch its page (`intent`, the default — resting pointer or press —, `hover` — also focus —, `visible`, `none`). */
 export const PREFETCH_ATTR = 'data-atoll-prefetch';
 
 /** Fired on `document` before a client navigation fetches (cancelable); `detail`: `{ url }`. */

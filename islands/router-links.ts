@@ -15,19 +15,24 @@ export function hashOnly(url: URL, here: Location | URL): boolean {
   return url.hash !== '' && url.pathname === here.pathname && url.search === here.search;
 }
 
-/** True when `el` or an ancestor (across shadow roots, along `path` when given) opts out with RELOAD_ATTR. */
-export function optedOut(el: Element, path?: readonly EventTarget[]): boolean {
+/** `el` or its nearest ancestor with attribute `name` (across shadow roots, along `path` when given), or undefined. */
+export function closestWith(el: Element, name: string, path?: readonly EventTarget[]): Element | undefined {
   if (path) {
     for (let i = path.indexOf(el); i >= 0 && i < path.length; i++) {
       const n = path[i];
-      if (n instanceof Element && n.hasAttribute(RELOAD_ATTR)) return true;
+      if (n instanceof Element && n.hasAttribute(name)) return n;
     }
-    return false;
+    return undefined;
   }
   for (let n: Node | null = el; n; n = n.parentNode ?? (n as ShadowRoot).host ?? null) {
-    if (n instanceof Element && n.hasAttribute(RELOAD_ATTR)) return true;
+    if (n instanceof Element && n.hasAttribute(name)) return n;
   }
-  return false;
+  return undefined;
+}
+
+/** True when `el` or an ancestor (across shadow roots, along `path` when given) opts out with RELOAD_ATTR. */
+export function optedOut(el: Element, path?: readonly EventTarget[]): boolean {
+  return closestWith(el, RELOAD_ATTR, path) !== undefined;
 }
 
 /** The `<a href>` a click went through (found along its composed path: links in open shadow roots count). */

@@ -2,10 +2,13 @@
 /**
  * The client router's prefetch cache (islands/prefetch.ts): an answer is
  * used at most once, expires after PREFETCH_TTL, a second prefetch of a
- * waiting URL fetches nothing, and clearing aborts what is pending.
+ * waiting URL fetches nothing, and clearing aborts what is pending; and
+ * what starts a prefetch: `intent` (the default: a resting pointer or a
+ * press), `hover`, `visible`, `none`, from the link, an ancestor or the
+ * page's meta.
  */
 import { expect } from '@esm-bundle/chai';
-import { PREFETCH_TTL, PrefetchCache } from '../../islands/prefetch.ts';
+import { INTENT_DELAY, PREFETCH_MAX, PREFETCH_TTL, PrefetchCache, installPrefetch, prefetchWhen } from '../../islands/prefetch.ts';
 
 describe('router prefetch cache', () => {
   const answer = (): Promise<Response> => Promise.resolve(new Response('<p>page</p>', { headers: { 'content-type': 'text/html' } }));
@@ -47,6 +50,17 @@ describe('router prefetch cache', () => {
     cache.clear();
     expect(signal!.aborted).to.equal(true);
     expect(cache.size).to.equal(0);
+  });
+
+  it(`holds at most ${PREFETCH_MAX} answers: the oldest is pushed out and aborted`, () => {
+    const cache = new PrefetchCache();
+    const signals: AbortSignal[] = [];
+    for (let i = 0; i <= PREFETCH_MAX; i++) cache.add(`http://x.test/p${i}`, (_url, s) => (signals.push(s), new Promise<Response>(() => {})));
+    expect(cache.size).to.equal(PREFETCH_MAX);
+    expect(signals.map((s) => s.aborted)).to.deep.equal([true, ...Array<boolean>(PREFETCH_MAX).fill(false)]);
+    expect(cache.take('http://x.test/p0')).to.equal(undefined);
+    expect(cache.take(`http://x.test/p${PREFETCH_MAX}`)).to.not.equal(undefined);
+    cache.clear();
   });
 
   it('a navigation drops the waiting answers and refuses prefetches until it settles (their keys would be the old page’s); an older navigation settling changes nothing', () => {
@@ -111,6 +125,108 @@ describe('router prefetch triggers', () => {
     } finally {
       box.remove();
       cache.clear();
+    }
+  });
+});
+
+describe('router prefetch: intent, the default', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const over = (el: Element): boolean => el.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
+  const down = (el: Element, init: PointerEventInit = {}): boolean => el.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, composed: true, button: 0, ...init }));
+  let box: HTMLDivElement;
+  let fetched: string[];
+  let cache: PrefetchCache;
+  beforeEach(() => {
+    box = document.createElement('div');
+    document.body.append(box);
+    // Each test's listeners push to its own list (the listeners of earlier tests stay installed).
+    const list: string[] = (fetched = []);
+    cache = new PrefetchCache();
+    installPrefetch({ cache, nonce: '', fetchPage: (url) => (list.push(new URL(url).pathname), Promise.resolve(new Response('x'))) }, document)();
+  });
+  afterEach(() => {
+    // A pointer leaving the page ends any rest; the listeners stay (one set per test, each with its own cache).
+    document.dispatchEvent(new PointerEvent('pointerout', { bubbles: true, relatedTarget: null }));
+    box.remove();
+    cache.clear();
+    document.querySelectorAll('meta[name="atoll-prefetch"]').forEach((m) => m.remove());
+  });
+
+  it(`a link with no attribute: fetched once the pointer rested on it ${INTENT_DELAY} ms (also inside an open shadow root), not when it only passed over`, async () => {
+    box.innerHTML = '<a id="a" href="/rest-page"><span>rest</span></a><a id="b" href="/passed-page">passed</a><p id="p">text</p><x-host></x-host>';
+    const root = box.querySelector('x-host')!.attachShadow({ mode: 'open' });
+    root.innerHTML = '<a id="s" href="/shadow-rest">s</a>';
+    over(box.querySelector('#b')!);
+    await sleep(INTENT_DELAY / 4);
+    over(box.querySelector('#p')!);
+    over(box.querySelector('#a span')!);
+    expect(fetched, 'nothing before the delay').to.deep.equal([]);
+    await sleep(INTENT_DELAY / 2);
+    over(box.querySelector('#a')!); // moving within the same link does not restart the rest
+    await sleep(INTENT_DELAY);
+    expect(fetched).to.deep.equal(['/rest-page']);
+    over(root.querySelector('#s')!);
+    await sleep(INTENT_DELAY * 2);
+    expect(fetched).to.deep.equal(['/rest-page', '/shadow-rest']);
+    expect(cache.take(new URL('/rest-page', location.href).href), 'the answer waits for the click').to.not.equal(undefined);
+  });
+
+  it('a primary press fetches at once (no rest needed); a modified or secondary press does not; leaving the page ends a rest', async () => {
+    box.innerHTML = '<a id="a" href="/pressed">a</a><a id="m" href="/ctrl-pressed">m</a><a id="r" href="/right-pressed">r</a><a id="l" href="/left-page">l</a>';
+    down(box.querySelector('#a')!, { pointerType: 'touch' });
+    expect(fetched).to.deep.equal(['/pressed']);
+    down(box.querySelector('#m')!, { ctrlKey: true });
+    down(box.querySelector('#r')!, { button: 2 });
+    over(box.querySelector('#l')!);
+    document.dispatchEvent(new PointerEvent('pointerout', { bubbles: true, relatedTarget: null }));
+    await sleep(INTENT_DELAY * 2);
+    expect(fetched).to.deep.equal(['/pressed']);
+  });
+
+  it('never a document prefetch: a link the router will not follow (another origin, a target, data-atoll-reload) is left alone', async () => {
+    box.innerHTML = '<a id="o" href="https://example.com/x">o</a><a id="t" href="/t" target="_blank">t</a><a id="r" href="/r" data-atoll-reload>r</a>';
+    const before = document.head.querySelectorAll('script[type=speculationrules], link[rel=prefetch]').length;
+    for (const a of box.querySelectorAll('a')) {
+      over(a);
+      down(a);
+    }
+    await sleep(INTENT_DELAY * 2);
+    expect(fetched).to.deep.equal([]);
+    expect(document.head.querySelectorAll('script[type=speculationrules], link[rel=prefetch]').length).to.equal(before);
+  });
+
+  it('the strategy comes from the link, else its nearest ancestor (across shadow roots), else <meta name="atoll-prefetch">, else intent; an unknown value is none', async () => {
+    box.innerHTML = '<nav data-atoll-prefetch="none"><a id="n" href="/n">n</a><a id="h" href="/h" data-atoll-prefetch="hover">h</a></nav><a id="f" href="/f" data-atoll-prefetch="false">f</a><a id="u" href="/u" data-atoll-prefetch="sometimes">u</a><a id="d" href="/d">d</a><section data-atoll-prefetch="none"><x-host></x-host></section>';
+    const root = box.querySelector('x-host')!.attachShadow({ mode: 'open' });
+    root.innerHTML = '<a id="s" href="/s">s</a>';
+    const when = (sel: string, r: ParentNode = box): string => prefetchWhen(document, r.querySelector(sel)!);
+    expect([when('#n'), when('#h'), when('#f'), when('#u'), when('#d'), when('#s', root)]).to.deep.equal(['none', 'hover', 'none', 'none', 'intent', 'none']);
+    for (const id of ['#n', '#f', '#u']) down(box.querySelector(id)!);
+    down(root.querySelector('#s')!);
+    expect(fetched, 'none, false, unknown and an ancestor’s none fetch nothing').to.deep.equal([]);
+    const meta = document.createElement('meta');
+    meta.name = 'atoll-prefetch';
+    meta.content = 'none';
+    document.head.append(meta);
+    expect(when('#d'), 'the page’s meta').to.equal('none');
+    down(box.querySelector('#d')!);
+    expect(fetched).to.deep.equal([]);
+    meta.content = 'visible';
+    expect([when('#d'), when('#h')], 'the link’s own value wins over the meta').to.deep.equal(['visible', 'hover']);
+  });
+
+  it('under Save-Data a resting pointer or a press fetches nothing by default; a link marked hover still does', async () => {
+    box.innerHTML = '<a id="d" href="/d-saved">d</a><a id="h" href="/h-saved" data-atoll-prefetch="hover">h</a>';
+    Object.defineProperty(navigator, 'connection', { value: { saveData: true }, configurable: true });
+    try {
+      over(box.querySelector('#d')!);
+      down(box.querySelector('#d')!);
+      await sleep(INTENT_DELAY * 2);
+      expect(fetched).to.deep.equal([]);
+      over(box.querySelector('#h')!);
+      expect(fetched).to.deep.equal(['/h-saved']);
+    } finally {
+      delete (navigator as unknown as Record<string, unknown>).connection;
     }
   });
 });

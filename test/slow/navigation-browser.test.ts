@@ -402,6 +402,43 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         assert.deepEqual(await page.errors(), []);
       });
 
+      test('a link with no prefetch attribute (intent, the default): the press starts the fetch, the click uses its answer — one request; data-atoll-prefetch="none" on an ancestor: the click fetches', async () => {
+        await open('/home');
+        const card = (n: number): Promise<[string, number, number]> =>
+          page.evaluate((i: number) => {
+            const list = document.querySelector('shop-product-list')!.shadowRoot!;
+            const host = list.querySelectorAll('shop-product-card')[i]!;
+            const a = host.shadowRoot!.querySelector('a[href^="/products/"]') as HTMLAnchorElement;
+            if (a.hasAttribute('data-atoll-prefetch')) throw new Error('the demo card link is marked: it must use the default');
+            a.scrollIntoView({ block: 'center' });
+            const r = a.getBoundingClientRect();
+            return [new URL(a.href).pathname, r.left + r.width / 2, r.top + r.height / 2] as [string, number, number];
+          }, n);
+        const requests = (path: string): Promise<number> =>
+          page.evaluate((p: string) => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === p).length, path);
+        const [target, x, y] = await card(0);
+        assert.equal(await requests(target), 0);
+        await page.click(x, y);
+        let s = await navigated(1);
+        assert.deepEqual([s.path, s.loads], [target, 0]);
+        const first = await page.evaluate(() => (window as unknown as { __navs: Array<{ prefetched: boolean }> }).__navs[0]!.prefetched);
+        assert.equal(first, true, 'the click took the answer the press had asked for');
+        assert.equal(await requests(target), 1, 'one request for the page');
+        // Back to /home, then a card inside an opted-out container: no prefetch, the click fetches.
+        await page.evaluate(() => history.back());
+        s = await navigated(2);
+        assert.equal(s.path, '/home');
+        await page.evaluate(() => document.querySelector('shop-product-list')!.setAttribute('data-atoll-prefetch', 'none'));
+        const [other, x2, y2] = await card(1);
+        await page.click(x2, y2);
+        s = await navigated(3);
+        assert.equal(s.path, other);
+        const third = await page.evaluate(() => (window as unknown as { __navs: Array<{ prefetched: boolean }> }).__navs[2]!.prefetched);
+        assert.equal(third, false, 'opted out: the click fetched');
+        assert.equal(await requests(other), 1);
+        assert.deepEqual(await page.errors(), []);
+      });
+
       test('a link hovered while a slow navigation loads is not prefetched with the old page’s keys: clicked after the swap, it navigates in the page', async () => {
         await open('/home');
         await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/category/kitchen?slow=1'));
