@@ -202,11 +202,17 @@ export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorEle
   else if (!implicit) documentPrefetch(doc, url.href, host.nonce);
 }
 
-/** Every link in `root` and the open shadow roots inside it whose strategy is `visible`. */
-function visibleLinks(doc: Document, root: ParentNode, page: PrefetchWhen, out: HTMLAnchorElement[] = []): HTMLAnchorElement[] {
+/**
+ * Every link in `root` and the open shadow roots inside it whose strategy is
+ * `visible`. `inherited`: the strategy `root`'s links get when nothing in it
+ * is marked (the page's for the document, the host's for a shadow root) — a
+ * root with neither is passed over without asking each of its links.
+ */
+function visibleLinks(doc: Document, root: ParentNode, page: PrefetchWhen, inherited: PrefetchWhen, out: HTMLAnchorElement[] = []): HTMLAnchorElement[] {
+  const marked = inherited === 'visible' || root.querySelector(`[${PREFETCH_ATTR}]`) !== null;
   for (const el of root.querySelectorAll('*')) {
-    if (el instanceof HTMLAnchorElement && el.hasAttribute('href') && prefetchWhen(doc, el, undefined, page) === 'visible') out.push(el);
-    if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, out);
+    if (marked && el instanceof HTMLAnchorElement && el.hasAttribute('href') && prefetchWhen(doc, el, undefined, page) === 'visible') out.push(el);
+    if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, prefetchWhen(doc, el, undefined, page), out);
   }
   return out;
 }
@@ -275,6 +281,7 @@ export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
       : undefined;
   return () => {
     io?.disconnect();
-    for (const a of visibleLinks(doc, doc, pageWhen(doc))) io?.observe(a);
+    const page = pageWhen(doc);
+    for (const a of visibleLinks(doc, doc, page, page)) io?.observe(a);
   };
 }

@@ -215,6 +215,25 @@ describe('router prefetch: intent, the default', () => {
     expect([when('#d'), when('#h')], 'the link’s own value wins over the meta').to.deep.equal(['visible', 'hover']);
   });
 
+  it('visible from an ancestor (a light-DOM container, a shadow host) or from the page’s meta; an inner none wins', async () => {
+    box.innerHTML =
+      '<section data-atoll-prefetch="visible"><a href="/vis-ancestor">a</a><a href="/vis-inner-none" data-atoll-prefetch="none">n</a></section><x-host data-atoll-prefetch="visible"></x-host><a href="/vis-meta">m</a>';
+    box.querySelector('x-host')!.attachShadow({ mode: 'open' }).innerHTML = '<a href="/vis-shadow">s</a>';
+    const scan = installPrefetch({ cache, nonce: '', fetchPage: (url) => (fetched.push(new URL(url).pathname), Promise.resolve(new Response('x'))) }, document);
+    scan();
+    for (let i = 0; i < 50 && fetched.length < 2; i++) await sleep(20);
+    await sleep(60);
+    expect([...fetched].sort()).to.deep.equal(['/vis-ancestor', '/vis-shadow']);
+    const meta = document.createElement('meta');
+    meta.name = 'atoll-prefetch';
+    meta.content = 'visible';
+    document.head.append(meta);
+    scan();
+    for (let i = 0; i < 50 && !fetched.includes('/vis-meta'); i++) await sleep(20);
+    expect(fetched).to.include('/vis-meta');
+    expect(fetched).to.not.include('/vis-inner-none');
+  });
+
   it('under Save-Data a resting pointer or a press fetches nothing by default; a link marked hover still does', async () => {
     box.innerHTML = '<a id="d" href="/d-saved">d</a><a id="h" href="/h-saved" data-atoll-prefetch="hover">h</a>';
     Object.defineProperty(navigator, 'connection', { value: { saveData: true }, configurable: true });
