@@ -24,6 +24,7 @@ export class ShopProductList extends LitElement {
       nav a:hover { border-color: ${t.accent}; color: ${t.accent}; }
       nav a[aria-current] { background: ${t.text}; border-color: ${t.text}; color: ${t.surface}; }
       .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 215px), 1fr)); gap: 1.25rem; list-style: none; margin: 0; padding: 0; }
+      .grid > li { content-visibility: auto; contain-intrinsic-size: auto 360px; }
       .empty { padding: 3rem 1rem; text-align: center; border: 1px dashed ${t.border}; border-radius: ${t.radius}; }
       .empty p { margin: .5rem 0 1.25rem; }
     `),
