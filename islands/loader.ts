@@ -27,6 +27,11 @@
  * `none` groups nothing). Input inside an island is held until it has
  * hydrated (`replay.ts`).
  *
+ * A `visible` island whose module the page modulepreloads (the server's
+ * first-screen guess) starts at once, and groups whose strategies fire
+ * together hydrate in one task (`together`; docs/islands.md, "The first
+ * screen hydrates at once, in one task").
+ *
  * Islands inside another island's shadow root are hydrated by their host
  * (Lit removes their `defer-hydration` while it hydrates), so parents always
  * come first; the host's module imports theirs, as Lit elements do.
@@ -42,6 +47,8 @@ import { strategies } from './strategies.ts';
 export type { HydratedDetail, HydrationErrorDetail } from './hydrate.ts';
 
 const doc = document;
+/** How long, at most, a group whose modules are in waits for the others of its batch (see `together`). */
+const BATCH_WAIT = 50;
 
 function run(): void {
   // `<atoll-head>` writes the import map (`data-atoll`) with the loader, always.
@@ -51,6 +58,8 @@ function run(): void {
   // by URL — the same module as through the map).
   const imports: Record<string, string> = JSON.parse(doc.querySelector(IMPORT_MAP_SELECTOR)!.textContent!).imports;
   const known = (tag: string): boolean => SPECIFIER_PREFIX + tag in imports;
+  // The modules `<atoll-head>` modulepreloads (as written, before the loader): the first screen's and `load` islands'.
+  const first = new Set([...doc.querySelectorAll('link[rel=modulepreload]')].map((l) => l.getAttribute('href')));
   /** The first import of each tag's module: its promise, kept (and so its rejection). */
   const modules: Record<string, Promise<unknown>> = {};
   const load = (el: Element): Promise<unknown> => (modules[el.localName] ||= import(imports[SPECIFIER_PREFIX + el.localName]!));
@@ -89,13 +98,37 @@ function run(): void {
     // Inside an island that will hydrate: it hydrates this one with it.
     for (let a = el.parentElement; a; a = a.parentElement) if (pending(a)) return;
     const held = hold(el, name === 'media');
-    Promise.race([(strategies[name] ?? strategies.visible!)(el, arg), held[0]]).then(() => {
+    // A `visible` island of the server's first-screen guess (its module is modulepreloaded) starts at once.
+    const strategy = name === 'visible' && first.has(imports[SPECIFIER_PREFIX + el.localName]!) ? 'load' : name;
+    Promise.race([(strategies[strategy] ?? strategies.visible!)(el, arg), held[0]]).then(() => {
       held[1]();
       const group = [el, ...el.querySelectorAll('*')].filter(pending);
       for (const m of group) started.add(m), fired.add(m);
-      hydrate(group, name, load, props, held);
+      const gate = together(Promise.all(group.map((m) => load(m).catch(() => {}))));
+      hydrate(group, name, (m) => load(m).then((v) => gate.then(() => v)), props, held);
     });
   }
+
+  /**
+   * Groups whose strategies fire while an earlier group's modules are still
+   * coming in hydrate together, in one task once all their modules are in —
+   * one style and layout pass instead of one per group — but no group waits
+   * more than `BATCH_WAIT` ms after the first group's modules are in.
+   */
+  let batch: Promise<unknown>[] | 0 = 0;
+  let gate: Promise<unknown>;
+  const together = (modules: Promise<unknown>): Promise<unknown> => {
+    if (!batch) {
+      const b: Promise<unknown>[] = (batch = []);
+      const all = (): Promise<unknown> => {
+        const n = b.length;
+        return Promise.all(b).then(() => b.length > n && all());
+      };
+      gate = Promise.race([all(), modules.then(() => new Promise((r) => setTimeout(r, BATCH_WAIT)))]).then(() => (batch = 0));
+    }
+    batch.push(modules);
+    return gate;
+  };
 
   /** True once the parser has gone past `node`'s end tag. */
   const closed = (node: Node | null): boolean => {

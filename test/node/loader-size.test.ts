@@ -8,7 +8,12 @@
  * Issue 15 (client navigation) added importing the client router in
  * navigation pages and the two hooks it needs (modules imported by URL from
  * a table the router extends; inserted islands started without the
- * late-island report): 2,045 → 2,095 B, so the budget is 2,100 B.
+ * late-island report): 2,045 → 2,095 B. Issue 10's first-screen work —
+ * `visible` islands whose module the page modulepreloads start at once, and
+ * groups whose strategies fire together hydrate in one task — added 168 B
+ * (2,263 B) for the visible islands of the demo's first screen hydrated
+ * about a quarter sooner on the slow-mobile repeat view (docs/benchmarks.md,
+ * "## Islands"), so the budget is 2,270 B.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -20,7 +25,7 @@ import { loadSite } from '../../ssr-server/site/load.ts';
 import { layout, litElement, makeSite } from '../helpers.ts';
 
 /** The budget, in bytes of gzip (level 9) of the minified loader. */
-const BUDGET = 2100;
+const BUDGET = 2270;
 
 test(`the built inline loader is at most ${BUDGET} bytes minified and gzipped`, async () => {
   const root = makeSite({ 'layouts/index.html': layout('<ls-a></ls-a>'), 'elements/ls-a.ts': litElement('ls-a') });
