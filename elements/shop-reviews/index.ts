@@ -25,6 +25,8 @@ export class ShopReviews extends LitElement {
       .bar { height: .5rem; border-radius: 99px; background: ${t.subtle}; overflow: hidden; }
       .bar span { display: block; height: 100%; border-radius: inherit; background: ${t.star}; }
       ol { display: grid; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+      /* Reviews below the fold are not laid out until they come near the viewport (docs/navigation.md). */
+      ol > li { content-visibility: auto; contain-intrinsic-size: auto 170px; }
       article { padding: 1.1rem 1.25rem; }
       header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .5rem; }
       h3 { font-size: 1.02rem; margin: .6rem 0 .35rem; }
