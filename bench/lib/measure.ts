@@ -177,3 +177,90 @@ export function timeRoundsApart(url: string, rounds: number, samples: number): P
     });
   });
 }
+
+/** Timings of {@link timeInterleaved}: per URL, in argument order. */
+export interface InterleavedResult {
+  servers: Array<{ url: string; firstByte: number[]; lastByte: number[]; body: string }>;
+}
+
+/**
+ * The order of `n` servers in cycle `c` of an interleaved run: the rows of a
+ * Williams design (0, 1, n−1, 2, n−2, … shifted by the cycle; for odd `n`
+ * every other lap of `n` cycles runs backwards). Over `2n` cycles every
+ * server is measured at every position, and right after each other server,
+ * equally often: the server that answered just before may still be
+ * collecting its garbage on the other core, and no server should always
+ * carry the same neighbour's after-work in its numbers.
+ */
+export function cycleOrder(n: number, c: number): number[] {
+  const base: number[] = [];
+  for (let lo = 0, hi = n - 1, k = 0; base.length < n; k++) base.push(k % 2 === 0 ? lo++ : hi--);
+  const order = base.map((x) => (x + c) % n);
+  return n % 2 === 1 && Math.floor(c / n) % 2 === 1 ? order.reverse() : order;
+}
+
+/**
+ * Single requests interleaved between servers: `warm` unrecorded requests to
+ * each URL, then `cycles` cycles of one request to each (in
+ * {@link cycleOrder}), one kept-alive connection per URL. Servers compared
+ * this way see the same machine within a fraction of a second of each other.
+ */
+export async function timeInterleaved(urls: readonly string[], cycles: number, warm: number): Promise<InterleavedResult> {
+  const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const servers: InterleavedResult['servers'] = urls.map((url) => ({ url, firstByte: [], lastByte: [], body: '' }));
+  try {
+    for (let i = 0; i < warm; i++) for (let s = 0; s < urls.length; s++) await timeRequest(urls[s]!, agents[s]!, false);
+    for (let c = 0; c < cycles; c++) {
+      for (const s of cycleOrder(urls.length, c)) {
+        const t = await timeRequest(urls[s]!, agents[s]!, c === 0);
+        const out = servers[s]!;
+        out.firstByte.push(t.firstByte);
+        out.lastByte.push(t.lastByte);
+        if (c === 0) out.body = t.body;
+      }
+    }
+    return { servers };
+  } finally {
+    for (const a of agents) a.destroy();
+  }
+}
+
+/** {@link timeInterleaved} from a client process of its own (`interleave-client.ts`). */
+export function timeInterleavedApart(urls: readonly string[], cycles: number, warm: number): Promise<InterleavedResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./interleave-client.ts', import.meta.url)), String(cycles), String(warm), ...urls], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const out: Buffer[] = [];
+    proc.stdout.on('data', (d: Buffer) => out.push(d));
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`the interleaving client exited with ${code}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as InterleavedResult);
+    });
+  });
+}
+
+/**
+ * The median of `xs` with a 95 % bootstrap interval (percentile method,
+ * `resamples` draws from a fixed-seed generator, so a run's numbers can be
+ * recomputed exactly).
+ */
+export function medianWithInterval(xs: readonly number[], resamples = 2000): { median: number; low: number; high: number } {
+  if (xs.length === 0) return { median: NaN, low: NaN, high: NaN };
+  let seed = 0x2545f491;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  const medians: number[] = [];
+  const draw = new Array<number>(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < xs.length; i++) draw[i] = xs[Math.floor(random() * xs.length)]!;
+    medians.push(median(draw));
+  }
+  medians.sort((a, b) => a - b);
+  return { median: median([...xs]), low: medians[Math.floor(resamples * 0.025)]!, high: medians[Math.ceil(resamples * 0.975) - 1]! };
+}
