@@ -277,6 +277,18 @@ export async function drainTo(result: Output, sink: Sink, chunkSize = CHUNK_SIZE
       if (r === undefined) continue;
     }
     if (typeof r === 'string') {
+      if (r.length >= chunkSize) {
+        // A large piece (a whole rendered element) is written as it is, not
+        // appended to the pending text: `buf + r` would be a new string that
+        // the encoder must flatten and copy again (1.17 M characters on the
+        // 1,000-card page: about 2 ms per request).
+        if (buf !== '') run.push(buf);
+        buf = '';
+        run.push(r);
+        const f = flush();
+        if (f !== true && !(await goOn(f))) return;
+        continue;
+      }
       buf += r;
       if (buf.length >= chunkSize) {
         const f = flush();

@@ -49,6 +49,18 @@ describe('drainTo', () => {
     assert.ok(sink.writes.length <= 7, `100 KB in ${sink.writes.length} writes`);
   });
 
+  test('a string piece of chunkSize or more is written as it is, right after the pending text, not appended to it', async () => {
+    // Appending it would make a new string the encoder must flatten and copy again (a whole 1,000-card element: ~2 ms).
+    const big = 'x'.repeat(20_000);
+    const sink = new RecordingSink();
+    await drainTo(['<p>', big, '</p>'], sink, 16 * 1024, null);
+    assert.deepEqual(sink.raw.map((p) => (typeof p === 'string' ? p.length : `bytes ${p.byteLength}`)), [3, 20_000, 4]);
+    assert.equal(sink.writes.join(''), `<p>${big}</p>`);
+    const joined = new RecordingSink();
+    await drainTo(['<p>', big, '</p>'], joined, 16 * 1024);
+    assert.equal(joined.writes.join(''), `<p>${big}</p>`);
+  });
+
   test('flushes what is ready before waiting on async work', async () => {
     const sink = new RecordingSink();
     let release!: (v: string) => void;
