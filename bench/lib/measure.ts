@@ -164,16 +164,21 @@ export function processStats(pid: number): ProcessStats | undefined {
  * first body is kept (for the page check).
  */
 export function timeRoundsApart(url: string, rounds: number, samples: number): Promise<RoundsResult> {
+  return clientProcess<RoundsResult>('./time-client.ts', [url, String(rounds), String(samples)], 'the timing client');
+}
+
+/** Runs the client script `script` (next to this file) in a process of its own and parses the JSON it prints. */
+function clientProcess<T>(script: string, args: readonly string[], what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./time-client.ts', import.meta.url)), url, String(rounds), String(samples)], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const out: Buffer[] = [];
     proc.stdout.on('data', (d: Buffer) => out.push(d));
     proc.on('error', reject);
     proc.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`the timing client exited with ${code}`));
-      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as RoundsResult);
+      if (code !== 0) reject(new Error(`${what} exited with ${code}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as T);
     });
   });
 }
@@ -227,18 +232,7 @@ export async function timeInterleaved(urls: readonly string[], cycles: number, w
 
 /** {@link timeInterleaved} from a client process of its own (`interleave-client.ts`). */
 export function timeInterleavedApart(urls: readonly string[], cycles: number, warm: number): Promise<InterleavedResult> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./interleave-client.ts', import.meta.url)), String(cycles), String(warm), ...urls], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const out: Buffer[] = [];
-    proc.stdout.on('data', (d: Buffer) => out.push(d));
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`the interleaving client exited with ${code}`));
-      else resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as InterleavedResult);
-    });
-  });
+  return clientProcess<InterleavedResult>('./interleave-client.ts', [String(cycles), String(warm), ...urls], 'the interleaving client');
 }
 
 /**
