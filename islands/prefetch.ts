@@ -162,7 +162,10 @@ function documentPrefetch(doc: Document, url: string, nonce: string): void {
 /** The strategies a page can name; anything else means `none`. */
 const WHENS: ReadonlySet<string> = new Set(['intent', 'hover', 'visible', 'none']);
 
-const parseWhen = (value: string): PrefetchWhen => (WHENS.has(value.trim().toLowerCase()) ? (value.trim().toLowerCase() as PrefetchWhen) : 'none');
+const parseWhen = (value: string): PrefetchWhen => {
+  const v = value.trim().toLowerCase();
+  return WHENS.has(v) ? (v as PrefetchWhen) : 'none';
+};
 
 /**
  * When `a`'s page is prefetched: PREFETCH_ATTR on `a` or its nearest
