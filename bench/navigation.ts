@@ -223,7 +223,7 @@ const RECORDER = `(() => {
     N.navigated = now();
     const d = e.detail || {};
     const at = (t) => (typeof t === 'number' ? performance.timeOrigin + t : null);
-    N.detail = { url: String(d.url), kept: Array.isArray(d.kept) ? d.kept.length : d.kept, start: at(d.start), responded: at(d.responded), swapped: at(d.swapped), prefetched: d.prefetched, status: d.status, length: d.length };
+    N.detail = { url: String(d.url), kept: Array.isArray(d.kept) ? d.kept.length : d.kept, start: at(d.start), responded: at(d.responded), swapped: at(d.swapped), prefetched: d.prefetched, parsedAhead: d.parsedAhead, status: d.status, length: d.length };
   });
   N.watch = (spec) => {
     if (N.watching) return;
@@ -328,6 +328,8 @@ interface Sample {
   prefetchMs: number;
   /** The router took a prefetched answer (its NAVIGATED_EVENT detail). */
   prefetchUsed: boolean;
+  /** That answer had been read and parsed before the click (its detail's `parsedAhead`). */
+  parsedAhead: boolean;
   sameWindow: boolean;
   navbarKept: boolean;
   cartKept: boolean;
@@ -649,7 +651,7 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
       };
     })()`) as {
       click: number; found: number; painted: number; navigated: number; timeOrigin: number; fcp: number; sameWindow: boolean; navbarKept: boolean; cart: unknown; path: string; errors: string[];
-      detail: { start: number | null; responded: number | null; swapped: number | null; kept: unknown; prefetched: unknown; length: unknown } | null;
+      detail: { start: number | null; responded: number | null; swapped: number | null; kept: unknown; prefetched: unknown; parsedAhead: unknown; length: unknown } | null;
     };
     await throttle(cdp, false).catch(() => {});
     // NaN crosses CDP as null.
@@ -696,6 +698,7 @@ async function measure(context: BrowserContext, base: string, route: Route, targ
       ...totals,
       prefetchMs,
       prefetchUsed: r.detail?.prefetched === true,
+      parsedAhead: r.detail?.parsedAhead === true,
       sameWindow: r.sameWindow,
       navbarKept: r.navbarKept,
       cartKept: r.cart === 3,
@@ -860,7 +863,8 @@ for (const route of routes) {
       '',
       `${MODE_LABEL[mode]}, from its \`${NAVIGATED_EVENT}\` detail (medians, ms after the click): the router started at ${m('routerStart')}, had the answer’s headers at ${m('responded')}, ` +
         `swapped the page in at ${m('swapped')}, fired the event at ${m('navigated')}; the new content was in the DOM at ${m('contentFound')} and painted at ${m('contentDom')}; instances kept: ${m('kept')}; ` +
-        `the answer was a prefetched one in ${samples.filter((s) => s.route === route.name && s.mode === mode && s.prefetchUsed).length} of ${samples.filter((s) => s.route === route.name && s.mode === mode).length} navigations.`,
+        `the answer was a prefetched one in ${samples.filter((s) => s.route === route.name && s.mode === mode && s.prefetchUsed).length} of ${samples.filter((s) => s.route === route.name && s.mode === mode).length} navigations, ` +
+        `read and parsed before the click in ${samples.filter((s) => s.route === route.name && s.mode === mode && s.parsedAhead).length}.`,
     );
   }
   const slow = modes.filter((m) => of(route.name, m, 'slowdown').n > 0).map((m) => `${m} ${of(route.name, m, 'slowdown').median.toFixed(1)}×`);

@@ -55,6 +55,14 @@ interface Entry {
  */
 export class PrefetchCache {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * What happens to an answer when it arrives, while it waits for its click:
+   * by default its body is read (through a clone), so that it is complete
+   * when the click comes. The router prepares the new page instead
+   * (reads and parses it, and preloads its modules): a click then only swaps.
+   * A rejection is the prefetch's failure (the entry is dropped).
+   */
+  constructor(private readonly arrived: (response: Response) => Promise<unknown> = (r) => r.clone().text()) {}
   /** Bumped when a navigation starts and when it settles. */
   private generation = 0;
   /** A navigation is running (between {@link begin} and its {@link settle}). */
@@ -100,9 +108,9 @@ export class PrefetchCache {
     }
     const controller = new AbortController();
     const response = fetchPage(key, controller.signal);
-    // The body is read (through a clone) now: the answer is complete when the click comes.
-    // An unused failure must not surface as an unhandled rejection.
-    response.then((r) => r.clone().text()).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
+    // The answer is made ready now (see the constructor); an unused failure must not
+    // surface as an unhandled rejection.
+    response.then(this.arrived).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
     this.entries.set(key, { response, expires: Date.now() + PREFETCH_TTL, controller, generation: this.generation });
   }
 

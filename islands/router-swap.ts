@@ -218,7 +218,8 @@ const HEAD_OWNED = 'title,meta[name],meta[property],link[rel=canonical],link[rel
  * loader's table `imports` lacks are added as absolute URLs (resolved
  * against `base`, the new page's URL): an import map cannot change once
  * modules have loaded, so new elements are imported by URL. New
- * modulepreload links are added (with `nonce`). Scripts are never run.
+ * modulepreload links are added (with `nonce`: {@link preloadModules}).
+ * Scripts are never run.
  */
 export function mergeHead(doc: Document, next: Document, imports: Record<string, string>, base: string, nonce: string): void {
   const head = doc.head;
@@ -247,6 +248,17 @@ export function mergeHead(doc: Document, next: Document, imports: Record<string,
       // An unreadable map adds nothing: new islands then report their missing module.
     }
   }
+  preloadModules(doc, next, base, nonce);
+}
+
+/**
+ * Adds `next`'s modulepreload links that `doc` lacks (resolved against
+ * `base`, with `nonce`) to `doc`'s head: the new page's first-screen
+ * modules start loading. Called by {@link mergeHead}, and by the router
+ * for a prefetched page as soon as it arrives.
+ */
+export function preloadModules(doc: Document, next: Document, base: string, nonce: string): void {
+  const head = doc.head;
   const have = new Set([...head.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload]')].map((l) => l.href));
   for (const l of next.querySelectorAll('link[rel=modulepreload]')) {
     const href = new URL(l.getAttribute('href') ?? '', base).href;

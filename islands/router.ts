@@ -31,7 +31,7 @@ import { attachShadowRoots } from './dsd.ts';
 import { installPrefetch, PrefetchCache } from './prefetch.ts';
 import { IMPORT_MAP_SELECTOR, KEEP_HEADER, LAYOUT_ATTR, MAX_KEEP, NAV_HEADER, NAVIGATE_EVENT, NAVIGATED_EVENT } from './protocol.ts';
 import { clickTarget, submitTarget } from './router-links.ts';
-import { liveInstances, mergeHead, swapBody, type SwapResult } from './router-swap.ts';
+import { liveInstances, mergeHead, preloadModules, swapBody, type SwapResult } from './router-swap.ts';
 import { announce, focusContent, progress } from './router-ui.ts';
 
 /**
@@ -66,6 +66,8 @@ export interface NavigatedDetail {
   status: number;
   /** The answer was prefetched. */
   prefetched: boolean;
+  /** The prefetched page had been read and parsed (and its modules preloaded) before the navigation took it. */
+  parsedAhead: boolean;
   /** The server redirected. */
   redirected: boolean;
   /** Length of the answer's HTML, in UTF-16 code units. */
@@ -136,6 +138,18 @@ export function parsePage(html: string): Document {
   const doc = new DOMParser().parseFromString(html, 'text/html');
   attachShadowRoots(doc);
   return doc;
+}
+
+/** A navigation answer's page: its HTML and the document parsed from it. */
+interface Page {
+  html: string;
+  doc: Document;
+}
+
+/** Reads and parses an answer's page. */
+async function readPage(response: Response): Promise<Page> {
+  const html = await response.text();
+  return { html, doc: parsePage(html) };
 }
 
 /** The `<meta name>` by which a page opts in to View Transitions. */
@@ -209,7 +223,26 @@ export function start(...[imports, adopt]: LoaderHooks): void {
   const scrolls = new Map<string, [number, number]>();
   /** The navigation running (history mode). */
   let running: AbortController | undefined;
-  const cache = new PrefetchCache();
+  /** True when `response` is a navigation answer for this layout (anything else is loaded as a document). */
+  const speaks = (response: Response): boolean => response.headers.get(NAV_HEADER) === layout && /^text\/html/i.test(response.headers.get('content-type') ?? '');
+  /**
+   * Prefetched pages prepared on arrival, while they wait for their click: read,
+   * parsed, and their first-screen modules preloaded — the click then only swaps.
+   */
+  const prepared = new WeakMap<Response, { page: Promise<Page>; ready: boolean }>();
+  const cache = new PrefetchCache((response) => {
+    if (!speaks(response)) return response.clone().text();
+    const entry = {
+      page: readPage(response).then((p) => {
+        preloadModules(doc, p.doc, response.url || location.href, nonce);
+        entry.ready = true;
+        return p;
+      }),
+      ready: false,
+    };
+    prepared.set(response, entry);
+    return entry.page;
+  });
 
   const fetchPage = (url: string, signal: AbortSignal): Promise<Response> =>
     fetch(url, {
@@ -250,17 +283,18 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       }
       const responded = performance.now();
       if (signal.aborted) return;
-      const answer = response.headers.get(NAV_HEADER);
-      if (answer !== layout || !/^text\/html/i.test(response.headers.get('content-type') ?? '')) {
+      if (!speaks(response)) {
         // A successful HTML answer that does not speak the protocol: a static host (an
         // exported site), or a proxy that drops the header. Every click would fetch the
         // page twice: the router stops for this layout, for the rest of the session.
-        if (answer === null && response.ok && /^text\/html/i.test(response.headers.get('content-type') ?? '')) off();
+        if (response.headers.get(NAV_HEADER) === null && response.ok && /^text\/html/i.test(response.headers.get('content-type') ?? '')) off();
         return documentLoad(url.href, committed);
       }
-      const html = await response.text();
+      // A prefetched page is taken as prepared (or waited for while it is being prepared).
+      const ahead = prepared.get(response);
+      const parsedAhead = ahead?.ready === true;
+      const { html, doc: next } = await (ahead?.page ?? readPage(response));
       if (signal.aborted) return;
-      const next = parsePage(html);
       const final = new URL(response.url || url.href);
       final.hash = url.hash;
       if (!nav && !committed) {
@@ -309,6 +343,7 @@ export function start(...[imports, adopt]: LoaderHooks): void {
             swapped: swappedAt,
             status: response.status,
             prefetched: waiting !== undefined,
+            parsedAhead,
             redirected: response.redirected,
             length: html.length,
             kind,

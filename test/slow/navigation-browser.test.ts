@@ -377,9 +377,11 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         page = await browser.newPage();
       });
 
-      test('a hover-prefetched link (focus counts as hover) is fetched once, before the click, and the click uses that answer', async () => {
+      test('a hover-prefetched link (focus counts as hover) is fetched once, before the click, and the click uses that answer, prepared before it: parsed, its modules preloaded', async () => {
         await open('/home');
         const target = '/category/outdoors';
+        const preloads = (): string[] => [...document.head.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload]')].map((l) => l.href);
+        const before = await page.evaluate(preloads);
         await page.evaluate(() => {
           const a = document.querySelector('shop-navbar')!.shadowRoot!.querySelector('a[href="/category/outdoors"]') as HTMLAnchorElement;
           if (a.getAttribute('data-atoll-prefetch') !== 'hover') throw new Error('the demo navbar link has no data-atoll-prefetch="hover"');
@@ -390,15 +392,21 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         await until(page, 'the prefetch', prefetched, 10_000).catch(async () => {
           assert.fail(`no prefetch request (${await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).join(' '))})`);
         });
+        // Before the click: the category page's first-screen module (its product list) is preloaded.
+        const list = await until(page, 'the prefetched page’s modulepreloads', () => {
+          const now = [...document.head.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload]')].map((l) => l.href);
+          return now.find((h) => /shop-product-list/.test(h)) ?? false;
+        });
+        assert.ok(!before.includes(list as string), `/home itself does not preload ${list}`);
         const [x, y] = await pointAt(page, 'shop-navbar', `a[href="${target}"]`);
         await page.click(x, y);
         const s = await navigated(1);
         assert.equal(s.path, target);
         const used = await page.evaluate(() => {
-          const d = (window as unknown as { __navs: Array<{ prefetched: boolean }> }).__navs[0]!;
-          return { prefetched: d.prefetched, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
+          const d = (window as unknown as { __navs: Array<{ prefetched: boolean; parsedAhead: boolean }> }).__navs[0]!;
+          return { prefetched: d.prefetched, parsedAhead: d.parsedAhead, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
         });
-        assert.deepEqual(used, { prefetched: true, requests: 1 }, 'the prefetched answer is used, no second request');
+        assert.deepEqual(used, { prefetched: true, parsedAhead: true, requests: 1 }, 'the prefetched answer is used as prepared, no second request');
         assert.deepEqual(await page.errors(), []);
       });
 
