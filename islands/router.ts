@@ -331,7 +331,9 @@ export function start(...[imports, adopt]: LoaderHooks): void {
       else scrollTo(0, 0);
       focusContent(doc);
       announce(doc, doc.title);
-      scanPrefetch();
+      // The new page's `visible` links are looked for after its first frame: the walk
+      // (every element, across shadow roots) is not in the way of that frame.
+      requestAnimationFrame(() => setTimeout(scanPrefetch));
       doc.dispatchEvent(
         new CustomEvent<NavigatedDetail>(NAVIGATED_EVENT, {
           detail: {

@@ -40,7 +40,10 @@ const OTHER_LAYOUT = `<!doctype html>
 </html>
 `;
 
-const RENDER_ONLY_ROUTE = '<atoll-route path="/render-only"><x-render-only defer-hydration><p id="ro">rendered by another team</p></x-render-only></atoll-route>';
+const RENDER_ONLY_ROUTE =
+  '<atoll-route path="/render-only"><x-render-only defer-hydration><p id="ro">rendered by another team</p></x-render-only></atoll-route>' +
+  // A page whose link prefetches when visible: a page swapped in is scanned for them.
+  '<atoll-route path="/visible-link"><p><a id="vl" href="/category/garden" data-atoll-prefetch="visible">Garden</a></p></atoll-route>';
 
 /**
  * Forwards to `target`, except navigation fetches of /fail/500 (a 500
@@ -407,6 +410,17 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           return { prefetched: d.prefetched, parsedAhead: d.parsedAhead, requests: performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/category/outdoors').length };
         });
         assert.deepEqual(used, { prefetched: true, parsedAhead: true, requests: 1 }, 'the prefetched answer is used as prepared, no second request');
+        assert.deepEqual(await page.errors(), []);
+      });
+
+      test('a page swapped in is scanned for visible-prefetch links after its first frame: its link in view is prefetched', async () => {
+        await open('/home');
+        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/visible-link'));
+        const s = await navigated(1);
+        assert.equal(s.path, '/visible-link');
+        await until(page, 'the visible link’s prefetch', () =>
+          performance.getEntriesByType('resource').some((e) => new URL(e.name).pathname === '/category/garden' && (e as PerformanceResourceTiming).initiatorType === 'fetch'),
+        );
         assert.deepEqual(await page.errors(), []);
       });
 
