@@ -30,7 +30,11 @@
  * A `visible` island whose module the page modulepreloads (the server's
  * first-screen guess) starts at once, and groups whose strategies fire
  * together hydrate in one task (`together`; docs/islands.md, "The first
- * screen hydrates at once, in one task").
+ * screen hydrates at once, in one task"). The modules `<atoll-head>` marks
+ * `data-atoll-eager` (those of server-rendered islands that hydrate at once)
+ * are imported when the loader starts, so they are evaluated while the page
+ * streams and such an island hydrates in the microtasks after the parser
+ * passes its end tag, not after the page's first frame.
  *
  * Islands inside another island's shadow root are hydrated by their host
  * (Lit removes their `defer-hydration` while it hydrates), so parents always
@@ -38,7 +42,7 @@
  */
 import { attachShadowRoots, nativeDSD } from './dsd.ts';
 import { hydrate, report } from './hydrate.ts';
-import { DEFER_HYDRATION, HYDRATE, IMPORT_MAP_SELECTOR, parseHydrate, PROPS_SELECTOR, SPECIFIER_PREFIX } from './protocol.ts';
+import { DEFER_HYDRATION, EAGER, HYDRATE, IMPORT_MAP_SELECTOR, parseHydrate, PROPS_SELECTOR, SPECIFIER_PREFIX } from './protocol.ts';
 import { hold } from './replay.ts';
 import type { LoaderHooks } from './router.ts';
 import { ROUTER_SPECIFIER } from './router-protocol.ts';
@@ -62,7 +66,10 @@ function run(): void {
   const first = new Set([...doc.querySelectorAll('link[rel=modulepreload]')].map((l) => l.getAttribute('href')));
   /** The first import of each tag's module: its promise, kept (and so its rejection). */
   const modules: Record<string, Promise<unknown>> = {};
-  const load = (el: Element): Promise<unknown> => (modules[el.localName] ||= import(imports[SPECIFIER_PREFIX + el.localName]!));
+  const load = (tag: string): Promise<unknown> => (modules[tag] ||= import(imports[SPECIFIER_PREFIX + tag]!));
+  // The modules `<atoll-head>` marks eager (`data-atoll-eager="<tag>"`: server-rendered first-screen and
+  // `load` islands) are evaluated now, while the page streams, not after its first frame (docs/islands.md).
+  for (const l of doc.querySelectorAll('link[' + EAGER + ']')) load(l.getAttribute(EAGER)!).catch(() => {});
   const props = (el: Element): unknown => {
     const script = el.querySelector(PROPS_SELECTOR);
     if (script) {
@@ -104,8 +111,8 @@ function run(): void {
       held[1]();
       const group = [el, ...el.querySelectorAll('*')].filter(pending);
       for (const m of group) started.add(m), fired.add(m);
-      const gate = together(Promise.all(group.map((m) => load(m).catch(() => {}))));
-      hydrate(group, name, (m) => load(m).then((v) => gate.then(() => v)), props, held);
+      const gate = together(Promise.all(group.map((m) => load(m.localName).catch(() => {}))));
+      hydrate(group, name, (m) => load(m.localName).then((v) => gate.then(() => v)), props, held);
     });
   }
 

@@ -39,6 +39,14 @@ export const SPECIFIER_PREFIX = '@atoll/';
  */
 export const FALLBACK = 'atoll-fallback';
 
+/**
+ * On a `<link rel="modulepreload">` that `<atoll-head>` writes for a module
+ * the loader imports (evaluates) at once, while the page is still parsed:
+ * the first screen's and `load` islands' element modules whose every island
+ * on the page is server-rendered (docs/islands.md). Its value is the tag.
+ */
+export const EAGER = 'data-atoll-eager';
+
 /** Fired (bubbling) on an island once hydrated; `detail`: `{ strategy, start, duration }`. */
 export const HYDRATED_EVENT = 'atoll:hydrated';
 

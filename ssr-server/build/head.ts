@@ -4,13 +4,15 @@
  * navigation also the router's, `@atoll/:router`), `modulepreload` links for the
  * islands that will hydrate at once — `hydrate="load"` islands, and the
  * `visible` islands among the first microfrontends of the page (the likely
- * first screen) — with the chunks they import, and the inline island loader.
+ * first screen) — with the chunks they import (the element modules of
+ * server-rendered ones marked `data-atoll-eager`: the loader evaluates them
+ * at once), and the inline island loader.
  * With a CSP nonce — the request's own (`PageRequest.nonce`, from the `csp`
  * config) or `client.nonce` — the import map, the loader and the
  * modulepreload links all carry it: under `'strict-dynamic'` a
  * parser-inserted preload without it is blocked like a script.
  */
-import { IMPORT_MAP, INERT_LOADER_TYPE, LAYOUT_ATTR, parseHydrate } from '../../islands/protocol.ts';
+import { EAGER, IMPORT_MAP, INERT_LOADER_TYPE, LAYOUT_ATTR, parseHydrate } from '../../islands/protocol.ts';
 import { ROUTER_SPECIFIER } from '../../islands/router-protocol.ts';
 import { escapeAttr, jsonForScript } from '../html.ts';
 import type { ElementOp, Op } from '../layout/ops.ts';
@@ -97,16 +99,32 @@ function groups(ops: readonly Op[], onPage: ReadonlySet<ElementOp>, root: Elemen
  * strategy fires (a page of 50 tiles with 5 in view preloaded 27 files for
  * all 50 when every island's chunks were preloaded). A preloaded module is
  * fetched and compiled, not run: its island still hydrates by its strategy.
+ *
+ * `eager`, when given, receives (file → tag) the element modules among
+ * them that the loader may evaluate at once, while the page is still parsed
+ * (their link gets `data-atoll-eager="<tag>"`): those of server-rendered islands whose tag has
+ * no client-only (`ssr="none"`) element on the page. A server-rendered
+ * element keeps `defer-hydration` until the loader hydrates it, so its
+ * class being defined before the parser reaches it changes nothing but
+ * the time; a client-only one would render as soon as it is parsed,
+ * before its strategy and its light-DOM children. In a slow phone's trace
+ * the first screen's modules, imported when their islands' end tags were
+ * parsed, were evaluated only after the page's first style, layout and
+ * paint (380–500 ms at 4× CPU); evaluated early, hydration is Lit's
+ * hydrate alone when the islands close (docs/benchmarks.md).
  */
-export function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], firstScreen: number): string[] {
+export function preloadFiles(manifest: ClientManifest, elements: readonly ElementWork[], firstScreen: number, eager?: Map<string, string>): string[] {
   const files = new Set<string>();
+  const onPage = new Set(elements.map((w) => w.op));
+  // Tags with a client-only (`ssr="none"`) element on the page: a module defined early would render those at parse time.
+  const clientOnly = new Set([...onPage].filter((op) => !op.ssr).map((op) => op.tag));
   const add = (op: ElementOp): void => {
     const entry = manifest.elements[op.tag];
     if (entry === undefined || !('file' in entry)) return;
     files.add(entry.file);
+    if (op.ssr && !clientOnly.has(op.tag)) eager?.set(entry.file, op.tag);
     for (const f of entry.imports) files.add(f);
   };
-  const onPage = new Set(elements.map((w) => w.op));
   const nested = new Set<ElementOp>();
   for (const op of onPage) nestedOps(op.children, nested);
   let position = 0;
@@ -208,7 +226,11 @@ export function headRenderer({ manifest, loader, assetUrl, nonce, firstScreen = 
     // The client router (docs/navigation.md): the loader imports it at `load`, in pages with a layout id only.
     if (request.layoutId !== undefined && manifest.router !== undefined) imports[ROUTER_SPECIFIER] = assetUrl + manifest.router;
     let html = `${firstScript}<script type="importmap" ${IMPORT_MAP}${layoutAttr}${n}>${jsonForScript({ imports })}</script>`;
-    for (const f of preloadFiles(manifest, elements, firstScreen)) html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${n}>`;
+    const eager = new Map<string, string>();
+    for (const f of preloadFiles(manifest, elements, firstScreen, eager)) {
+      const tag = eager.get(f);
+      html += `<link rel="modulepreload" href="${escapeAttr(assetUrl + f)}"${tag === undefined ? '' : ` ${EAGER}="${escapeAttr(tag)}"`}${n}>`;
+    }
     // Lit gives `litNonce` to the <style>s it creates where constructable stylesheets
     // are missing (Safari before 16.4); set here, not in the loader, so it costs only CSP pages.
     const litNonce = value ? `self.litNonce=${jsonForScript(value)};` : '';

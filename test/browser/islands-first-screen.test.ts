@@ -15,7 +15,7 @@
  *   (`content-visibility: auto` with a remembered intrinsic size).
  */
 import { expect } from '@esm-bundle/chai';
-import { event, frames, loadPage, until, type RecordedEvent } from './islands-helpers.ts';
+import { event, frames, loadPage, moduleOf, until, type RecordedEvent } from './islands-helpers.ts';
 
 type Lit = HTMLElement & { hasUpdated?: boolean };
 
@@ -45,6 +45,25 @@ describe('island loader: the first screen', function () {
     await until(page.win, 'the hero to hydrate', () => hero.hasUpdated === true);
     await frames(page.win, 10);
     expect(list.hasAttribute('defer-hydration'), 'the list still waits to be seen').to.equal(true);
+  });
+
+  it('modules marked eager are evaluated while the page streams: the class is defined before the parser reaches its island, which keeps defer-hydration until it hydrates, once, by its strategy', async () => {
+    // /eager: a hydrate="none" element whose server data takes 400 ms holds the stream; a script
+    // right after the load island's end tag records whether its class was defined by then, and
+    // whether the island had hydrated (the loader's microtasks run before a parser-inserted script).
+    const page = await loadPage('/atoll/islands/eager');
+    const eager = [...page.doc.querySelectorAll('link[rel=modulepreload][data-atoll-eager]')].map((l) => new URL(l.getAttribute('href')!, page.doc.baseURI).pathname);
+    // i-client is client-only, i-inner also has a client-only element on the page: preloaded, not eager.
+    expect(eager).to.deep.equal([moduleOf(page.doc, 'i-load')]);
+    expect((page.win as unknown as { __eager: unknown }).__eager, 'i-load defined before it was parsed, hydrated as soon as it closed').to.deep.equal({ defined: true, hydrated: true });
+    for (const id of ['l', 'client', 'inner']) expect((await event(page, id)).detail.strategy).to.equal('load');
+    await frames(page.win, 5);
+    const updated = page.win.__islands!.updated;
+    for (const probe of ['i-load#l', 'i-client#client', 'i-inner#inner']) expect(updated.filter((u) => u === probe), probe).to.have.length(1);
+    // Hydrated over the server's shadow root, not rendered a second time into it.
+    expect(page.doc.getElementById('l')!.shadowRoot!.querySelectorAll('p.probe')).to.have.length(1);
+    expect(page.doc.getElementById('slow')!.hasAttribute('defer-hydration'), 'hydrate="none" stays server HTML').to.equal(true);
+    expect(page.win.__atollEvents.filter((e) => e.type === 'atoll:hydration-error')).to.deep.equal([]);
   });
 
   it("the demo's product cards skip rendering while off screen (content-visibility: auto)", async () => {

@@ -258,7 +258,9 @@ describe('without a client build', () => {
     const visible = manifest.elements['eh-visible'] as { file: string; imports: string[] };
     const onlyVisible = (await atoll.render('/only-visible')).html;
     assert.ok(visible.imports.length > 0);
-    for (const f of [visible.file, ...visible.imports]) assert.ok(onlyVisible.includes(`<link rel="modulepreload" href="/shop/_atoll/assets/${f}">`), f);
+    for (const f of visible.imports) assert.ok(onlyVisible.includes(`<link rel="modulepreload" href="/shop/_atoll/assets/${f}">`), f);
+    // Its own module is marked for the loader to evaluate at once (a server-rendered island).
+    assert.ok(onlyVisible.includes(`<link rel="modulepreload" href="/shop/_atoll/assets/${visible.file}" data-atoll-eager="eh-visible">`), visible.file);
   });
 });
 

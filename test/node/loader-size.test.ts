@@ -13,7 +13,11 @@
  * groups whose strategies fire together hydrate in one task — added 168 B
  * (2,263 B) for the visible islands of the demo's first screen hydrated
  * about a quarter sooner on the slow-mobile repeat view (docs/benchmarks.md,
- * "## Islands"), so the budget is 2,270 B.
+ * "## Islands"), so the budget was 2,270 B. Evaluating the modules that
+ * `<atoll-head>` marks eager (`data-atoll-eager`) when the loader starts
+ * added 23 B (2,286 B): the first screen's islands then hydrate while the
+ * page is parsed instead of after its first frame (slow-mobile repeat view
+ * 1.16× → 0.95× of client-only), so the budget is 2,290 B.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -25,7 +29,7 @@ import { loadSite } from '../../ssr-server/site/load.ts';
 import { layout, litElement, makeSite } from '../helpers.ts';
 
 /** The budget, in bytes of gzip (level 9) of the minified loader. */
-const BUDGET = 2270;
+const BUDGET = 2290;
 
 test(`the built inline loader is at most ${BUDGET} bytes minified and gzipped`, async () => {
   const root = makeSite({ 'layouts/index.html': layout('<ls-a></ls-a>'), 'elements/ls-a.ts': litElement('ls-a') });

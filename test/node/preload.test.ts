@@ -51,6 +51,7 @@ const files = {
 </atoll-route>
 <atoll-route path="/idle-first"><pl-idle hydrate="idle"></pl-idle><pl-a></pl-a><pl-off></pl-off></atoll-route>
 <atoll-route path="/static-first"><pl-static hydrate="none"></pl-static><pl-csr ssr="none"></pl-csr><pl-a></pl-a></atoll-route>
+<atoll-route path="/mixed"><pl-a></pl-a><pl-b></pl-b><pl-load hydrate="load"></pl-load><pl-a ssr="none" hydrate="interaction"></pl-a></atoll-route>
 <atoll-route path="/lazy"><pl-idle hydrate="idle"></pl-idle><pl-tap hydrate="interaction"></pl-tap></atoll-route>
 <atoll-route path="/groups">
   <pl-a><pl-idle hydrate="idle"></pl-idle><pl-static hydrate="none"><pl-wide hydrate="media:(min-width: 900px)"></pl-wide></pl-static></pl-a>
@@ -133,6 +134,20 @@ describe('<atoll-head> preloads the first screen’s islands only', () => {
       const entry = manifest.elements[tag] as { file: string };
       assert.ok(!preloads.includes(`/_atoll/assets/${entry.file}`), tag);
     }
+  });
+
+  test('the element modules of server-rendered islands are marked eager (the loader evaluates them at once); chunks, client-only islands’ modules and tags with a client-only element on the page are not', async () => {
+    const eagerOf = (html: string): string[] =>
+      [...parseDocument(html).querySelectorAll('link[rel=modulepreload][data-atoll-eager]')].map((l) => l.getAttribute('href')!).sort();
+    const modules = (...tags: string[]): string[] => tags.map((t) => `/_atoll/assets/${(manifest.elements[t] as { file: string }).file}`).sort();
+    assert.deepEqual(eagerOf((await atoll.render('/page')).html), modules('pl-a', 'pl-b', 'pl-n', 'pl-load'));
+    // pl-csr is client-only: preloaded (above), not evaluated before its strategy.
+    assert.deepEqual(eagerOf((await atoll.render('/static-first')).html), []);
+    // pl-a is server-rendered at the top but client-only further down: a class defined early would render that one at parse time.
+    const mixed = (await atoll.render('/mixed')).html;
+    assert.deepEqual(preloadsOf(mixed), filesOf('pl-a', 'pl-b', 'pl-load'));
+    assert.deepEqual(eagerOf(mixed), modules('pl-b', 'pl-load'));
+    assert.deepEqual(eagerOf((await atoll.render('/lazy')).html), []);
   });
 
   test('the head a route remembers is its own: pages asked for in turn keep their preloads and import maps', async () => {
