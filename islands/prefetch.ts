@@ -23,7 +23,7 @@
  * gets a document prefetch: a Speculation Rules `prefetch` where the browser
  * has them, `<link rel="prefetch">` otherwise.
  */
-import { PREFETCH_ATTR } from './protocol.ts';
+import { HYDRATED_EVENT, PREFETCH_ATTR } from './protocol.ts';
 import { anchorOf, closestWith, hashOnly, inSite, optedOut, selfTarget } from './router-links.ts';
 
 /** How long a prefetched navigation answer may be used, in milliseconds. */
@@ -235,7 +235,9 @@ function visibleLinks(doc: Document, root: ParentNode, page: PrefetchWhen, inher
  * pointer moves to something else or leaves the page), `pointerdown`
  * (`intent` and `hover` at once), `focusin` (`hover`) — and returns
  * `scan()`, which watches the `visible` links of the page with an
- * IntersectionObserver: called at start and after each navigation.
+ * IntersectionObserver: called at start and after each navigation. An
+ * island that hydrates (a client-only one renders then) has its links
+ * looked at again: those it rendered are watched too.
  */
 export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
   /** The `intent` link the pointer rests on, and its timer. */
@@ -290,6 +292,18 @@ export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
           }
         })
       : undefined;
+  if (io !== undefined) {
+    doc.addEventListener(HYDRATED_EVENT, (e) => {
+      const el = e.target;
+      if (!(el instanceof Element)) return;
+      const page = pageWhen(doc);
+      // The island's own strategy applies inside it (its light DOM and its shadow root).
+      const inherited = prefetchWhen(doc, el, undefined, page);
+      const found = visibleLinks(doc, el, page, inherited);
+      if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, inherited, found);
+      for (const a of found) io.observe(a);
+    });
+  }
   return () => {
     io?.disconnect();
     const page = pageWhen(doc);

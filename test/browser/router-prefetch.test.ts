@@ -129,6 +129,31 @@ describe('router prefetch triggers', () => {
   });
 });
 
+describe('router prefetch: links an island renders when it hydrates', () => {
+  it('an island that fires atoll:hydrated has the visible links it rendered (shadow root and light DOM) watched; before the event they are not', async () => {
+    const fetched: string[] = [];
+    const cache = new PrefetchCache();
+    const box = document.createElement('div');
+    document.body.append(box);
+    try {
+      box.innerHTML = '<x-late data-atoll-prefetch="visible"></x-late>';
+      installPrefetch({ cache, nonce: '', fetchPage: (url) => (fetched.push(new URL(url).pathname), Promise.resolve(new Response('x'))) }, document)();
+      const host = box.querySelector('x-late')!;
+      // Rendered after the scan, as a client-only island renders when it hydrates.
+      host.attachShadow({ mode: 'open' }).innerHTML = '<a href="/late-shadow">late</a><slot></slot>';
+      host.insertAdjacentHTML('beforeend', '<a href="/late-light">light</a>');
+      await new Promise((r) => setTimeout(r, 150));
+      expect(fetched, 'not watched before the island says it rendered').to.deep.equal([]);
+      host.dispatchEvent(new CustomEvent('atoll:hydrated', { bubbles: true }));
+      for (let i = 0; i < 50 && fetched.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect([...fetched].sort()).to.deep.equal(['/late-light', '/late-shadow']);
+    } finally {
+      box.remove();
+      cache.clear();
+    }
+  });
+});
+
 describe('router prefetch: intent, the default', () => {
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   const over = (el: Element): boolean => el.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
