@@ -189,6 +189,9 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
     describe(ENGINE_LABEL[engine], () => {
       let browser: EngineBrowser;
       let page: EnginePage;
+      /** Asks the page's router to navigate to `path` (as a link click would). */
+      const routerNavigate = (path: string): Promise<void> =>
+        page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
       /** Loads `path` as a document, waits for the router, instruments the page. */
       const open = async (path: string): Promise<void> => {
         await page.goto(proxy.url + path);
@@ -295,7 +298,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
 
       test('an island without a client module (render-only) in a page swapped in is left alone, not reported', async () => {
         await open('/home');
-        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/render-only'));
+        await routerNavigate('/render-only');
         const s = await navigated(1);
         assert.equal(s.path, '/render-only');
         assert.equal(await page.evaluate(() => document.getElementById('ro')?.textContent), 'rendered by another team');
@@ -310,7 +313,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           return scrollY;
         });
         assert.ok(scrolled > 300, `the home page scrolls (${scrolled})`);
-        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/category/audio'));
+        await routerNavigate('/category/audio');
         let s = await navigated(1);
         assert.equal(s.path, '/category/audio');
         assert.equal(await page.evaluate(() => scrollY), 0, 'a new page starts at the top');
@@ -356,7 +359,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
       test('a failing navigation falls back to a document load: a 500 without the header, a dropped connection, a cancelled atoll:navigate, a host without navigation', async () => {
         for (const path of ['/fail/500', '/fail/drop']) {
           await open('/home');
-          await page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
+          await routerNavigate(path);
           const s = await documentLoaded(path);
           assert.match(s.title, /not found|Atoll Shop/i, `the server's own page for ${path} (its 404)`);
         }
@@ -370,7 +373,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
         // A successful answer without the header (a static host): a document load, and the
         // router stays off for this layout for the rest of the session (no double fetch per click).
         await open('/home');
-        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/fail/static'));
+        await routerNavigate('/fail/static');
         await documentLoaded('/fail/static');
         await page.goto(proxy.url + '/home');
         await sleep(1000);
@@ -415,7 +418,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
 
       test('a page swapped in is scanned for visible-prefetch links after its first frame: its link in view is prefetched', async () => {
         await open('/home');
-        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/visible-link'));
+        await routerNavigate('/visible-link');
         const s = await navigated(1);
         assert.equal(s.path, '/visible-link');
         await until(page, 'the visible link’s prefetch', () =>
@@ -463,7 +466,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
 
       test('a link hovered while a slow navigation loads is not prefetched with the old page’s keys: clicked after the swap, it navigates in the page', async () => {
         await open('/home');
-        await page.evaluate(() => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate('/category/kitchen?slow=1'));
+        await routerNavigate('/category/kitchen?slow=1');
         await sleep(400);
         // "Shop all" (/home) hovered (focus counts) while Kitchen loads: the page still shows /home's instances.
         await page.evaluate(() => (document.querySelector('shop-navbar')!.shadowRoot!.querySelector('a[href="/home"]') as HTMLElement).focus());
@@ -517,8 +520,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           d.startViewTransition = (cb: () => void) => (w.__vt++, original(cb));
           return true;
         });
-        const go = (path: string): Promise<void> => page.evaluate((p: string) => (window as unknown as { atollRouter: { navigate(u: string): void } }).atollRouter.navigate(p), path);
-        await go('/category/audio');
+        await routerNavigate('/category/audio');
         await navigated(1);
         assert.equal(await page.evaluate(() => (window as unknown as { __vt: number }).__vt), 0, 'no transition without the meta');
         await page.evaluate(() => {
@@ -526,7 +528,7 @@ describe('client navigation through Atoll’s server, in real browsers', () => {
           m.name = 'atoll-view-transition';
           document.head.append(m);
         });
-        await go('/category/kitchen');
+        await routerNavigate('/category/kitchen');
         const s = await navigated(2);
         assert.equal(s.path, '/category/kitchen');
         assert.equal(await page.evaluate(() => (window as unknown as { __vt: number }).__vt), supported ? 1 : 0, supported ? 'one transition with the meta' : 'no View Transitions in this engine');
