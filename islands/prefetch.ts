@@ -296,12 +296,15 @@ export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
     doc.addEventListener(HYDRATED_EVENT, (e) => {
       const el = e.target;
       if (!(el instanceof Element)) return;
-      const page = pageWhen(doc);
-      // The island's own strategy applies inside it (its light DOM and its shadow root).
-      const inherited = prefetchWhen(doc, el, undefined, page);
-      const found = visibleLinks(doc, el, page, inherited);
-      if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, inherited, found);
-      for (const a of found) io.observe(a);
+      // In a task of its own: the walk (the island's whole tree) stays out of the hydration's.
+      setTimeout(() => {
+        const page = pageWhen(doc);
+        // The island's own strategy applies inside it (its light DOM and its shadow root).
+        const inherited = prefetchWhen(doc, el, undefined, page);
+        const found = visibleLinks(doc, el, page, inherited);
+        if (el.shadowRoot) visibleLinks(doc, el.shadowRoot, page, inherited, found);
+        for (const a of found) io.observe(a);
+      });
     });
   }
   return () => {
