@@ -39,6 +39,8 @@ const MAX_LOGGED_LINES = 200;
 const MAX_LINE = 2000;
 /** Characters of the child's last output kept for the error when it dies. */
 const TAIL = 4000;
+/** How long a build child's death by SIGINT waits before it fails the build (see the exit handler). */
+export const SIGINT_GRACE_MS = 250;
 
 /**
  * The flags of this process that the child needs to build the same way:
@@ -218,7 +220,13 @@ function runChild(
         ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (by another process, or by the kernel when memory ran out)' : ''}`
         : `exited with code ${code}`;
       const last = tail.trim();
-      settle(() => reject(new Error(`the client build process (pid ${pid}) ${how} before the build finished${last === '' ? '' : `; its last output:\n${last}`}`)));
+      const fail = (): void => settle(() => reject(new Error(`the client build process (pid ${pid}) ${how} before the build finished${last === '' ? '' : `; its last output:\n${last}`}`)));
+      // Ctrl-C in a terminal sends SIGINT to the whole process group: this
+      // process gets it too, and stops cleanly if its handler runs first. The
+      // child's exit can be seen first (a loaded machine): the failure waits
+      // a moment, so that a stop is a stop, not a failed build.
+      if (signal === 'SIGINT') setTimeout(fail, SIGINT_GRACE_MS);
+      else fail();
     });
   });
 }

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { childBuilds, childExecArgv } from '../../ssr-server/build/child.ts';
+import { childBuilds, childExecArgv, SIGINT_GRACE_MS } from '../../ssr-server/build/child.ts';
 import { readManifest } from '../../ssr-server/build/manifest.ts';
 import { createAtoll, memoryLogger } from '../../ssr-server/index.ts';
 import { makeSite } from '../helpers.ts';
@@ -148,6 +148,31 @@ describe('the build child failing', { concurrency: true }, () => {
       }
     });
   }
+
+  // Ctrl-C reaches the server and its build child at once, and either exit can be
+  // handled first: here the child's death by SIGINT comes first, on purpose (the
+  // order a loaded CI machine once produced: the server exited 1, "killed by SIGINT").
+  test(`Ctrl-C where the build child's SIGINT exit is seen before the server's own SIGINT (within ${SIGINT_GRACE_MS} ms): still a clean stop`, { timeout: 30_000 }, async () => {
+    const root = makeSite(siteFiles('sb-card'));
+    const s = serve(['--root', root], { SB_CHILD: 'slow' }, true);
+    try {
+      const pid = Number((await s.waitFor(/"msg":"building the client in a child process".*"pid":(\d+)/))[1]);
+      process.kill(pid, 'SIGINT');
+      assert.ok(await gone(pid, 10_000), `the build child ${pid} did not die of SIGINT`);
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        process.kill(s.child.pid!, 'SIGINT');
+      } catch {
+        // Already exited (the build failure won the race): the exit code below says so.
+      }
+      const { code } = await s.exited;
+      assert.equal(code, 0, s.output());
+      assert.doesNotMatch(s.output(), /atoll serve: |client build process/);
+      assert.ok(!existsSync(join(root, '.atoll/client/manifest.json')), 'nothing was written');
+    } finally {
+      s.child.kill('SIGKILL');
+    }
+  });
 });
 
 describe('the child\'s Node flags', () => {
