@@ -57,12 +57,14 @@ export class PrefetchCache {
   private readonly entries = new Map<string, Entry>();
   /**
    * What happens to an answer when it arrives, while it waits for its click:
-   * by default its body is read (through a clone), so that it is complete
-   * when the click comes. The router prepares the new page instead
-   * (reads and parses it, and preloads its modules): a click then only swaps.
-   * A rejection is the prefetch's failure (the entry is dropped).
+   * its body is read (through a clone), so that it is complete when the click
+   * comes. An answer asked for a likely click (see {@link add}) is given to
+   * `prepare` instead, when there is one: the router reads and parses the new
+   * page and preloads its modules, so that the click only swaps — main-thread
+   * work and module fetches not spent on every link merely scrolled past. A
+   * rejection is the prefetch's failure (the entry is dropped).
    */
-  constructor(private readonly arrived: (response: Response) => Promise<unknown> = (r) => r.clone().text()) {}
+  constructor(private readonly prepare?: (response: Response) => Promise<unknown>) {}
   /** Bumped when a navigation starts and when it settles. */
   private generation = 0;
   /** A navigation is running (between {@link begin} and its {@link settle}). */
@@ -91,8 +93,13 @@ export class PrefetchCache {
     this.generation++;
   }
 
-  /** Starts `fetchPage(url, signal)` unless a fresh answer for `url` is waiting already, or a navigation is running. */
-  add(url: string, fetchPage: (url: string, signal: AbortSignal) => Promise<Response>): void {
+  /**
+   * Starts `fetchPage(url, signal)` unless a fresh answer for `url` is waiting
+   * already, or a navigation is running. `likely`: the user points at the link
+   * (a rest, a press, hover, focus) or a script asked — its answer is prepared
+   * on arrival; false for a link that only came into view.
+   */
+  add(url: string, fetchPage: (url: string, signal: AbortSignal) => Promise<Response>, likely = true): void {
     if (this.navigating) return;
     const key = url.split('#')[0]!;
     const known = this.entries.get(key);
@@ -110,7 +117,8 @@ export class PrefetchCache {
     const response = fetchPage(key, controller.signal);
     // The answer is made ready now (see the constructor); an unused failure must not
     // surface as an unhandled rejection.
-    response.then(this.arrived).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
+    const prepare = likely ? this.prepare : undefined;
+    response.then((r) => (prepare ? prepare(r) : r.clone().text())).catch(() => this.entries.get(key)?.response === response && this.entries.delete(key));
     this.entries.set(key, { response, expires: Date.now() + PREFETCH_TTL, controller, generation: this.generation });
   }
 
@@ -199,9 +207,9 @@ function savingData(): boolean {
 /**
  * Prefetches `a`'s page the way it will be followed (see the module
  * comment); `implicit` (the `intent` default): only a page the router will
- * follow, never a document prefetch.
+ * follow, never a document prefetch; `likely` as in {@link PrefetchCache.add}.
  */
-export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorElement, path?: readonly EventTarget[], implicit = false): void {
+export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorElement, path?: readonly EventTarget[], implicit = false, likely = true): void {
   let url: URL;
   try {
     url = new URL(a.href);
@@ -209,7 +217,7 @@ export function prefetchLink(host: PrefetchHost, doc: Document, a: HTMLAnchorEle
     return;
   }
   if (!/^https?:$/.test(url.protocol) || hashOnly(url, doc.location)) return;
-  if (selfTarget(a) && !optedOut(a, path) && inSite(url, doc.location)) host.cache.add(url.href, host.fetchPage);
+  if (selfTarget(a) && !optedOut(a, path) && inSite(url, doc.location)) host.cache.add(url.href, host.fetchPage, likely);
   else if (!implicit) documentPrefetch(doc, url.href, host.nonce);
 }
 
@@ -288,7 +296,7 @@ export function installPrefetch(host: PrefetchHost, doc: Document): () => void {
           for (const e of entries) {
             if (!e.isIntersecting) continue;
             io!.unobserve(e.target);
-            prefetchLink(host, doc, e.target as HTMLAnchorElement);
+            prefetchLink(host, doc, e.target as HTMLAnchorElement, undefined, false, false);
           }
         })
       : undefined;

@@ -228,6 +228,8 @@ export function start(...[imports, adopt]: LoaderHooks): void {
   /**
    * Prefetched pages prepared on arrival, while they wait for their click: read,
    * parsed, and their first-screen modules preloaded — the click then only swaps.
+   * Only answers for a likely click (pointer, focus, `atollRouter.prefetch`), not
+   * for links that merely came into view (see PrefetchCache).
    */
   const prepared = new WeakMap<Response, { page: Promise<Page>; ready: boolean }>();
   const cache = new PrefetchCache((response) => {

@@ -129,6 +129,33 @@ describe('router prefetch triggers', () => {
   });
 });
 
+describe('router prefetch: which answers are prepared on arrival', () => {
+  it('an answer for a link the pointer or focus reaches is given to prepare; one for a link that only came into view is just read', async () => {
+    const fetched: string[] = [];
+    const prepared: string[] = [];
+    const cache = new PrefetchCache((r) => (prepared.push(new URL(r.url || 'http://x.test/?').searchParams.get('p') ?? ''), r.text()));
+    const box = document.createElement('div');
+    document.body.append(box);
+    try {
+      box.innerHTML = '<a id="v" href="/seen?p=seen" data-atoll-prefetch="visible">v</a><a id="h" href="/pointed?p=pointed" data-atoll-prefetch="hover">h</a>';
+      const answer = (url: string): Response => {
+        const r = new Response('x');
+        Object.defineProperty(r, 'url', { value: url });
+        return r;
+      };
+      installPrefetch({ cache, nonce: '', fetchPage: (url) => (fetched.push(new URL(url).pathname), Promise.resolve(answer(url))) }, document)();
+      for (let i = 0; i < 50 && !fetched.includes('/seen'); i++) await new Promise((r) => setTimeout(r, 20));
+      box.querySelector('#h')!.dispatchEvent(new PointerEvent('pointerover', { bubbles: true, composed: true }));
+      await new Promise((r) => setTimeout(r, 50));
+      expect([...fetched].sort()).to.deep.equal(['/pointed', '/seen']);
+      expect(prepared, 'only the pointed-at link’s answer is prepared').to.deep.equal(['pointed']);
+    } finally {
+      box.remove();
+      cache.clear();
+    }
+  });
+});
+
 describe('router prefetch: links an island renders when it hydrates', () => {
   it('an island that fires atoll:hydrated has the visible links it rendered (shadow root and light DOM) watched; before the event they are not', async () => {
     const fetched: string[] = [];
