@@ -64,9 +64,13 @@ function run(): void {
   const known = (tag: string): boolean => SPECIFIER_PREFIX + tag in imports;
   // The modules `<atoll-head>` modulepreloads (as written, before the loader): the first screen's and `load` islands'.
   const first = new Set([...doc.querySelectorAll('link[rel=modulepreload]')].map((l) => l.getAttribute('href')));
-  /** The first import of each tag's module: its promise, kept (and so its rejection). */
+  /**
+   * The first import of each tag's module: its promise, kept (and so its
+   * rejection), by specifier — a bare tag such as `constructor` (a hand-written
+   * eager link) would find an Object member, not a promise, and stop the loader.
+   */
   const modules: Record<string, Promise<unknown>> = {};
-  const load = (tag: string): Promise<unknown> => (modules[tag] ||= import(imports[SPECIFIER_PREFIX + tag]!));
+  const load = (tag: string, specifier = SPECIFIER_PREFIX + tag): Promise<unknown> => (modules[specifier] ||= import(imports[specifier]!));
   // The modules `<atoll-head>` marks eager (`data-atoll-eager="<tag>"`: server-rendered first-screen and
   // `load` islands) are evaluated now, while the page streams, not after its first frame (docs/islands.md).
   for (const l of doc.querySelectorAll('link[' + EAGER + ']')) load(l.getAttribute(EAGER)!).catch(() => {});
