@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Window } from 'happy-dom';
 import { createAtoll, listen, memoryLogger, type Atoll, type AtollOptions } from '../ssr-server/index.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,13 +77,6 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
       resolvePromise({ code, stdout, stderr });
     });
   });
-}
-
-/** Parses a whole HTML document with happy-dom. */
-export function parseDocument(html: string): Document {
-  const window = new Window({ settings: { disableJavaScriptEvaluation: true, disableCSSFileLoading: true } });
-  const doc = new window.DOMParser().parseFromString(html, 'text/html');
-  return doc as unknown as Document;
 }
 
 /** The declarative shadow root template of a host element, if any. */

@@ -16,7 +16,8 @@ import { prepareClient } from '../../ssr-server/build/client.ts';
 import { readManifest, type ClientManifest } from '../../ssr-server/build/manifest.ts';
 import { handle } from '../../ssr-server/handle.ts';
 import { createAtoll, memoryLogger } from '../../ssr-server/index.ts';
-import { layout, litElement, makeSite, parseDocument, repoRoot, serveSite, type TestServer } from '../helpers.ts';
+import { layout, litElement, makeSite, repoRoot, serveSite, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 const site = (p: string): Record<string, string> => ({
   'layouts/index.html': layout(`

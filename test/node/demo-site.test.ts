@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { parseDocument, repoRoot, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { repoRoot, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 let server: TestServer;
 before(async () => {

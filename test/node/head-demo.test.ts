@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { getCategory, products } from '../../elements/_lib/catalog.ts';
-import { parseDocument, repoRoot, serveSite, type TestServer } from '../helpers.ts';
+import { repoRoot, serveSite, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 const ORIGIN = 'https://shop.example';
 let server: TestServer;

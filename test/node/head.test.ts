@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { compileLayout } from '../../ssr-server/layout/compile.ts';
 import type { HeadOp } from '../../ssr-server/layout/ops.ts';
 import { headSources, MAX_HEAD_STRING, mergeHead, NO_ORIGIN, type HeadElement, type HeadSource, type LayoutTitle } from '../../ssr-server/render/document-head.ts';
-import { layout, litElement, makeSite, parseDocument, serveSite, type TestServer } from '../helpers.ts';
+import { layout, litElement, makeSite, serveSite, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 const BASE = 'https://shop.example/products/x?q=1';
 const src = (tag: string, value: unknown, primary = false): HeadSource => ({ tag, primary, call: () => value });

@@ -13,7 +13,8 @@ import { DEFAULT_FIRST_SCREEN } from '../../ssr-server/build/head.ts';
 import { handle } from '../../ssr-server/handle.ts';
 import { prepareClient } from '../../ssr-server/build/client.ts';
 import { createAtoll, memoryLogger, type Atoll } from '../../ssr-server/index.ts';
-import { layout, makeSite, parseDocument } from '../helpers.ts';
+import { layout, makeSite } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 /**
  * Elements and their shared code: `top.ts` is imported by the first-screen

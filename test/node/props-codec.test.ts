@@ -11,7 +11,8 @@ import { parse } from 'devalue';
 import { html } from 'lit';
 import { checkProps, MAX_PROPS_CHARS } from '../../ssr-server/render/props.ts';
 import { cacheKey } from '../../ssr-server/render/cache.ts';
-import { fixture, layout, litElement, makeSite, parseDocument, serveSite } from '../helpers.ts';
+import { fixture, layout, litElement, makeSite, serveSite } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 function encode(value: unknown): string {
   const r = checkProps(value);

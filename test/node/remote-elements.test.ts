@@ -12,7 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { parse as decodeProps } from 'devalue';
-import { layout, makeSite, parseDocument, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { layout, makeSite, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 const cardModule = `
 import { LitElement, html } from 'lit';

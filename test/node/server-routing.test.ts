@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fixture, parseDocument, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { fixture, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 let server: TestServer;
 before(async () => {

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { layout, litElement, makeSite, parseDocument, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { layout, litElement, makeSite, serveSite, shadowTemplate, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 describe('a site with its own config, JS elements and a component library', () => {
   let server: TestServer;

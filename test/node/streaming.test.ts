@@ -11,7 +11,8 @@ import { parse as decodeProps } from 'devalue';
 import { notFound, redirect } from '../../ssr-server/index.ts';
 import type { ElementContext } from '../../ssr-server/hooks.ts';
 import { control } from '../fixtures/streaming/control.ts';
-import { fixture, parseDocument, serveSite, type TestServer } from '../helpers.ts';
+import { fixture, serveSite, type TestServer } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 let server: TestServer;
 const ctl = control();

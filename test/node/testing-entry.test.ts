@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { createAtoll, memoryLogger, SiteError, type Atoll } from '../../ssr-server/index.ts';
 import { INERT_LOADER_TYPE } from '../../islands/protocol.ts';
-import { makeSite, parseDocument } from '../helpers.ts';
+import { makeSite } from '../helpers.ts';
+import { parseDocument } from '../dom.ts';
 
 const element = (tag: string): string => `
 import { LitElement, html } from 'lit';
