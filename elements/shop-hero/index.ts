@@ -1,12 +1,15 @@
 import { LitElement, css, html } from 'lit';
-import { products } from '../_lib/catalog.js';
+import { property } from 'lit/decorators.js';
 import { base, buttons, text, tight, tokens as t } from '../_lib/styles.js';
 
 /**
  * The home page banner: a heading, a short pitch, two calls to action and a
- * CSS-drawn atoll (a lagoon in a ring of sand, seen from above).
+ * CSS-drawn atoll (a lagoon in a ring of sand, seen from above). `count`
+ * (the number of products) is set by the server's data() hook (server.ts).
  */
 export class ShopHero extends LitElement {
+  @property({ type: Number }) accessor count = 0;
+
   static override styles = [
     base,
     buttons,
@@ -35,7 +38,7 @@ export class ShopHero extends LitElement {
         <span class="eyebrow">New season · Free shipping over $50</span>
         <h1 id="hero-title">Small things, made well.</h1>
         <p class="muted">
-          ${products.length} everyday objects from independent makers, chosen to be used daily and kept for
+          ${this.count} everyday objects from independent makers, chosen to be used daily and kept for
           years. Rendered on the server, streamed to you, and interactive where it matters.
         </p>
         <div class="actions">

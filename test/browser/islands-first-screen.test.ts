@@ -45,6 +45,10 @@ describe('island loader: the first screen', function () {
     await until(page.win, 'the hero to hydrate', () => hero.hasUpdated === true);
     await frames(page.win, 10);
     expect(list.hasAttribute('defer-hydration'), 'the list still waits to be seen').to.equal(true);
+    // The hero's product count is a property from its data() hook, not the catalogue module:
+    // hydrated, it still names the count, and the first screen fetched no catalogue chunk.
+    expect(hero.shadowRoot!.querySelector('p')!.textContent).to.match(/^\s*66 everyday objects/);
+    expect(preloaded.some((h) => /\/catalog-/.test(h)), 'the first screen preloads no catalogue chunk').to.equal(false);
   });
 
   it('modules marked eager are evaluated while the page streams: the class is defined before the parser reaches its island, which keeps defer-hydration until it hydrates, once, by its strategy', async () => {
