@@ -5,7 +5,8 @@ import { base, buttons, text, tight, tokens as t } from '../_lib/styles.js';
 /**
  * The home page banner: a heading, a short pitch, two calls to action and a
  * CSS-drawn atoll (a lagoon in a ring of sand, seen from above). `count`
- * (the number of products) is set by the server's data() hook (server.ts).
+ * (the number of products) is set by the server's data() hook (server.ts);
+ * rendered without it (`ssr="none"` runs no data()), the pitch names no number.
  */
 export class ShopHero extends LitElement {
   @property({ type: Number }) accessor count = 0;
@@ -38,7 +39,7 @@ export class ShopHero extends LitElement {
         <span class="eyebrow">New season · Free shipping over $50</span>
         <h1 id="hero-title">Small things, made well.</h1>
         <p class="muted">
-          ${this.count} everyday objects from independent makers, chosen to be used daily and kept for
+          ${this.count > 0 ? `${this.count} everyday objects` : 'Everyday objects'} from independent makers, chosen to be used daily and kept for
           years. Rendered on the server, streamed to you, and interactive where it matters.
         </p>
         <div class="actions">

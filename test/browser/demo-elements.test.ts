@@ -13,6 +13,24 @@ type Lit = HTMLElement & { updateComplete: Promise<boolean> };
 describe('demo elements (with the testing kit)', function () {
   this.timeout(20_000);
 
+  describe('<shop-hero>', () => {
+    it('names the product count from its data() hook, and keeps it when it hydrates', async () => {
+      const hero = (await ssrFixture(html`<shop-hero></shop-hero>`)) as Lit;
+      expect(hero.shadowRoot!.querySelector('p')!.textContent).to.match(/^\s*66 everyday objects from/);
+      await expectNoHydrationMismatch(hero);
+      expect(hero.shadowRoot!.querySelector('p')!.textContent).to.match(/^\s*66 everyday objects from/);
+    });
+
+    it('rendered without server data (as ssr="none" is), it names no number rather than "0"', async () => {
+      // The fixture's page loads the hero's module; a hero made there renders client-side, with no data().
+      const doc = (await ssrFixture(html`<shop-hero></shop-hero>`, { hydrate: 'load' })).ownerDocument;
+      const hero = doc.createElement('shop-hero') as Lit;
+      doc.body.append(hero);
+      await hero.updateComplete;
+      expect(hero.shadowRoot!.querySelector('p')!.textContent).to.match(/^\s*Everyday objects from/);
+    });
+  });
+
   describe('<shop-product-card>', () => {
     it('renders the product on the server', async () => {
       const card = await ssrFixture(html`<shop-product-card product-id="stoneware-mug"></shop-product-card>`);
