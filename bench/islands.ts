@@ -43,7 +43,7 @@ import { createAtoll, listen, loadSite, silentLogger, type ClientOptions, type R
 import { launchChromium, measureLoad, PROFILES, tagsInFirstViewport, type Sample, type View } from './lib/browser.ts';
 import { PAGE_PATH, REPO_ROOT } from './lib/page.ts';
 import { commandLine, positiveInteger } from './lib/args.ts';
-import { summarize, type Summary } from './lib/stats.ts';
+import { pairedRatios, summarize, type Summary } from './lib/stats.ts';
 
 const USAGE = 'usage: npm run bench:islands -- [--runs N] [--profile slow-mobile|desktop] [--views first,repeat] [--variants atoll,csr,eager,static,inline,external,atoll:firstScreen=3,…] [--json FILE] [--write-docs]';
 const { values } = parseArgs({
@@ -220,6 +220,8 @@ const loadBefore = load();
 const servers: Array<{ close(): Promise<void> }> = [];
 const urls: Record<string, string> = {};
 const samples: Record<string, Sample[]> = {};
+/** The run each sample of `samples` comes from (a failed load leaves a gap), to pair a variant's loads with client-only's. */
+const runOf: Record<string, number[]> = {};
 const failures: Record<string, string[]> = {};
 let visible: string[] = [];
 let chromium = '';
@@ -305,6 +307,7 @@ try {
         if (sample === undefined) continue;
         if (sample.errors.length > 0) (failures[k] ??= []).push(...sample.errors);
         (samples[k] ??= []).push(sample);
+        (runOf[k] ??= []).push(run);
       }
     }
     process.stderr.write(`  run ${run + 1}/${RUNS} done (load average ${load()})\n`);
@@ -320,6 +323,13 @@ const ms = (s: Summary): string => (s.n === 0 ? '–' : `${Math.round(s.median)}
 const ratio = (a: Summary, b: Summary | undefined): string => (b === undefined || a.n === 0 || b.n === 0 ? '–' : `${(a.median / b.median).toFixed(2)}×`);
 const kb = (n: number): string => (n / 1024).toFixed(1);
 const of = (k: string, metric: keyof Omit<Sample, 'errors' | 'islands'>): Summary => summarize((samples[k] ?? []).map((s) => s[metric]));
+/** The islands' hydration of `k` ÷ `ref`, paired by run (see `pairedRatios`). */
+const paired = (k: string, ref: string | undefined): string => {
+  if (ref === undefined || ref === k) return '–';
+  const byRun = (key: string): Map<number, number> => new Map((runOf[key] ?? []).map((run, i) => [run, samples[key]![i]!.ready]));
+  const r = pairedRatios(byRun(k), byRun(ref));
+  return r.n === 0 ? '–' : `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}), ${r.noLater} of ${r.n}`;
+};
 
 const out: string[] = [];
 out.push(
@@ -334,8 +344,8 @@ for (const view of views) {
     '',
     `#### ${view === 'first' ? 'First view (empty cache)' : 'Repeat view (warm HTTP cache, same browser context)'}`,
     '',
-    '| variant | FCP | ÷ csr | LCP | ÷ csr | visible islands hydrated | ÷ csr | JS KB transferred (decoded), requests | HTML KB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| variant | FCP | ÷ csr | LCP | ÷ csr | visible islands hydrated | ÷ csr | paired ÷ csr (min–max), runs no later | JS KB transferred (decoded), requests | HTML KB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const v of variants) {
     const k = key(v.name, view);
@@ -346,7 +356,7 @@ for (const view of views) {
     const n = samples[k]?.length ?? 0;
     const missing = n < RUNS ? ` (${n}/${RUNS} loads)` : '';
     out.push(
-      `| ${v.label}${missing} | ${ms(fcp!)} | ${ratio(fcp!, refOf('fcp'))} | ${ms(lcp!)} | ${ratio(lcp!, refOf('lcp'))} | ${v.kind === 'static' ? 'n/a' : ms(ready!)} | ${v.kind === 'static' ? '' : ratio(ready!, refOf('ready'))} | ${js} | ${kb(of(k, 'htmlBytes').median)} |`,
+      `| ${v.label}${missing} | ${ms(fcp!)} | ${ratio(fcp!, refOf('fcp'))} | ${ms(lcp!)} | ${ratio(lcp!, refOf('lcp'))} | ${v.kind === 'static' ? 'n/a' : ms(ready!)} | ${v.kind === 'static' ? '' : ratio(ready!, refOf('ready'))} | ${v.kind === 'static' ? '' : paired(k, ref)} | ${js} | ${kb(of(k, 'htmlBytes').median)} |`,
     );
   }
 }
