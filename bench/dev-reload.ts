@@ -9,7 +9,7 @@
  *   (its class source has the new text and it has hydrated).
  *
  * Usage: npm run bench:dev -- [--site fixture|demo] [--edits 12] [--gap 1500]
- *   fixture: test/node/dev-fixture.ts's two-element site (edits d-card);
+ *   fixture: test/slow/dev-fixture.ts's two-element site (edits d-card);
  *   demo: a copy of the demo shop (edits shop-hero, on /home).
  * Prints each edit and the median, min, p90 and max (docs/dev.md).
  */
@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import puppeteer from 'puppeteer-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/slow/engines.ts';
-import { CARD, makeDevSite } from '../test/node/dev-fixture.ts';
+import { CARD, makeDevSite } from '../test/slow/dev-fixture.ts';
 
 const { values } = parseArgs({
   options: {

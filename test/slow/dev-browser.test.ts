@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { DevServer } from '../../ssr-server/dev/server.ts';
 import { silentLogger } from '../../ssr-server/log.ts';
-import { CARD, makeDevSite } from '../node/dev-fixture.ts';
+import { CARD, makeDevSite } from './dev-fixture.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './engines.ts';
 
 /** The d-card's text as the page shows it. */

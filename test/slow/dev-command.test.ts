@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoRoot } from '../helpers.ts';
-import { CARD, events, makeDevSite } from '../node/dev-fixture.ts';
+import { CARD, events, makeDevSite } from './dev-fixture.ts';
 
 function start(args: string[]): { child: ChildProcess; out: () => string; err: () => string; url: Promise<string> } {
   const child = spawn(process.execPath, [join(repoRoot, 'bin/atoll.mjs'), 'dev', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DevServer, type GenerationEvent } from '../../ssr-server/dev/server.ts';
 import { silentLogger } from '../../ssr-server/log.ts';
-import { ALT_LAYOUT, CARD, CONFIG, HOOKED, HOOKS, LAYOUT, SHOUT, events, makeDevSite, type DevEvent } from '../node/dev-fixture.ts';
+import { ALT_LAYOUT, CARD, CONFIG, HOOKED, HOOKS, LAYOUT, SHOUT, events, makeDevSite, type DevEvent } from './dev-fixture.ts';
 
 /** The generation a page names to the event channel. */
 const generationOf = (html: string): string => /data-generation="([^"]+)"/.exec(html)![1]!;
