@@ -29,6 +29,14 @@ describe('demo elements (with the testing kit)', function () {
       doc.body.append(hero);
       await hero.updateComplete;
       expect(hero.shadowRoot!.querySelector('p')!.textContent).to.match(/^\s*Everyday objects from/);
+      // A hand-written count attribute that is no positive number names none either.
+      for (const count of ['abc', '-3', '0', '']) {
+        const other = doc.createElement('shop-hero') as Lit;
+        other.setAttribute('count', count);
+        doc.body.append(other);
+        await other.updateComplete;
+        expect(other.shadowRoot!.querySelector('p')!.textContent, `count="${count}"`).to.match(/^\s*Everyday objects from/);
+      }
     });
   });
 
