@@ -397,20 +397,27 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
 
   let running: Promise<RefreshResult> | undefined;
   let again: Promise<RefreshResult> | undefined;
-  /** One read at a time; a read asked for while one runs happens once right after it (all those askers share it). */
+  /**
+   * One read at a time; a read asked for while one runs happens once right after it (all those askers share it).
+   * When the run it waited for swapped to the very map it then reads, the askers are told 'swapped', not
+   * 'unchanged': a push that lands while a poll is loading the same new map (the deployer wrote the map, a poll
+   * saw it first) is answered with what happened to that map.
+   */
   let againRetries = false;
   function refresh(retryFailed = true): Promise<RefreshResult> {
     if (closed) return Promise.resolve({ outcome: 'unchanged', status: status() });
     if (running !== undefined) {
       againRetries ||= retryFailed;
       again ??= running.then(
+        (r) => r,
         () => undefined,
-        () => undefined,
-      ).then(() => {
+      ).then(async (before) => {
         again = undefined;
         const retry = againRetries;
         againRetries = false;
-        return refresh(retry);
+        const after = await refresh(retry);
+        const swappedToThis = before?.outcome === 'swapped' && after.outcome === 'unchanged' && before.status.current?.digest === after.status.current?.digest;
+        return swappedToThis ? { outcome: 'swapped', status: after.status } : after;
       });
       return again;
     }

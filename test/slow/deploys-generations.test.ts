@@ -165,6 +165,19 @@ describe('generations: swap, drain, refusal', () => {
     assert.equal(body.outcome, 'swapped');
     assert.equal(body.status.lastFailure, undefined, 'a map that serves clears the last failure');
     assert.equal(versionOf(await page()), 'three');
+
+    // A push that lands while a poll is already loading the same new map (a poll saw the written map first; CI met
+    // this race) is told 'swapped' — what happened to the map it asked about — not 'unchanged'.
+    setMap(root, cdn, { [TAG]: 'four' });
+    const polling = atoll.deploys!.refresh();
+    const joined = await fetch(`${url}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(joined.status, 200);
+    assert.equal(((await joined.json()) as { outcome: string }).outcome, 'swapped');
+    assert.equal((await polling).outcome, 'swapped');
+    assert.equal(versionOf(await page()), 'four');
+    // Asked again with nothing new, a push is 'unchanged'.
+    const idle = await fetch(`${url}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(((await idle.json()) as { outcome: string }).outcome, 'unchanged');
   });
 
   test('a worker that dies mid-response fails that response only; the generation starts again', async () => {
@@ -182,7 +195,7 @@ describe('generations: swap, drain, refusal', () => {
       }
       await new Promise((res) => setTimeout(res, 50));
     }
-    assert.equal(versionOf(html), 'three');
+    assert.equal(versionOf(html), 'four');
     assert.notEqual(atoll.deploys!.status().current?.id, id);
     assert.ok(running.stats().bodyFailures >= 1);
   });
