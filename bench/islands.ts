@@ -328,7 +328,7 @@ const paired = (k: string, ref: string | undefined): string => {
   if (ref === undefined || ref === k) return '–';
   const byRun = (key: string): Map<number, number> => new Map((runOf[key] ?? []).map((run, i) => [run, samples[key]![i]!.ready]));
   const r = pairedRatios(byRun(k), byRun(ref));
-  return r.n === 0 ? '–' : `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}), ${r.noLater} of ${r.n}`;
+  return r.n === 0 ? '–' : `${r.median.toFixed(2)}× [${r.low.toFixed(2)}, ${r.high.toFixed(2)}] (${r.min.toFixed(2)}–${r.max.toFixed(2)}), ${r.noLater} of ${r.n}`;
 };
 
 const out: string[] = [];
@@ -344,7 +344,7 @@ for (const view of views) {
     '',
     `#### ${view === 'first' ? 'First view (empty cache)' : 'Repeat view (warm HTTP cache, same browser context)'}`,
     '',
-    '| variant | FCP | ÷ csr | LCP | ÷ csr | visible islands hydrated | ÷ csr | paired ÷ csr (min–max), runs no later | JS KB transferred (decoded), requests | HTML KB |',
+    '| variant | FCP | ÷ csr | LCP | ÷ csr | visible islands hydrated | ÷ csr | paired ÷ csr [95 % CI] (min–max), runs no later | JS KB transferred (decoded), requests | HTML KB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const v of variants) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Agent, get } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { summarize, type Summary } from './stats.ts';
+import { median, summarize, type Summary } from './stats.ts';
 
 export interface LoadResult {
   reqPerSec: number;
@@ -126,12 +126,6 @@ export async function timeRounds(url: string, rounds: number, samples: number, w
   };
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /** A process's resident memory (MB, now and peak) and CPU time used so far (s, all threads), where `/proc` exists. */
 export interface ProcessStats {
   rss: number;
@@ -233,28 +227,4 @@ export async function timeInterleaved(urls: readonly string[], cycles: number, w
 /** {@link timeInterleaved} from a client process of its own (`interleave-client.ts`). */
 export function timeInterleavedApart(urls: readonly string[], cycles: number, warm: number): Promise<InterleavedResult> {
   return clientProcess<InterleavedResult>('./interleave-client.ts', [String(cycles), String(warm), ...urls], 'the interleaving client');
-}
-
-/**
- * The median of `xs` with a 95 % bootstrap interval (percentile method,
- * `resamples` draws from a fixed-seed generator, so a run's numbers can be
- * recomputed exactly).
- */
-export function medianWithInterval(xs: readonly number[], resamples = 2000): { median: number; low: number; high: number } {
-  if (xs.length === 0) return { median: NaN, low: NaN, high: NaN };
-  let seed = 0x2545f491;
-  const random = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 4294967296;
-  };
-  const medians: number[] = [];
-  const draw = new Array<number>(xs.length);
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < xs.length; i++) draw[i] = xs[Math.floor(random() * xs.length)]!;
-    medians.push(median(draw));
-  }
-  medians.sort((a, b) => a - b);
-  return { median: median([...xs]), low: medians[Math.floor(resamples * 0.025)]!, high: medians[Math.ceil(resamples * 0.975) - 1]! };
 }

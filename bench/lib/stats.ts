@@ -27,16 +27,49 @@ export function summarize(xs: readonly number[]): Summary {
 /**
  * Paired ratios: for every run present in both `values` and `reference`
  * (maps from a run's index to its measurement; a failed load is simply
- * absent), `values ÷ reference` — summarized, with how many were ≤ 1. Loads
+ * absent), `values ÷ reference` — summarized, with a 95 % bootstrap
+ * interval of their median (`low`–`high`) and how many were ≤ 1. Loads
  * of one run are measured back to back, so the pairs cancel the machine's
  * drift that the ratio of two medians keeps.
  */
-export function pairedRatios(values: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): Summary & { noLater: number } {
+export function pairedRatios(values: ReadonlyMap<number, number>, reference: ReadonlyMap<number, number>): Summary & { low: number; high: number; noLater: number } {
   const ratios: number[] = [];
   for (const [run, value] of values) {
     const ref = reference.get(run);
     if (ref !== undefined) ratios.push(value / ref);
   }
   const summary = summarize(ratios);
-  return { ...summary, noLater: ratios.filter((r) => Number.isFinite(r) && r <= 1).length };
+  const { low, high } = medianWithInterval(ratios.filter(Number.isFinite));
+  return { ...summary, low, high, noLater: ratios.filter((r) => Number.isFinite(r) && r <= 1).length };
+}
+
+/** The median of `xs` (NaN for none). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * The median of `xs` with a 95 % bootstrap interval (percentile method,
+ * `resamples` draws from a fixed-seed generator, so a run's numbers can be
+ * recomputed exactly).
+ */
+export function medianWithInterval(xs: readonly number[], resamples = 2000): { median: number; low: number; high: number } {
+  if (xs.length === 0) return { median: NaN, low: NaN, high: NaN };
+  let seed = 0x2545f491;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  const medians: number[] = [];
+  const draw = new Array<number>(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < xs.length; i++) draw[i] = xs[Math.floor(random() * xs.length)]!;
+    medians.push(median(draw));
+  }
+  medians.sort((a, b) => a - b);
+  return { median: median([...xs]), low: medians[Math.floor(resamples * 0.025)]!, high: medians[Math.ceil(resamples * 0.975) - 1]! };
 }

@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { cycleOrder, medianWithInterval, timeInterleaved } from '../../bench/lib/measure.ts';
+import { cycleOrder, timeInterleaved } from '../../bench/lib/measure.ts';
+import { medianWithInterval } from '../../bench/lib/stats.ts';
 
 describe('bench:ab interleaving', () => {
   for (const n of [2, 3, 4, 5]) {
