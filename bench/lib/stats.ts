@@ -27,7 +27,8 @@ export function summarize(xs: readonly number[]): Summary {
 /**
  * Paired ratios: for every run present in both `values` and `reference`
  * (maps from a run's index to its measurement; a failed load is simply
- * absent), `values ÷ reference` — summarized, with a 95 % bootstrap
+ * absent, and a pair whose ratio is not finite is left out), `values ÷
+ * reference` — summarized, with a 95 % bootstrap
  * interval of their median (`low`–`high`) and how many were ≤ 1. Loads
  * of one run are measured back to back, so the pairs cancel the machine's
  * drift that the ratio of two medians keeps.
@@ -36,18 +37,15 @@ export function pairedRatios(values: ReadonlyMap<number, number>, reference: Rea
   const ratios: number[] = [];
   for (const [run, value] of values) {
     const ref = reference.get(run);
-    if (ref !== undefined) ratios.push(value / ref);
+    if (ref !== undefined && Number.isFinite(value / ref)) ratios.push(value / ref);
   }
-  const summary = summarize(ratios);
-  const { low, high } = medianWithInterval(ratios.filter(Number.isFinite));
-  return { ...summary, low, high, noLater: ratios.filter((r) => Number.isFinite(r) && r <= 1).length };
+  const { low, high } = medianWithInterval(ratios);
+  return { ...summarize(ratios), low, high, noLater: ratios.filter((r) => r <= 1).length };
 }
 
 /** The median of `xs` (NaN for none). */
 export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return xs.length === 0 ? NaN : quantile([...xs].sort((a, b) => a - b), 0.5);
 }
 
 /**

@@ -408,10 +408,7 @@ export async function createDeploys(options: DeploysOptions): Promise<Deploys> {
     if (closed) return Promise.resolve({ outcome: 'unchanged', status: status() });
     if (running !== undefined) {
       againRetries ||= retryFailed;
-      again ??= running.then(
-        (r) => r,
-        () => undefined,
-      ).then(async (before) => {
+      again ??= running.catch(() => undefined).then(async (before) => {
         again = undefined;
         const retry = againRetries;
         againRetries = false;
